@@ -1,0 +1,112 @@
+# etl - small composable programs for operational-data ETL.
+# Plain make: explicit lists, pattern rules, PREFIX/DESTDIR.
+
+VERSION = 0.1.0
+PREFIX ?= /usr/local
+BINDIR_INST = $(DESTDIR)$(PREFIX)/bin
+MANDIR_INST = $(DESTDIR)$(PREFIX)/share/man
+BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
+ALL_CPPFLAGS = -Icommon -D_GNU_SOURCE -DETL_VERSION='"$(VERSION)"' $(CPPFLAGS)
+LIBS = -ljansson -lcsv -lm
+
+# Build outputs: objects under $(O), programs under $(B).
+O ?= build
+B ?= bin
+
+PROGS = etl-from-csv etl-to-csv
+LIB_MODULES = bad buf cli decimal die dtoa input jsonw mem ndjson out path rec scan \
+	stats utf8
+UNIT_TESTS = test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
+	test_rec
+TOOLS = ndcat
+FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path
+MANPAGES = $(PROGS:%=man/%.1) man/etl.7
+
+LIB = $(O)/libetl.a
+LIB_OBJS = $(LIB_MODULES:%=$(O)/common/%.o)
+BINS = $(PROGS:%=$(B)/%)
+UNIT_BINS = $(UNIT_TESTS:%=$(O)/tests/unit/%)
+TOOL_BINS = $(TOOLS:%=$(O)/tests/tools/%)
+
+all: $(BINS) $(MANPAGES)
+
+$(O)/%.o: %.c common/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+$(B)/%: $(O)/cmd/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+$(O)/tests/tools/%: $(O)/tests/tools/%.o $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+man/%: man/%.scd
+	scdoc < $< > $@
+
+# Tests: C unit tests, then the bats suites, with one line of totals.
+check: all $(UNIT_BINS) $(TOOL_BINS)
+	ETL_BIN=$(CURDIR)/$(B) ETL_BUILD=$(CURDIR)/$(O) tests/run
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+asan:
+	$(MAKE) O=build/asan B=build/asan/bin CFLAGS='$(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' check
+
+# libFuzzer targets (clang); FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 20
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_BINS = $(FUZZERS:%=build/fuzz/%)
+fuzz-build: $(FUZZ_BINS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_MODULES:%=common/%.c) common/*.h
+	@mkdir -p $(@D)
+	clang -std=gnu11 $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_MODULES:%=common/%.c) $(LIBS)
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_BINS)
+
+# The main demo: CSV -> NDJSON -> CSV on files in examples/.
+demo: all
+	examples/sales-demo.sh
+
+bench: all $(TOOL_BINS)
+	bench/run
+
+# Install the Debian packages that the build, the tests and the demo need.
+deps:
+	tools/install-deps
+
+format:
+	clang-format -i common/*.c common/*.h cmd/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/tools/*.c
+format-check:
+	clang-format --dry-run -Werror common/*.c common/*.h cmd/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/tools/*.c
+
+install: all
+	mkdir -p $(BINDIR_INST) $(MANDIR_INST)/man1 $(MANDIR_INST)/man7 $(BASHCOMPDIR) $(ZSHCOMPDIR)
+	cp $(BINS) $(BINDIR_INST)/
+	cp $(PROGS:%=man/%.1) $(MANDIR_INST)/man1/
+	cp man/etl.7 $(MANDIR_INST)/man7/
+	for p in $(PROGS); do cp completions/etl.bash $(BASHCOMPDIR)/$$p; done
+	cp completions/_etl $(ZSHCOMPDIR)/_etl
+
+uninstall:
+	rm -f $(PROGS:%=$(BINDIR_INST)/%) $(PROGS:%=$(MANDIR_INST)/man1/%.1) $(MANDIR_INST)/man7/etl.7
+	rm -f $(PROGS:%=$(BASHCOMPDIR)/%) $(ZSHCOMPDIR)/_etl
+
+clean:
+	rm -rf build bin
+
+.PHONY: all check asan fuzz fuzz-build demo bench deps format format-check install uninstall clean
+.SECONDARY:

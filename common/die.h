@@ -1,0 +1,52 @@
+/*
+ * die.h - the one place where messages are formatted and exit statuses chosen.
+ *
+ * Every message a program prints has the form "etl-NAME: WHERE: WHAT" (WHERE
+ * may be omitted).  Only programs exit: library code returns an error to its
+ * caller, and the program decides which status of CONVENTIONS section 3 the
+ * failure deserves.  Before exiting, etl_die() runs the cleanup hooks (the
+ * atomic output removes its temp file, --stats writes its record).
+ */
+#ifndef ETL_DIE_H
+#define ETL_DIE_H
+
+#include <stdarg.h>
+
+enum {
+	ETL_EXIT_OK = 0,
+	ETL_EXIT_CHECK = 1,     /* the data failed a check the user asked for */
+	ETL_EXIT_USAGE = 2,     /* bad option, expression, schema or rule file */
+	ETL_EXIT_DATA = 65,     /* bad input data with --bad-records fail */
+	ETL_EXIT_UNAVAIL = 69,  /* a remote service refused for good */
+	ETL_EXIT_SOFTWARE = 70, /* internal error */
+	ETL_EXIT_IOERR = 74,    /* local I/O error */
+	ETL_EXIT_TEMPFAIL = 75, /* temporary failure, retry later */
+};
+
+/* The program's name as printed in messages ("etl-agg"). */
+extern const char *etl_progname;
+/* Set by -q: etl_warn() prints nothing. */
+extern int etl_quiet;
+
+#define ETL_NORETURN __attribute__((noreturn))
+#define ETL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Print "etl-NAME: WHERE: WHAT" (WHERE may be NULL) and exit with status,
+ * after running the exit hooks. */
+ETL_NORETURN void etl_die(int status, const char *where, const char *fmt, ...)
+	ETL_PRINTF(3, 4);
+ETL_NORETURN void etl_vdie(int status, const char *where, const char *fmt, va_list ap);
+/* The same message without exiting. */
+void etl_error(const char *where, const char *fmt, ...) ETL_PRINTF(2, 3);
+/* A warning; silenced by -q. */
+void etl_warn(const char *where, const char *fmt, ...) ETL_PRINTF(2, 3);
+
+/* Exit with status after running the exit hooks (latest registered first). */
+ETL_NORETURN void etl_exit(int status);
+/* Register a hook run by etl_exit() and etl_die(); it receives the status. */
+void etl_atexit(void (*fn)(int status));
+
+/* "file:line" or "file:line:col" (col 0 = unknown) in a static buffer. */
+const char *etl_where(const char *file, unsigned long long line, unsigned long col);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * input.h - the input files of a program, read in order in large chunks.
+ *
+ * "FILE..." with none or "-" meaning stdin (CONVENTIONS section 2).  The
+ * reader hands out whole lines as views into its buffer, valid until the next
+ * call; a line longer than the buffer grows the buffer, so lines of any
+ * length work and memory follows the longest line.  "\r\n" endings are
+ * stripped to the line, a missing final newline is a line all the same.
+ * Line numbers are the file's physical lines, 1-based, so blank lines count.
+ *
+ * Chunked access (input_chunk) serves readers of other formats (CSV) with
+ * the same files, the same byte counting and the same error handling.
+ * A file that cannot be opened or read is fatal: status 74.
+ */
+#ifndef ETL_INPUT_H
+#define ETL_INPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct input;
+
+/* files: NULL-terminated-free array of n names ("-" is stdin); n == 0 reads stdin. */
+struct input *input_open(char **files, size_t n);
+void input_close(struct input *in);
+
+struct line {
+	const char *p; /* without the line ending */
+	size_t n;
+	const char *file; /* name for messages ("-" shows as "<stdin>") */
+	uint64_t lineno;
+};
+/* Next line, blank lines included; 0 at the end of all inputs. */
+int input_line(struct input *in, struct line *l);
+
+/* Next chunk of raw bytes of the current file.  *file is its name; *first is
+ * set when the chunk starts a new file.  0 at the end of all inputs. */
+int input_chunk(struct input *in, const char **p, size_t *n, const char **file, int *first);
+
+/* Bytes read so far, and the total size of all inputs when all are regular
+ * files (else 0): for --progress. */
+uint64_t input_bytes(const struct input *in);
+uint64_t input_total(const struct input *in);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * jsonw.h - writing JSON text into a buf: strings escaped per RFC 8259,
+ * numbers from decimals and doubles.  Output is always valid JSON; the
+ * caller guarantees that string bytes are valid UTF-8 (utf8_valid()).
+ */
+#ifndef ETL_JSONW_H
+#define ETL_JSONW_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "decimal.h"
+
+/* Append "s" as a JSON string: quotes, backslashes and control characters
+ * escaped ("\n", "\u001f"), everything else as it is. */
+void jw_string(struct buf *b, const char *s, size_t n);
+/* Append a double in shortest round-trip form, or null when not finite. */
+void jw_double(struct buf *b, double v);
+void jw_decimal(struct buf *b, const dec_t *d);
+
+#endif

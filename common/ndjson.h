@@ -1,0 +1,38 @@
+/*
+ * ndjson.h - records from NDJSON input: input + scan + the bad-record policy.
+ *
+ * nd_next() yields only valid records (a line holding one JSON object); blank
+ * lines are skipped; every other line is a bad record handed to bad_record()
+ * with its file, line and column, and counted.  Each yielded record is counted
+ * in stats.records_in.  The record is a view into the read buffer, valid until
+ * the next call: a pass-through program writes rec.line as it is.
+ */
+#ifndef ETL_NDJSON_H
+#define ETL_NDJSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "path.h"
+#include "scan.h"
+
+struct ndjson;
+
+struct record {
+	struct span line;   /* the line's bytes, without its line ending */
+	const char *file;   /* for messages */
+	uint64_t lineno;
+	struct span *vals;  /* the wanted paths' values (see nd_open) */
+};
+
+/* Open the program's inputs; the wanted paths (may be 0) are looked up in
+ * every record and returned in rec.vals[0..nwant). */
+struct ndjson *nd_open(char **files, size_t nfiles, const struct path *want, size_t nwant);
+int nd_next(struct ndjson *nd, struct record *rec);
+void nd_close(struct ndjson *nd);
+/* Declare the current record bad after all (a program's own check failed):
+ * applies the policy; under "fail" does not return. */
+void nd_reject(struct ndjson *nd, const struct record *rec, unsigned long col, const char *fmt,
+	       ...) __attribute__((format(printf, 4, 5)));
+
+#endif

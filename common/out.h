@@ -1,0 +1,51 @@
+/*
+ * out.h - the program's output: buffered, checked, atomic with -o.
+ *
+ * Output goes to stdout, or with -o FILE to a temporary file in FILE's
+ * folder that out_close() renames over FILE only on success; on any failure
+ * exit (etl_die) the temporary file is removed, so make never sees a
+ * half-written target.  Write errors are fatal (status 74) with the file
+ * named; writing to a closed pipe ends the program quietly, status 0
+ * (the reader chose to stop; its own status tells the pipeline).
+ */
+#ifndef ETL_OUT_H
+#define ETL_OUT_H
+
+#include <stddef.h>
+#include <string.h>
+
+/* Open the output: NULL or "-" is stdout. Dies with 74 on failure. */
+void out_open(const char *path);
+void out_write(const void *p, size_t n);
+void out_flush(void);
+/* Flush, fsync and rename a -o file into place; dies with 74 on failure. */
+void out_close(void);
+
+/* The buffer, exposed so that the inline helpers stay cheap. */
+extern char *out_buf;
+extern size_t out_len, out_cap;
+
+static inline void out_putc(char c)
+{
+	if (out_len == out_cap)
+		out_flush();
+	out_buf[out_len++] = c;
+}
+static inline void out_puts(const char *s)
+{
+	out_write(s, strlen(s));
+}
+/* Write one record line and its "\n". */
+static inline void out_line(const char *p, size_t n)
+{
+	if (n < out_cap - out_len) {
+		memcpy(out_buf + out_len, p, n);
+		out_len += n;
+		out_buf[out_len++] = '\n';
+	} else {
+		out_write(p, n);
+		out_putc('\n');
+	}
+}
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * path.h - field paths: "a.b.c" reaches into nested objects, a segment that
+ * holds a dot, comma, space or quote is written quoted ("a.b".c, "x \"y\"").
+ *
+ * A path list is comma-separated paths ("order_id,line_no", "\"a,b\",c").
+ * Segments are kept unescaped (the bytes a JSON key holds after decoding).
+ * A path owns its memory; release it with path_release().
+ */
+#ifndef ETL_PATH_H
+#define ETL_PATH_H
+
+#include <stddef.h>
+
+struct path_seg {
+	char *s;
+	size_t n;
+};
+
+struct path {
+	struct path_seg *seg;
+	size_t nseg;
+	char *text; /* the path as written, for messages */
+};
+
+/* Parse one path from s; stops at the end of s or at an unquoted ',' when
+ * stop_at_comma.  Returns the number of bytes consumed, or -1 with a message
+ * in *err (a static string) and the 0-based offset of the fault in *erroff. */
+long path_parse(struct path *p, const char *s, int stop_at_comma, const char **err, size_t *erroff);
+/* Parse a comma-separated list into a new array; 0 or -1 as path_parse. */
+int path_list_parse(const char *s, struct path **paths, size_t *n, const char **err, size_t *erroff);
+void path_release(struct path *p);
+void path_list_free(struct path *paths, size_t n);
+/* Write p in its canonical written form (quoting only where needed). */
+struct buf;
+void path_format(struct buf *b, const struct path *p);
+
+#endif

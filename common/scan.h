@@ -1,0 +1,84 @@
+/*
+ * scan.h - the validating JSON scanner: the toolkit's fast path.
+ *
+ * scan_record() checks that a line is exactly one JSON object, strictly as
+ * RFC 8259 says (UTF-8 validated, no trailing commas, no leading zeros, no
+ * lone surrogate escapes, nesting up to SCAN_MAX_DEPTH), and in the same pass
+ * hands back the raw text of the fields the program asked for, as spans into
+ * the line.  Nothing is copied, decoded or allocated: a pass-through program
+ * writes the line's own bytes, and decodes only the few values it looks at.
+ *
+ * Lookups: a key that occurs twice in one object yields its last value (as
+ * jq and jansson do).  A wanted path whose value is missing, or whose parent
+ * is not an object, gives an empty span (p == NULL).
+ *
+ * The functions after scan_record() work on text that was already validated.
+ */
+#ifndef ETL_SCAN_H
+#define ETL_SCAN_H
+
+#include <stddef.h>
+
+#include "path.h"
+
+#define SCAN_MAX_DEPTH 1024
+
+/* A slice of the input: p == NULL means absent. */
+struct span {
+	const char *p;
+	size_t n;
+};
+
+struct scan_err {
+	size_t off;      /* 0-based byte offset in the line */
+	const char *msg; /* static text, e.g. "expected ',' or '}'" */
+};
+
+/* The set of paths a program wants from each record, compiled once. */
+struct scan_want;
+struct scan_want *scan_want_new(const struct path *paths, size_t n);
+void scan_want_free(struct scan_want *w);
+
+/* Validate [p, p+n) as one JSON object (surrounding whitespace allowed) and,
+ * if w != NULL, fill vals[i] with the raw value text of w's i-th path.
+ * Returns 0, or -1 with *err set. */
+int scan_record(const char *p, size_t n, const struct scan_want *w, struct span *vals,
+		struct scan_err *err);
+/* Validate [p, p+n) as exactly one JSON value of any kind. */
+int scan_value(const char *p, size_t n, struct scan_err *err);
+
+/* The kind of a raw value, from its first byte. */
+enum scan_kind {
+	SCAN_NONE, /* absent */
+	SCAN_NULL,
+	SCAN_FALSE,
+	SCAN_TRUE,
+	SCAN_NUMBER,
+	SCAN_STRING,
+	SCAN_ARRAY,
+	SCAN_OBJECT
+};
+enum scan_kind scan_kind(struct span v);
+
+/* Iterate the members (or elements) of a validated object (or array). */
+struct scan_iter {
+	const char *p, *end;
+};
+/* v must be a validated object or array span. */
+void scan_iter_init(struct scan_iter *it, struct span v);
+/* Next member: key is the raw key between its quotes (still escaped), val the
+ * raw value.  For arrays key is empty.  Returns 0 at the end. */
+int scan_iter_next(struct scan_iter *it, struct span *key, struct span *val);
+
+/* Does the raw (escaped) key equal the decoded bytes s[0..n)? */
+int scan_key_eq(struct span rawkey, const char *s, size_t n);
+/* Decode a validated string's content (without its quotes, still escaped)
+ * into out (appending).  Returns the decoded length appended. */
+struct buf;
+size_t scan_unescape(struct buf *out, const char *p, size_t n);
+/* Decode a validated string value (with quotes) into out, appending. */
+size_t scan_string(struct buf *out, struct span v);
+/* Find a path inside a validated value (an object); empty span if absent. */
+struct span scan_lookup(struct span obj, const struct path *path);
+
+#endif

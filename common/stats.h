@@ -1,0 +1,40 @@
+/*
+ * stats.h - the run's counters, --progress and --stats.
+ *
+ * Invariant kept by every program: records_in = records_out + bad + dropped.
+ * The reader counts records_in and bad, programs count records_out (out
+ * side) and dropped (deduplicated, filtered).  progress_tick() is cheap enough
+ * to call per record: it looks at the clock only every few thousand calls.
+ */
+#ifndef ETL_STATS_H
+#define ETL_STATS_H
+
+#include <stdint.h>
+
+struct input;
+
+struct stats {
+	uint64_t records_in, records_out, bad, dropped;
+};
+extern struct stats stats;
+
+/* mode: 0 off, 1 if stderr is a terminal, 2 always. */
+void progress_setup(int mode);
+/* The input whose bytes are shown (and whose total gives the bar and ETA). */
+void progress_input(const struct input *in);
+void progress_update(void);
+extern unsigned progress_countdown;
+static inline void progress_tick(void)
+{
+	if (progress_countdown && !--progress_countdown)
+		progress_update();
+}
+/* Erase the progress line (before a message, at exit). */
+void progress_clear(void);
+
+/* Remember argv and the --stats file; the record is written at exit. */
+void stats_setup(const char *path, int argc, char **argv);
+/* Exit hook: writes the --stats record with the exit status. */
+void stats_finish(int status);
+
+#endif

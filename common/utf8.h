@@ -1,0 +1,22 @@
+/*
+ * utf8.h - UTF-8 validation (RFC 3629: no overlong forms, no surrogates,
+ * nothing above U+10FFFF) and encoding.
+ */
+#ifndef ETL_UTF8_H
+#define ETL_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Length of the valid UTF-8 prefix of [p, p+n): == n when all is valid. */
+size_t utf8_valid_prefix(const char *p, size_t n);
+static inline int utf8_valid(const char *p, size_t n)
+{
+	return utf8_valid_prefix(p, n) == n;
+}
+/* Validate one sequence starting at p (p[0] >= 0x80): its length, or 0. */
+size_t utf8_seq(const unsigned char *p, const unsigned char *end);
+/* Encode code point c (valid scalar value) into out; returns 1..4. */
+size_t utf8_encode(uint32_t c, char *out);
+
+#endif
