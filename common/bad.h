@@ -24,7 +24,8 @@ void bad_setup(const char *policy, const char *max_bad);
 void bad_record(const char *file, uint64_t line, unsigned long col, const char *raw,
 		size_t rawlen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 uint64_t bad_count(void);
-/* At exit: the skip summary and the --max-bad N% check. Registered by cli. */
-void bad_finish(int status);
+/* At the end of a run: close the reject file, print the skip summary and
+ * check --max-bad N%.  Returns 0, or ETL_EXIT_CHECK when the run must fail. */
+int bad_finish(void);
 
 #endif

@@ -26,7 +26,7 @@ struct cli_opt {
 
 /* Which common options a program takes; most take them all. */
 enum {
-	CLI_NO_INPUT = 1 << 0,   /* no FILE arguments (e.g. etl-state) */
+	CLI_NO_INPUT = 1 << 0,   /* arguments are words, not input files (etl-state) */
 	CLI_NO_OUTPUT = 1 << 1,  /* no -o (writes elsewhere, e.g. etl-load-pg) */
 	CLI_NO_RECORDS = 1 << 2, /* no --bad-records/--max-bad */
 };
@@ -49,7 +49,7 @@ struct cli_common {
 	const char *max_bad;
 	const char *stats;
 	int progress; /* 0 off, 1 when stderr is a terminal, 2 always */
-	char **files;
+	char **files; /* the non-option arguments: input files, or words */
 	size_t nfiles;
 };
 extern struct cli_common cli;

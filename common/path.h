@@ -22,10 +22,13 @@ struct path {
 	char *text; /* the path as written, for messages */
 };
 
-/* Parse one path from s; stops at the end of s or at an unquoted ',' when
- * stop_at_comma.  Returns the number of bytes consumed, or -1 with a message
- * in *err (a static string) and the 0-based offset of the fault in *erroff. */
-long path_parse(struct path *p, const char *s, int stop_at_comma, const char **err, size_t *erroff);
+/* Parse one path at the start of s.  A bare segment is any run of bytes
+ * other than '.', ',', '"', '=' and white space; a quoted one is a JSON-like
+ * string with \" and \\ escapes.  With whole, all of s must be the path;
+ * otherwise parsing stops before the first byte that cannot continue it (so
+ * "a.b=1" gives "a.b" and 3).  Returns the bytes consumed, or -1 with a
+ * static message in *err and the 0-based offset of the fault in *erroff. */
+long path_parse(struct path *p, const char *s, int whole, const char **err, size_t *erroff);
 /* Parse a comma-separated list into a new array; 0 or -1 as path_parse. */
 int path_list_parse(const char *s, struct path **paths, size_t *n, const char **err, size_t *erroff);
 void path_release(struct path *p);

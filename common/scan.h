@@ -41,10 +41,11 @@ void scan_want_free(struct scan_want *w);
 
 /* Validate [p, p+n) as one JSON object (surrounding whitespace allowed) and,
  * if w != NULL, fill vals[i] with the raw value text of w's i-th path.
- * Returns 0, or -1 with *err set. */
+ * p[n] must be readable and hold '\0': the sentinel spares a bounds check
+ * per byte (the reader provides it).  Returns 0, or -1 with *err set. */
 int scan_record(const char *p, size_t n, const struct scan_want *w, struct span *vals,
 		struct scan_err *err);
-/* Validate [p, p+n) as exactly one JSON value of any kind. */
+/* Validate [p, p+n) as exactly one JSON value of any kind; p[n] == '\0'. */
 int scan_value(const char *p, size_t n, struct scan_err *err);
 
 /* The kind of a raw value, from its first byte. */

@@ -15,12 +15,13 @@ struct input;
 
 struct stats {
 	uint64_t records_in, records_out, bad, dropped;
+	uint64_t bytes_in; /* counted by input.c as it reads */
 };
 extern struct stats stats;
 
 /* mode: 0 off, 1 if stderr is a terminal, 2 always. */
 void progress_setup(int mode);
-/* The input whose bytes are shown (and whose total gives the bar and ETA). */
+/* The input whose total size (when known) gives the bar and ETA. */
 void progress_input(const struct input *in);
 void progress_update(void);
 extern unsigned progress_countdown;
@@ -34,6 +35,8 @@ void progress_clear(void);
 
 /* Remember argv and the --stats file; the record is written at exit. */
 void stats_setup(const char *path, int argc, char **argv);
+/* The --stats file, known only once the options are parsed. */
+void stats_path_set(const char *path);
 /* Exit hook: writes the --stats record with the exit status. */
 void stats_finish(int status);
 

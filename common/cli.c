@@ -1,0 +1,281 @@
+/*
+ * cli.c - the command line of every program (cli.h).
+ *
+ * The program's table and the common table are merged into one getopt_long
+ * table; --help is printed from the same two tables.  getopt's own messages
+ * are off (opterr = 0) so that usage errors read "etl-NAME: --opt: WHAT" and
+ * exit 2 like every other message.  GNU getopt permutes argv, so options may
+ * follow file names; "--" ends the options.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bad.h"
+#include "die.h"
+#include "mem.h"
+#include "out.h"
+#include "stats.h"
+#include "banned.h"
+
+struct cli_common cli;
+
+enum {
+	OPT_OUTPUT = -1,
+	OPT_BAD = -2,
+	OPT_MAXBAD = -3,
+	OPT_PROGRESS = -4,
+	OPT_STATS = -5,
+	OPT_QUIET = -6,
+	OPT_HELP = -7,
+	OPT_VERSION = -8,
+};
+
+static const struct cli_opt common_opts[] = {
+	{OPT_OUTPUT, "output", 'o', CLI_ARG, "FILE", "write to FILE, atomically (default: stdout)"},
+	{OPT_BAD, "bad-records", 0, CLI_ARG, "fail|skip|FILE",
+	 "what a bad record gets (default: fail)"},
+	{OPT_MAXBAD, "max-bad", 0, CLI_ARG, "N|N%", "with skip or FILE: fail past N bad records"},
+	{OPT_PROGRESS, "progress", 0, CLI_OPTARG, "always", "show a live status line on stderr"},
+	{OPT_STATS, "stats", 0, CLI_ARG, "FILE", "write run statistics as JSON to FILE at exit"},
+	{OPT_QUIET, "quiet", 'q', CLI_NOARG, NULL, "no warnings, only errors"},
+	{OPT_HELP, "help", 'h', CLI_NOARG, NULL, "show this help and exit"},
+	{OPT_VERSION, "version", 0, CLI_NOARG, NULL, "print the version and exit"},
+	{0, NULL, 0, 0, NULL, NULL},
+};
+
+static const struct cli_prog *prog;
+
+static int applies(const struct cli_opt *o)
+{
+	unsigned f = prog->flags;
+
+	if (o->id == OPT_OUTPUT)
+		return !(f & CLI_NO_OUTPUT);
+	if (o->id == OPT_BAD || o->id == OPT_MAXBAD)
+		return !(f & CLI_NO_RECORDS);
+	return 1;
+}
+
+static void help_table(const struct cli_opt *o, int common)
+{
+	for (; o->id; o++) {
+		char left[64];
+		int n;
+
+		if (common && !applies(o))
+			continue;
+		if (o->shrt)
+			n = snprintf(left, sizeof(left), "-%c, --%s", o->shrt, o->lng);
+		else
+			n = snprintf(left, sizeof(left), "    --%s", o->lng);
+		if (o->meta && n > 0 && (size_t)n < sizeof(left))
+			snprintf(left + n, sizeof(left) - n, o->arg == CLI_OPTARG ? "[=%s]" : " %s",
+				 o->meta);
+		if (strlen(left) > 26)
+			printf("  %s\n  %-26s  %s\n", left, "", o->help);
+		else
+			printf("  %-26s  %s\n", left, o->help);
+	}
+}
+
+static void help(void)
+{
+	printf("Usage: %s %s\n%s\n", prog->name, prog->synopsis, prog->summary);
+	if (prog->opts && prog->opts[0].id) {
+		printf("\nOptions:\n");
+		help_table(prog->opts, 0);
+	}
+	printf("\nCommon options:\n");
+	help_table(common_opts, 1);
+	printf("\nSee %s(1) for details and etl(7) for the conventions all etl programs share.\n",
+	       prog->name);
+}
+
+void cli_usage_error(const char *opt, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", etl_progname);
+	if (opt)
+		fprintf(stderr, "%s: ", opt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", etl_progname);
+	etl_exit(ETL_EXIT_USAGE);
+}
+
+static void common_opt(int id, const char *arg)
+{
+	switch (id) {
+	case OPT_OUTPUT: cli.output = arg; break;
+	case OPT_BAD: cli.bad_records = arg; break;
+	case OPT_MAXBAD: cli.max_bad = arg; break;
+	case OPT_PROGRESS:
+		if (!arg)
+			cli.progress = 1;
+		else if (strcmp(arg, "always") == 0)
+			cli.progress = 2;
+		else if (strcmp(arg, "never") == 0)
+			cli.progress = 0;
+		else
+			cli_usage_error("--progress", "expected 'always' or 'never', got '%s'", arg);
+		break;
+	case OPT_STATS: cli.stats = arg; break;
+	case OPT_QUIET: etl_quiet = 1; break;
+	case OPT_HELP:
+		help();
+		exit(0);
+	case OPT_VERSION:
+		printf("%s %s\n", prog->name, ETL_VERSION);
+		exit(0);
+	}
+}
+
+void cli_start(const struct cli_prog *p, int argc, char **argv)
+{
+	const struct cli_opt *tables[2] = {p->opts, common_opts};
+	const struct cli_opt **byval;
+	struct option *lo;
+	char shorts[128] = ":";
+	size_t nlo = 0, ns = 1, total = 0;
+	int c;
+
+	prog = p;
+	etl_progname = p->name;
+	/* --stats reports the arguments as given; getopt_long permutes argv */
+	{
+		char **copy = xcalloc(argc + 1, sizeof(*copy));
+
+		memcpy(copy, argv, argc * sizeof(*copy));
+		stats_setup(NULL, argc, copy);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (int t = 0; t < 2; t++)
+		for (const struct cli_opt *o = tables[t]; o && o->id; o++)
+			total++;
+	lo = xcalloc(total + 1, sizeof(*lo));
+	byval = xcalloc(total + 1, sizeof(*byval));
+	for (int t = 0; t < 2; t++) {
+		for (const struct cli_opt *o = tables[t]; o && o->id; o++) {
+			if (t == 1 && !applies(o))
+				continue;
+			lo[nlo].name = o->lng;
+			lo[nlo].has_arg = o->arg == CLI_NOARG	? no_argument
+					  : o->arg == CLI_ARG ? required_argument
+							      : optional_argument;
+			lo[nlo].val = 256 + (int)nlo;
+			byval[nlo] = o;
+			if (o->shrt) {
+				if (strchr(shorts, o->shrt) || ns + 3 >= sizeof(shorts))
+					etl_die(ETL_EXIT_SOFTWARE, NULL, "option -%c defined twice",
+						o->shrt);
+				shorts[ns++] = o->shrt;
+				if (o->arg == CLI_ARG)
+					shorts[ns++] = ':';
+				else if (o->arg == CLI_OPTARG)
+					shorts[ns++] = ':', shorts[ns++] = ':';
+			}
+			nlo++;
+		}
+	}
+	shorts[ns] = '\0';
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		const struct cli_opt *o = NULL;
+		char name[80];
+
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+
+			if (optopt && optopt < 256)
+				snprintf(name, sizeof(name), "-%c", optopt);
+			else if (optopt >= 256)
+				snprintf(name, sizeof(name), "--%s", lo[optopt - 256].name);
+			else
+				snprintf(name, sizeof(name), "%s", bad);
+			if (c == ':')
+				cli_usage_error(name, "requires an argument");
+			if (optopt >= 256)
+				cli_usage_error(name, "takes no argument");
+			{
+				char *eq = strchr(name, '=');
+
+				if (eq)
+					*eq = '\0';
+			}
+			cli_usage_error(name, "unknown option");
+		}
+		if (c >= 256) {
+			o = byval[c - 256];
+		} else {
+			for (size_t i = 0; i < nlo; i++)
+				if (byval[i]->shrt == c)
+					o = byval[i];
+		}
+		if (!o)
+			etl_die(ETL_EXIT_SOFTWARE, NULL, "option table mismatch");
+		if (o->id < 0)
+			common_opt(o->id, optarg);
+		else
+			p->on_opt(o->id, optarg);
+	}
+	free(lo);
+	free(byval);
+	cli.files = argv + optind;
+	cli.nfiles = argc - optind;
+	stats_path_set(cli.stats);
+	if (!(p->flags & CLI_NO_RECORDS))
+		bad_setup(cli.bad_records, cli.max_bad);
+	progress_setup(cli.progress);
+	out_open(cli.output);
+}
+
+void cli_finish(void)
+{
+	int status = bad_finish();
+
+	if (status)
+		etl_exit(status);
+	out_close();
+	etl_exit(0);
+}
+
+char **cli_split(const char *s, size_t *n)
+{
+	size_t k = 1, i = 0;
+	char **v;
+	const char *p;
+
+	for (p = s; *p; p++)
+		k += *p == ',';
+	v = xcalloc(k + 1, sizeof(*v));
+	for (p = s;; p++) {
+		const char *e = strchr(p, ',');
+
+		if (!e)
+			e = p + strlen(p);
+		v[i++] = xstrndup(p, e - p);
+		p = e;
+		if (!*p)
+			break;
+	}
+	if (n)
+		*n = i;
+	return v;
+}
+
+void cli_split_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}

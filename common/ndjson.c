@@ -1,0 +1,95 @@
+/*
+ * ndjson.c - valid records out of NDJSON input (ndjson.h).  Counts every
+ * non-blank line as a record read, so that records_in = records_out + bad +
+ * dropped holds whatever the program does with them.
+ */
+#include "ndjson.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bad.h"
+#include "input.h"
+#include "mem.h"
+#include "stats.h"
+#include "banned.h"
+
+struct ndjson {
+	struct input *in;
+	struct scan_want *want;
+	struct span *vals;
+};
+
+struct ndjson *nd_open(char **files, size_t nfiles, const struct path *want, size_t nwant)
+{
+	struct ndjson *nd = xcalloc(1, sizeof(*nd));
+
+	nd->in = input_open(files, nfiles);
+	if (nwant)
+		nd->want = scan_want_new(want, nwant);
+	nd->vals = xcalloc(nwant ? nwant : 1, sizeof(*nd->vals));
+	progress_input(nd->in);
+	return nd;
+}
+
+static int blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int nd_next(struct ndjson *nd, struct record *rec)
+{
+	struct line l;
+	struct scan_err err;
+
+	while (input_line(nd->in, &l)) {
+		if (l.n == 0 || ((l.p[0] == ' ' || l.p[0] == '\t' || l.p[0] == '\r') && blank(l.p, l.n)))
+			continue;
+		stats.records_in++;
+		progress_tick();
+		if (scan_record(l.p, l.n, nd->want, nd->vals, &err) != 0) {
+			int plain = strncmp(err.msg, "not a JSON", 10) == 0 ||
+				    strcmp(err.msg, "invalid UTF-8") == 0 ||
+				    strcmp(err.msg, "NUL byte") == 0;
+
+			bad_record(l.file, l.lineno, err.off + 1, l.p, l.n, "%s%s",
+				   plain ? "" : "invalid JSON: ", err.msg);
+			continue;
+		}
+		rec->line.p = l.p;
+		rec->line.n = l.n;
+		rec->file = l.file;
+		rec->lineno = l.lineno;
+		rec->vals = nd->vals;
+		return 1;
+	}
+	return 0;
+}
+
+void nd_reject(struct ndjson *nd, const struct record *rec, unsigned long col, const char *fmt,
+	       ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	(void)nd;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	bad_record(rec->file, rec->lineno, col, rec->line.p, rec->line.n, "%s", msg);
+}
+
+void nd_close(struct ndjson *nd)
+{
+	if (!nd)
+		return;
+	input_close(nd->in);
+	scan_want_free(nd->want);
+	free(nd->vals);
+	free(nd);
+}
