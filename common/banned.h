@@ -1,6 +1,7 @@
 /*
  * banned.h - functions that are too easy to misuse, refused at compile time.
- * Included last by every .c file of the project (the Makefile forces it).
+ * Included last by every .c file of the project: included first, it would
+ * break the system headers that declare these functions.
  */
 #ifndef ETL_BANNED_H
 #define ETL_BANNED_H

@@ -212,6 +212,11 @@ static u128 accumulate(u128 acc, const char *s, size_t n)
 	return acc;
 }
 
+/*
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, or with lenient also a
+ * leading '+' and leading zeros.  The grammar is checked in full before any
+ * value is computed, so DEC_SYNTAX never depends on the number's size.
+ */
 static int parse(dec_t *d, const char *s, size_t n, int lenient)
 {
 	size_t i = 0, ip, nint, fp, nfrac = 0;
@@ -268,8 +273,9 @@ static int parse(dec_t *d, const char *s, size_t n, int lenient)
 		return DEC_OK;
 	}
 
-	/* The value is S * 10^-sc, S being the digits with leading zeros
-	 * stripped: m digits, the last t of them zeros. */
+	/* Otherwise the value is S * 10^-sc, S being all the digits with
+	 * leading zeros stripped: m digits, the last t of them zeros.  Zero
+	 * first, whose scale is merely clamped. */
 	size_t z = 0, last;
 	while (z < len && digit_at(s, ip, nint, fp, z) == 0)
 		z++;

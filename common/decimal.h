@@ -52,7 +52,8 @@ int dec_rescale(dec_t *d, int scale);
 /* Drop trailing fractional zeros (2.50 -> 2.5, 3.000 -> 3): the canonical
  * form used for keys, so that 1.0 and 1.00 compare and hash alike. */
 void dec_normalize(dec_t *d);
-/* Round half away from zero to scale digits (scale < d->scale), for round(). */
+/* Round half away from zero to scale digits (0 <= scale < d->scale; a
+ * negative scale counts as 0), for round(). */
 void dec_round(dec_t *d, int scale);
 /* Plain notation, never an exponent: "-12.50", "0.001", "0". Writes a NUL;
  * returns the length. buf must hold DEC_BUFSZ bytes. */

@@ -31,6 +31,18 @@
  * argument fails for them; their interval is symmetric, so a binary search on
  * the precision with printf's nearest decimal finds the shortest.
  *
+ * Before any of that, a fast path for what data mostly holds, a double read
+ * from a short decimal such as 68.16: for k = 0, 1, ... it rounds v * 10^k to
+ * an integer m and asks whether m / 10^k reads back as v.  While m < 10^15
+ * and k <= 22 that question is answered exactly by one division, m and 10^k
+ * being exact doubles and the division correctly rounded (Clinger's fast
+ * path; strtod gives the same double).  If the shortest decimal D * 10^-k has
+ * at most 15 digits, v * 10^k is within 0.25 of D and its rounding within
+ * 0.125 more, so m == D at that k; and a hit at a smaller k is a decimal of
+ * at most 15 digits reading back as v, which by the argument above is the
+ * same value.  So the first hit is the shortest, and a miss costs a few
+ * multiplications before the printf path.
+ *
  * strtod is only ever given digits and an exponent ("123e-5"), never a
  * radix point, so the result does not depend on LC_NUMERIC; the digits of
  * printf's output are picked out the same way, skipping its radix point.
@@ -39,6 +51,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +138,42 @@ static int is_pow2(double v)
 	return frexp(v, &e) == 0.5;
 }
 
+/* The fast path described at the top: 1 and the digits on a hit. */
+static int short_decimal(double v, struct digits *out)
+{
+#if FLT_EVAL_METHOD == 0
+	static const double exact10[] = {
+		1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+	};
+
+	for (int k = 0; k <= 22; k++) {
+		double x = v * exact10[k];
+
+		if (x >= 1e15)
+			break;
+		/* x < 2^50: adding one half is exact, the truncation rounds. */
+		uint64_t m = (uint64_t)(x + 0.5);
+		if (m == 0 || (double)m / exact10[k] != v)
+			continue;
+		char tmp[24];
+		int n = 0;
+		for (uint64_t q = m; q; q /= 10)
+			tmp[n++] = (char)('0' + q % 10);
+		for (int i = 0; i < n; i++)
+			out->d[i] = tmp[n - 1 - i];
+		out->n = n;
+		out->e = n - 1 - k;
+		return 1;
+	}
+#else
+	/* Excess precision (x87) would make the division test inexact. */
+	(void)v;
+	(void)out;
+#endif
+	return 0;
+}
+
 /* The shortest decimal that reads back as v (> 0, finite). */
 static void shortest(double v, struct digits *out)
 {
@@ -145,6 +194,8 @@ static void shortest(double v, struct digits *out)
 		nearest(v, lo, out);
 		return;
 	}
+	if (short_decimal(v, out))
+		return;
 	nearest(v, MAX_SIG, &full);
 	shorten(v, &full, 15, out);
 	if (reads_back(out, v))
