@@ -13,17 +13,17 @@ CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
 ALL_CPPFLAGS = -Icommon -D_GNU_SOURCE -DETL_VERSION='"$(VERSION)"' $(CPPFLAGS)
-LIBS = -ljansson -lcsv -lm
+LIBS = -ljansson -lcsv -lxxhash -lm
 
 # Build outputs: objects under $(O), programs under $(B).
 O ?= build
 B ?= bin
 
-PROGS = etl-from-csv etl-to-csv
-LIB_MODULES = bad buf cli decimal die dtoa input jsonw mem ndjson out path rec scan \
+PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe
+LIB_MODULES = arena bad buf cli decimal die dtoa fields hash input jsonw mem ndjson out path rec scan \
 	stats utf8
 UNIT_TESTS = test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
-	test_rec
+	test_rec test_fields test_hash
 TOOLS = ndcat
 FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path
 MANPAGES = $(PROGS:%=man/%.1) man/etl.7
@@ -82,7 +82,7 @@ demo: all
 	examples/sales-demo.sh
 
 bench: all $(TOOL_BINS)
-	bench/run
+	ETL_BIN=$(CURDIR)/$(B) ETL_BUILD=$(CURDIR)/$(O) bench/run
 
 # Install the Debian packages that the build, the tests and the demo need.
 deps:

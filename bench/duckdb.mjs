@@ -4,7 +4,8 @@
 //
 // DuckDB is driven through @duckdb/node-api (installed by bench/run into bench/node_modules)
 // because it needs no system package. The statement's result set is not printed: benchmarks
-// write their output with COPY ... TO '/dev/stdout', which DuckDB streams itself.
+// write their output with COPY ... TO '/dev/stdout', which DuckDB streams itself. DuckDB opens
+// that path anew and truncates it: send stdout to a pipe or /dev/null, never append (>>) to a file.
 // Exit status: 0 on success, 1 if DuckDB reports an error, 2 on bad usage.
 
 import { DuckDBInstance } from '@duckdb/node-api';
