@@ -90,7 +90,11 @@ static json_t *build(struct span v, struct buf *tmp)
 json_t *rec_parse(struct span v)
 {
 	struct buf tmp = BUF_INIT;
-	json_t *r = build(v, &tmp);
+	json_t *r;
+
+	while (v.n && (*v.p == ' ' || *v.p == '\t' || *v.p == '\r'))
+		v.p++, v.n--;
+	r = build(v, &tmp);
 
 	buf_release(&tmp);
 	return r;

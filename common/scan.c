@@ -479,9 +479,23 @@ int scan_value(const char *text, size_t n, struct scan_err *err)
 
 /* ---- validated text ---- */
 
+/* A validated value may carry surrounding white space (a whole line). */
+static struct span trim(struct span v)
+{
+	while (v.n && (v.p[0] == ' ' || v.p[0] == '\t' || v.p[0] == '\r' || v.p[0] == '\n'))
+		v.p++, v.n--;
+	while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t' || v.p[v.n - 1] == '\r' ||
+		       v.p[v.n - 1] == '\n'))
+		v.n--;
+	return v;
+}
+
 enum scan_kind scan_kind(struct span v)
 {
-	if (!v.p || !v.n)
+	if (!v.p)
+		return SCAN_NONE;
+	v = trim(v);
+	if (!v.n)
 		return SCAN_NONE;
 	switch (v.p[0]) {
 	case 'n': return SCAN_NULL;
@@ -532,6 +546,7 @@ static const char *fast_skip(const char *p, const char *end)
 
 void scan_iter_init(struct scan_iter *it, struct span v)
 {
+	v = trim(v);
 	it->p = v.p + 1; /* after '{' or '[' */
 	it->end = v.p + v.n - 1;
 }
@@ -645,7 +660,7 @@ int scan_key_eq(struct span raw, const char *s, size_t n)
 
 struct span scan_lookup(struct span obj, const struct path *path)
 {
-	struct span cur = obj;
+	struct span cur = obj.p ? trim(obj) : obj;
 
 	for (size_t i = 0; i < path->nseg; i++) {
 		struct scan_iter it;

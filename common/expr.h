@@ -1,0 +1,108 @@
+/*
+ * expr.h - the expression language shared by etl-map, etl-agg, etl-top and
+ * etl-validate (described for users in etl-expr(7)).
+ *
+ * An expression is parsed once into a tree and evaluated per record.  It
+ * reads fields by path; each distinct path gets an index in a struct
+ * expr_fields shared by all the expressions of a program, and at evaluation
+ * the program's callback hands back a field's raw JSON text by index (from
+ * the scanner's spans, or from etl-map's edited record).  Evaluation does
+ * not call malloc: intermediate strings live in the context's arena, which
+ * the program resets per record.
+ *
+ * Semantics (CONVENTIONS section 1): a missing field and null are both
+ * null; an operation on null yields null, a comparison with null is false;
+ * +, -, * on exact decimals are exact (numbers read from the record as
+ * decimal whenever their text fits 38 digits), / and the functions that
+ * cannot be exact give doubles; integers of any size compare correctly.
+ * A syntax or type error found by expr_parse() is a usage error (the caller
+ * exits 2 with the column); a runtime type error ('abc' * 2) is reported by
+ * expr_eval() and the caller treats the record as bad.
+ */
+#ifndef ETL_EXPR_H
+#define ETL_EXPR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "decimal.h"
+#include "path.h"
+#include "scan.h"
+
+/* The distinct field paths read by a program's expressions. */
+struct expr_fields {
+	struct path *paths;
+	size_t n, cap;
+};
+
+void expr_fields_init(struct expr_fields *f);
+void expr_fields_release(struct expr_fields *f);
+/* Index of path p in f, adding a copy when new. */
+size_t expr_fields_add(struct expr_fields *f, const struct path *p);
+
+struct expr_err {
+	size_t col;     /* 1-based column in the expression text (parse), 0 if none */
+	char msg[256];
+};
+
+struct expr;
+/* Parse src; field paths it reads are added to fields. NULL on error. */
+struct expr *expr_parse(const char *src, struct expr_fields *fields, struct expr_err *err);
+void expr_free(struct expr *e);
+/* The source text, for messages. */
+const char *expr_text(const struct expr *e);
+
+enum val_kind {
+	VAL_NULL,
+	VAL_BOOL,
+	VAL_NUM,  /* see num below */
+	VAL_STR,  /* decoded UTF-8 bytes in s */
+	VAL_TIME, /* an instant: us since the epoch, and the UTC offset it was written with */
+	VAL_JSON, /* an object or array: raw JSON text in s */
+};
+
+enum num_kind {
+	NUM_DEC,  /* exact: d */
+	NUM_DBL,  /* binary floating point: f */
+	NUM_BIG,  /* a JSON number beyond the decimal type, kept as its text in s */
+};
+
+struct val {
+	enum val_kind k;
+	enum num_kind nk;
+	int b;
+	dec_t d;
+	double f;
+	struct span s;   /* VAL_STR, VAL_JSON, NUM_BIG; also VAL_NUM's original text when
+			    it came unchanged from the record (s.p == NULL otherwise) */
+	int64_t t_us;
+	int32_t t_off;   /* seconds east of UTC */
+};
+
+struct expr_ctx {
+	/* The raw JSON text of field idx of the current record (p == NULL when
+	 * missing). */
+	struct span (*field)(void *arg, size_t idx);
+	void *arg;
+	struct arena *scratch; /* reset by the program between records */
+	int64_t now_us;        /* now(): fixed per run, so a run is reproducible */
+};
+
+/* 0, or -1 with err->msg set (a runtime type error: a bad record). */
+int expr_eval(const struct expr *e, struct expr_ctx *ctx, struct val *out, struct expr_err *err);
+
+/* A raw JSON value as a val (strings decoded into the arena). */
+void val_from_json(struct val *v, struct span raw, struct arena *a);
+/* Append v as JSON text: numbers exact (a number that came unchanged from
+ * the record keeps its text), doubles in shortest round-trip form, times as
+ * ISO-8601 strings. */
+void val_to_json(struct buf *b, const struct val *v);
+/* Truth for --where and if(): only true is true; null and false are not. */
+int val_true(const struct val *v);
+/* A total order for sorting and ranking: null < false < true < numbers (by
+ * value, exact across kinds) < strings (bytewise) < times < JSON (text). */
+int val_cmp(const struct val *a, const struct val *b);
+
+#endif
