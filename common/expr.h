@@ -13,11 +13,13 @@
  * Semantics (CONVENTIONS section 1): a missing field and null are both
  * null; an operation on null yields null, a comparison with null is false;
  * +, -, * on exact decimals are exact (numbers read from the record as
- * decimal whenever their text fits 38 digits), / and the functions that
- * cannot be exact give doubles; integers of any size compare correctly.
- * A syntax or type error found by expr_parse() is a usage error (the caller
- * exits 2 with the column); a runtime type error ('abc' * 2) is reported by
- * expr_eval() and the caller treats the record as bad.
+ * decimal whenever their text fits 38 digits), and so are they on integers
+ * of any size; / is exact when the quotient has an exact decimal form of
+ * 38 digits, a double otherwise, as are the functions that cannot be exact;
+ * numbers of any size and kind compare exactly.  A syntax or type error
+ * found by expr_parse() is a usage error (the caller exits 2 with the
+ * column); a runtime type error (name * 2 on a string) or a division by
+ * zero is reported by expr_eval() and the caller treats the record as bad.
  */
 #ifndef ETL_EXPR_H
 #define ETL_EXPR_H
@@ -43,12 +45,17 @@ void expr_fields_release(struct expr_fields *f);
 size_t expr_fields_add(struct expr_fields *f, const struct path *p);
 
 struct expr_err {
-	size_t col;     /* 1-based column in the expression text (parse), 0 if none */
-	char msg[256];
+	size_t col;     /* 1-based column (in characters) in the expression text: where
+			   parsing failed, or the operator or function at fault at run
+			   time; 0 if none */
+	char msg[256];  /* quotes the subexpression at fault when there is one:
+			   "name * 2: cannot multiply a string" */
 };
 
 struct expr;
-/* Parse src; field paths it reads are added to fields. NULL on error. */
+/* Parse src; field paths it reads are added to fields. NULL on error (the
+ * fields added before the error stay).  Parts made only of literals are
+ * computed here, so an error in them is a parse error. */
 struct expr *expr_parse(const char *src, struct expr_fields *fields, struct expr_err *err);
 void expr_free(struct expr *e);
 /* The source text, for messages. */
@@ -66,7 +73,9 @@ enum val_kind {
 enum num_kind {
 	NUM_DEC,  /* exact: d */
 	NUM_DBL,  /* binary floating point: f */
-	NUM_BIG,  /* a JSON number beyond the decimal type, kept as its text in s */
+	NUM_BIG,  /* an exact number beyond the decimal type (an integer of more
+		     than 38 digits, or more than 38 decimals), kept as its
+		     JSON number text in s */
 };
 
 struct val {
@@ -75,8 +84,10 @@ struct val {
 	int b;
 	dec_t d;
 	double f;
-	struct span s;   /* VAL_STR, VAL_JSON, NUM_BIG; also VAL_NUM's original text when
-			    it came unchanged from the record (s.p == NULL otherwise) */
+	struct span s;   /* VAL_STR, VAL_JSON, NUM_BIG; also VAL_NUM's JSON text when
+			    the number is unchanged from where it was written (the
+			    record, a literal, a string given to to_number());
+			    s.p == NULL otherwise */
 	int64_t t_us;
 	int32_t t_off;   /* seconds east of UTC */
 };
@@ -90,7 +101,11 @@ struct expr_ctx {
 	int64_t now_us;        /* now(): fixed per run, so a run is reproducible */
 };
 
-/* 0, or -1 with err->msg set (a runtime type error: a bad record). */
+/* 0, or -1 with err->msg set (a runtime type error: a bad record).  The
+ * result may point into the record (the field callback's text), into e, or
+ * into ctx->scratch: it is valid until the next arena reset or record.  An
+ * expression is evaluated by one thread at a time (a regular expression's
+ * match data is reused). */
 int expr_eval(const struct expr *e, struct expr_ctx *ctx, struct val *out, struct expr_err *err);
 
 /* A raw JSON value as a val (strings decoded into the arena). */
@@ -102,7 +117,8 @@ void val_to_json(struct buf *b, const struct val *v);
 /* Truth for --where and if(): only true is true; null and false are not. */
 int val_true(const struct val *v);
 /* A total order for sorting and ranking: null < false < true < numbers (by
- * value, exact across kinds) < strings (bytewise) < times < JSON (text). */
+ * value, exact across kinds: 1.0 and 1.00 are equal) < strings (bytewise)
+ * < times (by instant) < JSON (text, bytewise). */
 int val_cmp(const struct val *a, const struct val *b);
 
 #endif

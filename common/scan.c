@@ -516,11 +516,12 @@ static const char *fast_skip(const char *p, const char *end)
 	do {
 		switch (*p) {
 		case '"':
-			for (p++;; p++) {
+			p++;
+			for (;;) {
 				p += strcspn(p, "\"\\");
 				if (*p == '"')
 					break;
-				p++; /* the escaped byte */
+				p += 2; /* the backslash and the escaped byte */
 			}
 			p++;
 			break;

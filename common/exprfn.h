@@ -1,0 +1,154 @@
+/*
+ * exprfn.h - the inside of the expression language, shared by expr.c (the
+ * parser, the operators, values) and exprfn.c (the functions).  Private to
+ * those two files: programs use expr.h.
+ *
+ * A parsed expression is a tree of nodes allocated in the expression's own
+ * arena; subtrees made only of literals are folded into constants at parse
+ * time.  Evaluation walks the tree with a struct ev, which carries the
+ * caller's context and error slot; every function returns 0, or -1 after
+ * filling the error through ev_fail().
+ */
+#ifndef ETL_EXPRFN_H
+#define ETL_EXPRFN_H
+
+#include "expr.h"
+
+enum op {
+	OP_CONST, /* k */
+	OP_FIELD, /* field */
+	OP_CALL,  /* fn(args) */
+	OP_NEG,
+	OP_NOT,
+	OP_ADD,
+	OP_SUB,
+	OP_MUL,
+	OP_DIV,
+	OP_MOD,
+	OP_EQ,
+	OP_NE,
+	OP_LT,
+	OP_LE,
+	OP_GT,
+	OP_GE,
+	OP_AND,
+	OP_OR,
+	OP_COAL,
+	OP_IN,    /* args[0] in [args[1], ...], or in the array args[1] when !list */
+	OP_NOTIN,
+};
+
+struct exprfn;
+
+struct node {
+	uint8_t op;
+	uint8_t list;     /* OP_IN, OP_NOTIN: the right side is a bracketed list */
+	uint32_t nargs;
+	uint32_t off, len; /* the node's text in the source, for messages */
+	uint32_t coff;     /* byte offset of its operator or function name */
+	uint32_t height;   /* of the subtree: bounds the evaluator's recursion */
+	struct node **args;
+	struct val k;      /* OP_CONST */
+	size_t field;      /* OP_FIELD: index in the program's expr_fields */
+	const struct exprfn *fn;
+	void *aux;         /* a function's parse-time state (a compiled regex) */
+};
+
+struct ev {
+	struct expr_ctx *ctx;
+	struct expr_err *err;
+	const char *src;   /* the expression's text */
+	struct arena *a;   /* where results live: the context's scratch */
+};
+
+enum {
+	FN_LAZY = 1,   /* evaluates its own arguments (if, coalesce) */
+	FN_IMPURE = 2, /* never folded at parse time (now) */
+	FN_NULLS = 4,  /* sees null arguments; otherwise any null argument gives null */
+};
+#define FN_ANY 255 /* max: any number of arguments */
+
+struct exprfn {
+	const char *name;
+	uint8_t min, max, flags;
+	/* args: the evaluated arguments (NULL for FN_LAZY). */
+	int (*eval)(struct ev *ev, const struct node *n, struct val *args, struct val *out);
+	/* At parse time, after the arguments are parsed: validate literal
+	 * arguments, prepare aux.  0, or -1 with err set. */
+	int (*check)(struct expr *e, struct node *n, struct expr_err *err);
+};
+
+const struct exprfn *exprfn_find(const char *name, size_t n);
+/* The known function nearest to a misspelt name, or NULL. */
+const char *exprfn_suggest(const char *name, size_t n);
+
+/* ---- provided by expr.c ---- */
+int ev_eval(struct ev *ev, const struct node *n, struct val *out);
+/* Set the error to "<the node's text>: <message>" at the node's column;
+ * returns -1. */
+int ev_fail(struct ev *ev, const struct node *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Set a parse-time error at the node's column (for check hooks); -1. */
+int expr_node_error(struct expr *e, const struct node *n, struct expr_err *err, const char *fmt,
+		    ...) __attribute__((format(printf, 4, 5)));
+/* Run fn(p) when the expression is freed. */
+void expr_on_free(struct expr *e, void (*fn)(void *), void *p);
+
+/* "a string", "a number"...: for messages. */
+const char *val_kind_name(const struct val *v);
+/* Parse number text (lenient: also "+1", "007", surrounding blanks) into v;
+ * the text must outlive v.  0, or -1 if it is not a number. */
+int val_parse_number(struct val *v, const char *p, size_t n);
+/* A number as a double, correctly rounded. */
+double val_num_double(const struct val *v);
+/* A number's JSON text (v->s when set, else formatted into the arena). */
+struct span val_num_text(const struct val *v, struct arena *a);
+/* The time a val denotes: a time, or a string in ISO-8601.  1 if it does. */
+int val_as_time(const struct val *v, int64_t *us, int32_t *off);
+/* Is v an integral number that fits int64_t?  1 and *out if so. */
+int val_as_i64(const struct val *v, int64_t *out);
+
+static inline void val_set_null(struct val *v)
+{
+	v->k = VAL_NULL;
+}
+
+static inline void val_set_bool(struct val *v, int b)
+{
+	v->k = VAL_BOOL;
+	v->b = b != 0;
+}
+
+static inline void val_set_dec(struct val *v, const dec_t *d)
+{
+	v->k = VAL_NUM;
+	v->nk = NUM_DEC;
+	v->d = *d;
+	v->s.p = NULL;
+	v->s.n = 0;
+}
+
+static inline void val_set_dbl(struct val *v, double f)
+{
+	v->k = VAL_NUM;
+	v->nk = NUM_DBL;
+	v->f = f;
+	v->s.p = NULL;
+	v->s.n = 0;
+}
+
+static inline void val_set_str(struct val *v, const char *p, size_t n)
+{
+	v->k = VAL_STR;
+	v->s.p = p;
+	v->s.n = n;
+}
+
+static inline void val_set_time(struct val *v, int64_t us, int32_t off)
+{
+	v->k = VAL_TIME;
+	v->t_us = us;
+	v->t_off = off;
+}
+
+#endif
