@@ -10,6 +10,7 @@
 #include "out.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -36,6 +37,16 @@ static void cleanup(int status)
 	}
 }
 
+/* A regular file (or none yet) is replaced atomically; anything else, such
+ * as /dev/null or a named pipe, must be written in place: renaming over it
+ * would replace the device itself. */
+int atomic_target(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) != 0 || S_ISREG(st.st_mode);
+}
+
 void out_open(const char *path)
 {
 	out_cap = OUT_BUFSZ;
@@ -44,6 +55,13 @@ void out_open(const char *path)
 	if (!path || (path[0] == '-' && !path[1]))
 		return;
 	target = xstrdup(path);
+	if (!atomic_target(path)) {
+		/* a device or a pipe: there is nothing to replace, write to it */
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (fd < 0)
+			etl_die(ETL_EXIT_IOERR, path, "cannot open: %s", strerror(errno));
+		return;
+	}
 	{
 		const char *slash = strrchr(path, '/');
 		size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
@@ -114,8 +132,11 @@ void out_close(void)
 	free(out_buf);
 	out_buf = NULL;
 	out_cap = 0;
-	if (!tmp)
+	if (!tmp) {
+		if (fd > 2 && close(fd) != 0)
+			etl_die(ETL_EXIT_IOERR, target, "write error: %s", strerror(errno));
 		return;
+	}
 	{
 		mode_t mask = umask(0);
 

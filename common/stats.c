@@ -20,6 +20,7 @@
 #include "die.h"
 #include "input.h"
 #include "jsonw.h"
+#include "out.h"
 #include "banned.h"
 
 struct stats stats;
@@ -155,6 +156,13 @@ void stats_finish(int status)
 		   (unsigned long long)stats.records_in, (unsigned long long)stats.records_out,
 		   (unsigned long long)stats.bad, (unsigned long long)stats.dropped,
 		   (unsigned long long)stats.bytes_in, now() - t0, status);
+	if (!atomic_target(stats_path)) {
+		f = fopen(stats_path, "w");
+		if (!f || fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0)
+			goto fail;
+		buf_release(&b);
+		return;
+	}
 	/* atomic like -o: a monitor never reads half a record */
 	n = strlen(stats_path) + 16;
 	tmp = malloc(n);

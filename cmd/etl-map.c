@@ -1,0 +1,701 @@
+/*
+ * etl-map - change records field by field: select, drop, rename, default,
+ * cast, set, where, flatten, nest.
+ *
+ * The options are compiled into a list of operations, in command-line
+ * order, and each record runs through the list: an operation sees what the
+ * ones before it made of the record (--set b=a+1 after --set a=1 sees the
+ * new a), and --where drops the record at its own place in the list.
+ * Invariants:
+ *  - A record is edited as a list of raw members (common/fields.h), so the
+ *    fields no operation touched keep their exact text and order, and a
+ *    record that no operation changed is written as the input line, byte
+ *    for byte.  With no operation at all the program is a validating
+ *    pass-through.
+ *  - Every record read ends up written (records_out), dropped by --where
+ *    (dropped), or bad (a cast that cannot be made, a runtime error of an
+ *    expression, a field set inside a non-object): records_in = records_out
+ *    + bad + dropped.
+ *  - The loop does not allocate once warmed up: the fields' arrays and
+ *    arena, the expressions' arena and the value buffers are reused.
+ *
+ * Expressions (--set, --where) share one expr_fields table; the callback
+ * reads a field from the record as edited so far.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "cli.h"
+#include "decimal.h"
+#include "die.h"
+#include "expr.h"
+#include "fields.h"
+#include "jsonw.h"
+#include "mem.h"
+#include "ndjson.h"
+#include "out.h"
+#include "path.h"
+#include "scan.h"
+#include "stats.h"
+#include "timefmt.h"
+#include "utf8.h"
+#include "banned.h"
+
+enum {
+	OPT_SELECT = 1,
+	OPT_DROP,
+	OPT_RENAME,
+	OPT_DEFAULT,
+	OPT_CAST,
+	OPT_SET,
+	OPT_WHERE,
+	OPT_FLATTEN,
+	OPT_NEST,
+	OPT_SEP,
+};
+
+static const struct cli_opt opts[] = {
+	{OPT_SELECT, "select", 0, CLI_ARG, "FIELDS", "keep only these fields, in this order"},
+	{OPT_DROP, "drop", 0, CLI_ARG, "FIELDS", "remove these fields"},
+	{OPT_RENAME, "rename", 0, CLI_ARG, "OLD=NEW,...", "rename fields"},
+	{OPT_DEFAULT, "default", 0, CLI_ARG, "FIELD=VALUE", "fill a null or missing field"},
+	{OPT_CAST, "cast", 0, CLI_ARG, "FIELD=TYPE,...",
+	 "convert: int decimal float string bool date timestamp"},
+	{OPT_SET, "set", 's', CLI_ARG, "FIELD=EXPR", "set a field to an expression's value"},
+	{OPT_WHERE, "where", 'w', CLI_ARG, "EXPR", "keep only records where EXPR is true"},
+	{OPT_FLATTEN, "flatten", 0, CLI_NOARG, NULL, "nested objects to top-level keys a.b"},
+	{OPT_NEST, "nest", 0, CLI_NOARG, NULL, "top-level keys a.b to nested objects"},
+	{OPT_SEP, "sep", 0, CLI_ARG, "SEP", "key separator of --flatten and --nest (default: .)"},
+	{0, NULL, 0, 0, NULL, NULL},
+};
+
+enum { T_INT, T_DECIMAL, T_FLOAT, T_STRING, T_BOOL, T_DATE, T_TIMESTAMP, NTYPES };
+
+static const char *const type_names[NTYPES] = {"int",  "decimal", "float",    "string",
+					       "bool", "date",    "timestamp"};
+
+/* One operation; the fields used depend on the option. */
+struct op {
+	int kind;           /* an OPT_ id */
+	const char *name;   /* "--set", for messages */
+	struct path *paths; /* the fields it works on */
+	struct path *to;    /* --rename: the new names, paths[i] -> to[i] */
+	int *types;         /* --cast: the type of paths[i] */
+	size_t n;
+	struct span val; /* --default: the value's JSON text */
+	struct expr *e;  /* --set, --where */
+};
+
+static struct op *ops;
+static size_t nops;
+static const char *sep = ".";
+static int sep_given;
+static struct expr_fields efields;
+
+/* The record being edited, and scratch reused for every record. */
+static struct fields rec_fields;
+static struct arena scratch = ARENA_INIT;
+static struct buf valbuf = BUF_INIT, strbuf = BUF_INIT, outbuf = BUF_INIT;
+
+/* --- Options ----------------------------------------------------------- */
+
+static struct op *new_op(int kind, const char *name)
+{
+	ops = xrealloc(ops, (nops + 1) * sizeof(*ops));
+	memset(&ops[nops], 0, sizeof(*ops));
+	ops[nops].kind = kind;
+	ops[nops].name = name;
+	return &ops[nops++];
+}
+
+static void add_path(struct op *o, const struct path *p)
+{
+	o->paths = xrealloc(o->paths, (o->n + 1) * sizeof(*o->paths));
+	o->paths[o->n++] = *p;
+}
+
+/* Parse a path at s (offset off in the option's argument); returns its
+ * length. */
+static size_t parse_path(const char *opt, const char *s, size_t off, struct path *p)
+{
+	const char *err;
+	size_t at;
+	long k = path_parse(p, s, 0, &err, &at);
+
+	if (k < 0)
+		cli_usage_error(opt, "column %zu: %s", off + at + 1, err);
+	return (size_t)k;
+}
+
+/* "PATH=" at the start of arg; returns the offset just after '='. */
+static size_t parse_target(const char *opt, const char *arg, struct path *p)
+{
+	size_t k = parse_path(opt, arg, 0, p);
+
+	if (arg[k] != '=')
+		cli_usage_error(opt, "column %zu: expected '=' after the field name", k + 1);
+	return k + 1;
+}
+
+/* A list "X=Y,X=Y" where X is a path and Y is parsed by each(). */
+static void parse_pairs(struct op *o, const char *arg,
+			void (*each)(struct op *, const char *, size_t, size_t))
+{
+	size_t i = 0;
+
+	for (;;) {
+		struct path p;
+		size_t k = parse_path(o->name, arg + i, i, &p), end;
+
+		add_path(o, &p);
+		i += k;
+		if (arg[i] != '=')
+			cli_usage_error(o->name, "column %zu: expected '=' after the field name",
+					i + 1);
+		i++;
+		end = i + strcspn(arg + i, ",");
+		each(o, arg, i, end);
+		i = end;
+		if (!arg[i])
+			break;
+		i++;
+	}
+}
+
+static void rename_to(struct op *o, const char *arg, size_t from, size_t end)
+{
+	struct path p;
+	size_t k = parse_path(o->name, arg + from, from, &p);
+
+	if (from + k != end)
+		cli_usage_error(o->name, "column %zu: expected ',' between renames", from + k + 1);
+	o->to = xrealloc(o->to, o->n * sizeof(*o->to));
+	o->to[o->n - 1] = p;
+}
+
+static void cast_type(struct op *o, const char *arg, size_t from, size_t end)
+{
+	int t;
+
+	for (t = 0; t < NTYPES; t++)
+		if (strlen(type_names[t]) == end - from &&
+		    memcmp(type_names[t], arg + from, end - from) == 0)
+			break;
+	if (t == NTYPES)
+		cli_usage_error(o->name,
+				"column %zu: unknown type '%.*s' (int, decimal, float, "
+				"string, bool, date or timestamp)",
+				from + 1, (int)(end - from), arg + from);
+	o->types = xrealloc(o->types, o->n * sizeof(*o->types));
+	o->types[o->n - 1] = t;
+}
+
+static struct expr *compile(const char *opt, const char *src, size_t off)
+{
+	struct expr_err err;
+	struct expr *e = expr_parse(src, &efields, &err);
+
+	if (!e) {
+		if (err.col)
+			cli_usage_error(opt, "column %zu: %s", off + err.col, err.msg);
+		cli_usage_error(opt, "%s", err.msg);
+	}
+	return e;
+}
+
+/* --default's VALUE: a JSON literal when it is one, else a string. */
+static struct span default_value(const char *s)
+{
+	struct scan_err err;
+	struct buf b = BUF_INIT;
+	size_t n = strlen(s);
+
+	if (n && scan_value(s, n, &err) == 0) {
+		while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			s++, n--;
+		while (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n')
+			n--;
+		buf_add(&b, s, n);
+	} else {
+		if (!utf8_valid(s, n))
+			cli_usage_error("--default", "the value is not valid UTF-8");
+		jw_string(&b, s, n);
+	}
+	n = b.len;
+	return (struct span){buf_detach(&b, NULL), n};
+}
+
+static void on_opt(int id, const char *arg)
+{
+	static const char *const names[] = {
+		[OPT_SELECT] = "--select",   [OPT_DROP] = "--drop",       [OPT_RENAME] = "--rename",
+		[OPT_DEFAULT] = "--default", [OPT_CAST] = "--cast",       [OPT_SET] = "--set",
+		[OPT_WHERE] = "--where",     [OPT_FLATTEN] = "--flatten", [OPT_NEST] = "--nest",
+	};
+	struct op *o;
+	struct path p;
+	const char *err;
+	size_t off;
+
+	if (id == OPT_SEP) {
+		if (!*arg)
+			cli_usage_error("--sep", "the separator cannot be empty");
+		if (!utf8_valid(arg, strlen(arg)))
+			cli_usage_error("--sep", "the separator is not valid UTF-8");
+		sep = arg;
+		sep_given = 1;
+		return;
+	}
+	o = new_op(id, names[id]);
+	switch (id) {
+	case OPT_SELECT:
+	case OPT_DROP:
+		if (path_list_parse(arg, &o->paths, &o->n, &err, &off) != 0)
+			cli_usage_error(o->name, "column %zu: %s", off + 1, err);
+		break;
+	case OPT_RENAME: parse_pairs(o, arg, rename_to); break;
+	case OPT_CAST: parse_pairs(o, arg, cast_type); break;
+	case OPT_DEFAULT:
+		off = parse_target(o->name, arg, &p);
+		add_path(o, &p);
+		o->val = default_value(arg + off);
+		break;
+	case OPT_SET:
+		off = parse_target(o->name, arg, &p);
+		add_path(o, &p);
+		o->e = compile(o->name, arg + off, off);
+		break;
+	case OPT_WHERE: o->e = compile(o->name, arg, 0); break;
+	}
+}
+
+static const struct cli_prog prog = {
+	"etl-map",
+	"[OPTIONS] [FILE...]",
+	"Select, rename, cast, compute and filter the fields of NDJSON records.",
+	opts,
+	0,
+	on_opt,
+};
+
+/* --- Casts ------------------------------------------------------------- */
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A number's text without '+' and leading zeros; s is a lenient number. */
+static void canonical_number(struct buf *b, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (s[0] == '-' || s[0] == '+') {
+		if (s[0] == '-')
+			buf_addc(b, '-');
+		i++;
+	}
+	while (i + 1 < n && s[i] == '0' && is_digit(s[i + 1]))
+		i++;
+	buf_add(b, s + i, n - i);
+}
+
+static int has_exponent(const char *s, size_t n)
+{
+	return memchr(s, 'e', n) || memchr(s, 'E', n);
+}
+
+/* An int, decimal or float from number text (strict: JSON syntax).  NULL,
+ * or why not. */
+static const char *cast_number(struct buf *b, int t, const char *s, size_t n, int strict)
+{
+	dec_t d;
+	int rc = strict ? dec_parse(&d, s, n) : dec_parse_lenient(&d, s, n);
+	double v;
+
+	if (rc == DEC_SYNTAX)
+		return "not a number";
+	switch (t) {
+	case T_INT:
+		if (rc == DEC_OK) {
+			dec_normalize(&d);
+			if (d.scale > 0)
+				return "not an integer";
+			jw_decimal(b, &d);
+			return NULL;
+		}
+		/* beyond 38 digits: a plain integer is its own digits */
+		if (memchr(s, '.', n) || has_exponent(s, n))
+			return "too many digits for an exact integer";
+		canonical_number(b, s, n);
+		return NULL;
+	case T_DECIMAL:
+		if (has_exponent(s, n)) {
+			if (rc != DEC_OK)
+				return "too many digits for an exact decimal";
+			jw_decimal(b, &d);
+		} else {
+			canonical_number(b, s, n);
+		}
+		return NULL;
+	default:
+		v = strtod(arena_strndup(&scratch, s, n), NULL);
+		if (!isfinite(v))
+			return "out of range for a float";
+		jw_double(b, v);
+		return NULL;
+	}
+}
+
+/* A complete ISO-8601 timestamp in the form etl writes: date, 'T',
+ * HH:MM:SS, an optional fraction and an offset (Z or +HH:MM).  s has been
+ * validated by timefmt_parse_iso(); such text is kept as written. */
+static int complete_timestamp(const char *s, size_t n)
+{
+	size_t i = 19;
+
+	if (n < 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+		return 0;
+	if (s[i] == '.') {
+		size_t f = ++i;
+
+		while (i < n && is_digit(s[i]))
+			i++;
+		if (i == f)
+			return 0;
+	}
+	if (i + 1 == n && s[i] == 'Z')
+		return 1;
+	return i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':';
+}
+
+/* Write the instant as a date (the day at its own offset) or a timestamp;
+ * text (may be NULL) is what the value was written as. */
+static void put_time(struct buf *b, int t, int64_t us, int32_t off, const char *text, size_t n)
+{
+	char tmp[TIMEFMT_ISO_BUFSZ];
+
+	buf_addc(b, '"');
+	if (t == T_DATE && text && n == 10) {
+		buf_add(b, text, n);
+	} else if (t == T_DATE) {
+		int64_t days, tod;
+		int y, m, d;
+
+		timefmt_split(us, off, &days, &tod);
+		timefmt_civil(days, &y, &m, &d);
+		buf_printf(b, "%04d-%02d-%02d", y, m, d);
+	} else if (text && complete_timestamp(text, n)) {
+		buf_add(b, text, n);
+	} else {
+		buf_add(b, tmp, timefmt_iso(us, off, tmp));
+	}
+	buf_addc(b, '"');
+}
+
+/* A number as seconds since 1970-01-01T00:00:00Z. */
+static const char *epoch_time(struct buf *b, int t, struct span v)
+{
+	dec_t d, mega, r;
+	int64_t us;
+
+	dec_from_i64(&mega, 1000000);
+	if (dec_parse(&d, v.p, v.n) != DEC_OK || dec_mul(&r, &d, &mega) != DEC_OK)
+		return "out of range for a time";
+	dec_normalize(&r);
+	if (r.scale > 0)
+		return "more precise than a microsecond";
+	if (!dec_to_i64(&r, &us) || !timefmt_in_range(us, 0))
+		return "out of range for a time";
+	put_time(b, t, us, 0, NULL, 0);
+	return NULL;
+}
+
+static int lower_eq(const char *s, size_t n, const char *word)
+{
+	size_t i = 0;
+
+	for (; i < n && word[i]; i++)
+		if ((s[i] | 0x20) != word[i])
+			return 0;
+	return i == n && !word[i];
+}
+
+/* Any digit other than 0 in the mantissa: a nonzero number. */
+static int nonzero(struct span v)
+{
+	for (size_t i = 0; i < v.n && (v.p[i] | 0x20) != 'e'; i++)
+		if (v.p[i] >= '1' && v.p[i] <= '9')
+			return 1;
+	return 0;
+}
+
+/*
+ * Cast the raw value v (not null) to type t, appending the JSON text to b.
+ * Numbers and strings convert by their text, which is kept whenever it is
+ * already the target's form; string forms are those of etl-from-csv
+ * --types.  NULL, or why not.
+ */
+static const char *cast(struct buf *b, int t, struct span v)
+{
+	enum scan_kind k = scan_kind(v);
+	const char *s;
+	size_t n;
+
+	if (k == SCAN_TRUE || k == SCAN_FALSE) {
+		if (t == T_BOOL) {
+			buf_add(b, v.p, v.n);
+		} else if (t == T_INT) {
+			buf_addc(b, k == SCAN_TRUE ? '1' : '0');
+		} else if (t == T_STRING) {
+			buf_addc(b, '"');
+			buf_add(b, v.p, v.n);
+			buf_addc(b, '"');
+		} else {
+			return t == T_DECIMAL || t == T_FLOAT ? "not a number" : "a boolean";
+		}
+		return NULL;
+	}
+	if (k == SCAN_ARRAY || k == SCAN_OBJECT) {
+		if (t != T_STRING)
+			return k == SCAN_ARRAY ? "an array" : "an object";
+		jw_string(b, v.p, v.n);
+		return NULL;
+	}
+	if (k == SCAN_NUMBER) {
+		switch (t) {
+		case T_STRING:
+			buf_addc(b, '"');
+			buf_add(b, v.p, v.n);
+			buf_addc(b, '"');
+			return NULL;
+		case T_BOOL: buf_adds(b, nonzero(v) ? "true" : "false"); return NULL;
+		case T_DATE:
+		case T_TIMESTAMP: return epoch_time(b, t, v);
+		default: return cast_number(b, t, v.p, v.n, 1);
+		}
+	}
+	/* a string: its decoded text */
+	if (t == T_STRING) {
+		buf_add(b, v.p, v.n);
+		return NULL;
+	}
+	buf_reset(&strbuf);
+	scan_string(&strbuf, v);
+	s = strbuf.p ? strbuf.p : "";
+	n = strbuf.len;
+	switch (t) {
+	case T_BOOL:
+		if (lower_eq(s, n, "true") || lower_eq(s, n, "yes") || (n == 1 && s[0] == '1'))
+			buf_add(b, "true", 4);
+		else if (lower_eq(s, n, "false") || lower_eq(s, n, "no") || (n == 1 && s[0] == '0'))
+			buf_add(b, "false", 5);
+		else
+			return "not a bool (true/false, yes/no, 1/0)";
+		return NULL;
+	case T_DATE:
+	case T_TIMESTAMP: {
+		int64_t us;
+		int32_t off;
+
+		if (timefmt_parse_iso(s, n, &us, &off) < 0)
+			return t == T_DATE ? "not a date" : "not a timestamp";
+		put_time(b, t, us, off, s, n);
+		return NULL;
+	}
+	default: return cast_number(b, t, s, n, 0);
+	}
+}
+
+/* --- Records ----------------------------------------------------------- */
+
+static struct ndjson *nd;
+
+static void reject(const struct record *rec, const char *fmt, ...) ETL_PRINTF(2, 3);
+static void reject(const struct record *rec, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	nd_reject(nd, rec, 0, "%s", msg);
+}
+
+static struct span field_value(void *arg, size_t idx)
+{
+	(void)arg;
+	return fields_get(&rec_fields, &efields.paths[idx]);
+}
+
+static struct expr_ctx ctx = {field_value, NULL, &scratch, 0};
+
+/* A value for a message: its text, cut short. */
+static const char *shown(struct span v)
+{
+	static char s[80];
+	size_t n = v.n > 40 ? 40 : v.n;
+
+	while (n < v.n && n > 0 && ((unsigned char)v.p[n] & 0xc0) == 0x80)
+		n--;
+	snprintf(s, sizeof(s), "%.*s%s", (int)n, v.p, n < v.n ? "..." : "");
+	return s;
+}
+
+/* Run the operations on the loaded record; 0 when it is dropped or bad. */
+static int run_ops(const struct record *rec)
+{
+	struct expr_err err;
+	struct val v;
+
+	for (size_t i = 0; i < nops; i++) {
+		struct op *o = &ops[i];
+
+		switch (o->kind) {
+		case OPT_SELECT:
+			if (fields_select(&rec_fields, o->paths, o->n) < 0)
+				goto edit_failed;
+			break;
+		case OPT_DROP:
+			for (size_t j = 0; j < o->n; j++)
+				fields_delete(&rec_fields, &o->paths[j]);
+			break;
+		case OPT_RENAME:
+			for (size_t j = 0; j < o->n; j++) {
+				if (fields_rename(&rec_fields, &o->paths[j], &o->to[j]) < 0) {
+					reject(rec, "--rename %s=%s: %s", o->paths[j].text,
+					       o->to[j].text, fields_error(&rec_fields));
+					return 0;
+				}
+			}
+			break;
+		case OPT_DEFAULT: {
+			enum scan_kind k = scan_kind(fields_get(&rec_fields, &o->paths[0]));
+
+			if ((k == SCAN_NONE || k == SCAN_NULL) &&
+			    fields_set(&rec_fields, &o->paths[0], o->val) < 0)
+				goto edit_failed;
+			break;
+		}
+		case OPT_CAST:
+			for (size_t j = 0; j < o->n; j++) {
+				struct span cur = fields_get(&rec_fields, &o->paths[j]);
+				const char *why;
+
+				if (scan_kind(cur) == SCAN_NONE || scan_kind(cur) == SCAN_NULL)
+					continue;
+				buf_reset(&valbuf);
+				why = cast(&valbuf, o->types[j], cur);
+				if (why) {
+					reject(rec, "--cast %s=%s: %s: %s", o->paths[j].text,
+					       type_names[o->types[j]], why, shown(cur));
+					return 0;
+				}
+				/* cannot fail: the field exists, so its parents are objects */
+				fields_set(&rec_fields, &o->paths[j],
+					   (struct span){valbuf.p, valbuf.len});
+			}
+			break;
+		case OPT_SET:
+		case OPT_WHERE:
+			if (expr_eval(o->e, &ctx, &v, &err) < 0) {
+				if (o->kind == OPT_SET)
+					reject(rec, "--set %s: %s", o->paths[0].text, err.msg);
+				else
+					reject(rec, "--where: %s", err.msg);
+				return 0;
+			}
+			if (o->kind == OPT_WHERE) {
+				if (!val_true(&v)) {
+					stats.dropped++;
+					return 0;
+				}
+				break;
+			}
+			buf_reset(&valbuf);
+			val_to_json(&valbuf, &v);
+			if (fields_set(&rec_fields, &o->paths[0],
+				       (struct span){valbuf.p, valbuf.len}) < 0)
+				goto edit_failed;
+			break;
+		case OPT_FLATTEN: fields_flatten(&rec_fields, sep, strlen(sep)); break;
+		case OPT_NEST:
+			if (fields_nest(&rec_fields, sep, strlen(sep)) < 0)
+				goto edit_failed;
+			break;
+		}
+		continue;
+	edit_failed:
+		if (o->kind == OPT_SELECT || o->kind == OPT_NEST)
+			reject(rec, "%s: %s", o->name, fields_error(&rec_fields));
+		else
+			reject(rec, "%s %s: %s", o->name, o->paths[0].text,
+			       fields_error(&rec_fields));
+		return 0;
+	}
+	return 1;
+}
+
+static void release(void)
+{
+	for (size_t i = 0; i < nops; i++) {
+		path_list_free(ops[i].paths, ops[i].n);
+		if (ops[i].to)
+			path_list_free(ops[i].to, ops[i].n);
+		free(ops[i].types);
+		free((char *)ops[i].val.p);
+		expr_free(ops[i].e);
+	}
+	free(ops);
+	expr_fields_release(&efields);
+	fields_release(&rec_fields);
+	arena_release(&scratch);
+	buf_release(&valbuf);
+	buf_release(&strbuf);
+	buf_release(&outbuf);
+}
+
+int main(int argc, char **argv)
+{
+	struct record rec;
+	struct timespec now;
+	int flat = 0;
+
+	expr_fields_init(&efields);
+	fields_init(&rec_fields);
+	cli_start(&prog, argc, argv);
+	for (size_t i = 0; i < nops; i++)
+		flat |= ops[i].kind == OPT_FLATTEN || ops[i].kind == OPT_NEST;
+	if (sep_given && !flat)
+		cli_usage_error("--sep", "needs --flatten or --nest");
+	clock_gettime(CLOCK_REALTIME, &now);
+	ctx.now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+
+	nd = nd_open(cli.files, cli.nfiles, NULL, 0);
+	while (nd_next(nd, &rec)) {
+		if (nops) {
+			fields_load(&rec_fields, rec.line);
+			arena_reset(&scratch);
+			if (!run_ops(&rec))
+				continue;
+		}
+		if (!nops || !fields_changed(&rec_fields)) {
+			out_line(rec.line.p, rec.line.n);
+		} else {
+			buf_reset(&outbuf);
+			fields_write(&rec_fields, &outbuf);
+			out_line(outbuf.p, outbuf.len);
+		}
+		stats.records_out++;
+	}
+	nd_close(nd);
+	release();
+	cli_finish();
+}

@@ -1,0 +1,159 @@
+/*
+ * pg.h - PostgreSQL plumbing over libpq: connecting like psql, failures
+ * classified into the exit statuses of CONVENTIONS section 3, identifiers
+ * quoted by libpq, COPY in both directions, the etl_state table, and the
+ * mapping between PostgreSQL values and JSON values.
+ *
+ * The programs keep the PGconn and may call libpq directly; what every
+ * program would otherwise repeat (error text and status, quoting, COPY
+ * escaping, type conversion) is here.
+ */
+#ifndef ETL_PG_H
+#define ETL_PG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "buf.h"
+#include "scan.h"
+
+/* Connect with a libpq connection string or URI; NULL or "" uses the PG*
+ * environment, as psql does.  The session is set up for JSON: client
+ * encoding UTF8, DateStyle ISO, TimeZone UTC, IntervalStyle iso_8601,
+ * extra_float_digits 3 (shortest round-trip floats on PostgreSQL 12 and
+ * later), bytea_output hex.  The connection is closed by an exit hook, at
+ * whatever exit: callers do not PQfinish() it.  Dies with status 2 for a
+ * malformed conninfo,
+ * 69 when the server refuses (authentication, unknown role or database),
+ * 75 when it cannot be reached or is not accepting connections now. */
+PGconn *pg_connect(const char *conninfo);
+/* The connection as a message's WHERE: the --db text without its password,
+ * or the parameters taken from the environment ("host=... dbname=..."). */
+const char *pg_where(void);
+/* A copy of a conninfo string or URI with the password taken out (the
+ * caller frees it). */
+char *pg_redact(const char *conninfo);
+
+/* The exit status a failure deserves, from its SQLSTATE (res may be NULL
+ * for a connection-level failure): 75 for a lost connection, serialization
+ * failure, deadlock, shutdown, lack of resources; 69 for a missing table or
+ * schema, a permission or authentication failure; 65 for data exceptions
+ * and constraint violations; 2 for other errors in the SQL text itself. */
+int pg_exit_status(const PGconn *conn, const PGresult *res);
+/* The failure as one line: primary message, then "(DETAIL)" when there is
+ * one.  Valid until the next call. */
+const char *pg_message(const PGconn *conn, const PGresult *res);
+/* "etl-NAME: WHERE: WHAT: message" and exit with pg_exit_status(); res is
+ * freed.  what may be NULL. */
+__attribute__((noreturn)) void pg_die(const PGconn *conn, PGresult *res, const char *where,
+				      const char *what);
+
+/* Run sql (several statements allowed without params); die with pg_die()
+ * unless it succeeds.  pg_exec returns the result of a query (the caller
+ * PQclear()s it); pg_run discards it. */
+PGresult *pg_exec(PGconn *c, const char *where, const char *sql);
+void pg_run(PGconn *c, const char *where, const char *sql);
+/* One statement with text parameters $1..$n bound, never pasted. */
+PGresult *pg_exec_params(PGconn *c, const char *where, const char *sql, int n,
+			 const char *const *vals);
+
+/* Append name as a quoted identifier (PQescapeIdentifier). */
+void pg_ident(struct buf *b, PGconn *c, const char *name, size_t n);
+
+/* A table named "[schema.]table" on the command line; a part holding a dot
+ * is written in double quotes, as field paths are ("my.schema".t). */
+struct pg_table {
+	char *schema; /* NULL when not given: the search_path decides */
+	char *name;
+	char *quoted;  /* "schema"."name", for SQL text */
+	char *display; /* as given, for messages */
+};
+/* 0, or -1 with a message in err. */
+int pg_table_parse(struct pg_table *t, PGconn *c, const char *spec, char *err, size_t errsz);
+void pg_table_release(struct pg_table *t);
+/* Does the table exist? (to_regclass, bound) */
+int pg_table_exists(PGconn *c, const struct pg_table *t);
+
+/* COPY ... TO STDOUT: start it, then take rows (each a text line with its
+ * "\n", valid until the next call) until pg_copy_out_row() returns 0.  Any
+ * failure dies with pg_die() and where. */
+void pg_copy_out_start(PGconn *c, const char *where, const char *sql);
+size_t pg_copy_out_row(PGconn *c, const char *where, const char **row);
+
+/* COPY ... FROM STDIN: start it, put data (whole rows, in any chunks), end
+ * it.  pg_copy_in_end() returns NULL on success, or the failed result (the
+ * caller reads its context, PQclear()s it and dies). */
+void pg_copy_in_start(PGconn *c, const char *where, const char *sql);
+void pg_copy_in_put(PGconn *c, const char *where, const char *p, size_t n);
+PGresult *pg_copy_in_end(PGconn *c, const char *where);
+/* Append s as a field of COPY's text format (backslash, tab, newline and
+ * carriage return escaped). */
+void pg_copy_escape(struct buf *b, const char *s, size_t n);
+/* Decode a field of COPY's text format in place: returns the new length. */
+size_t pg_copy_unescape(char *s, size_t n);
+
+/* The state table: (name text primary key, value text, updated_at
+ * timestamptz).  pg_state_create() makes it if missing; pg_state_get()
+ * returns a new string, or NULL when the name is unset or the table does
+ * not exist; lock takes the row FOR UPDATE (for a read-modify-write in the
+ * caller's transaction). */
+void pg_state_create(PGconn *c, const struct pg_table *t);
+char *pg_state_get(PGconn *c, const struct pg_table *t, const char *name, int lock);
+void pg_state_set(PGconn *c, const struct pg_table *t, const char *name, const char *value);
+
+/* How a PostgreSQL type maps to JSON. */
+enum pg_kind {
+	PGK_OTHER,   /* anything else: the text form, as a JSON string */
+	PGK_INT,     /* smallint, integer, bigint, oid: a JSON number */
+	PGK_NUMERIC, /* an exact JSON number; NaN and infinities as strings */
+	PGK_FLOAT,   /* real, double precision: shortest round-trip number */
+	PGK_BOOL,
+	PGK_TEXT,  /* text, varchar, char, name */
+	PGK_DATE,  /* "2026-11-24" */
+	PGK_TSTZ,  /* "2026-11-24T18:30:00Z" */
+	PGK_TS,    /* "2026-11-24T18:30:00" */
+	PGK_TIME,  /* "18:30:00" */
+	PGK_JSON,  /* json: embedded */
+	PGK_JSONB, /* jsonb: embedded */
+	PGK_BYTEA, /* base64 */
+	PGK_UUID,
+	PGK_ARRAY, /* a JSON array */
+};
+
+/* A column's type, as the loader needs it to check values. */
+struct pg_type {
+	unsigned oid; /* after resolving a domain to its base type */
+	int typmod;   /* -1 if none */
+	enum pg_kind kind;
+	unsigned elem; /* arrays: the element type */
+	enum pg_kind elem_kind;
+	int elem_typmod;
+	const char *name; /* format_type(), for messages */
+};
+
+/* The kind of a built-in type by OID; PGK_OTHER for others (arrays are
+ * recognised by the caller from pg_type.typcategory). */
+enum pg_kind pg_kind_of(unsigned oid);
+
+/* Append the JSON value for a value in PostgreSQL's text output form
+ * (already COPY-unescaped), in a session set up by pg_connect(). */
+void pg_text_to_json(struct buf *b, enum pg_kind k, const char *s, size_t n);
+
+/* Append the PostgreSQL input text for the raw JSON value v (validated
+ * JSON, not null) in a column of type t, checking that the server will take
+ * it unchanged: integers in range, numerics within precision and scale
+ * (never rounded), dates and times well-formed, text without NUL and within
+ * its length limit, base64 for bytea, JSON arrays for arrays.  0, or -1 with
+ * a message in err. */
+int pg_json_to_text(struct buf *b, const struct pg_type *t, struct span v, char *err, size_t errsz);
+
+/* A date, or a date and time, in ISO-8601 form (the time separated by 'T'
+ * or a space; seconds, up to six fractional digits and the zone optional):
+ * 0 and the microseconds since the epoch (UTC; no zone counts as UTC), or -1.
+ * *has_time says whether a time was given; *has_zone is 0 (none), 1 (Z or a
+ * zero offset) or 2 (another offset). */
+int pg_parse_iso(const char *s, size_t n, int64_t *us, int *has_time, int *has_zone);
+
+#endif
