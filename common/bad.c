@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "die.h"
 #include "jsonw.h"
@@ -61,23 +62,6 @@ void bad_setup(const char *policy, const char *max_bad)
 	}
 }
 
-static void base64(struct buf *b, const unsigned char *p, size_t n)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-	buf_addc(b, '"');
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-
-		buf_addc(b, tbl[v >> 18 & 63]);
-		buf_addc(b, tbl[v >> 12 & 63]);
-		buf_addc(b, i + 1 < n ? tbl[v >> 6 & 63] : '=');
-		buf_addc(b, i + 2 < n ? tbl[v & 63] : '=');
-	}
-	buf_addc(b, '"');
-}
-
 static void write_reject(const char *file, uint64_t lineno, unsigned long col, const char *raw,
 			 size_t rawlen, const char *msg)
 {
@@ -99,8 +83,9 @@ static void write_reject(const char *file, uint64_t lineno, unsigned long col, c
 		buf_adds(&line, ",\"raw\":");
 		jw_string(&line, raw, rawlen);
 	} else if (raw) {
-		buf_adds(&line, ",\"raw_base64\":");
-		base64(&line, (const unsigned char *)raw, rawlen);
+		buf_adds(&line, ",\"raw_base64\":\"");
+		b64_encode(&line, raw, rawlen);
+		buf_addc(&line, '"');
 	}
 	buf_adds(&line, "}\n");
 	if (fwrite(line.p, 1, line.len, reject) != line.len)

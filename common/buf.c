@@ -38,6 +38,11 @@ void buf_grow(struct buf *b, size_t n)
 
 void buf_add(struct buf *b, const void *p, size_t n)
 {
+	if (!n) {
+		if (!b->p)
+			buf_grow(b, 0), b->p[0] = '\0';
+		return;
+	}
 	if (b->len + n + 1 > b->cap)
 		buf_grow(b, n);
 	memcpy(b->p + b->len, p, n);

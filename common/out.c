@@ -29,7 +29,25 @@ static char *target, *tmp;
 
 static void cleanup(int status)
 {
-	(void)status;
+	if (!tmp && status != 0 && out_buf) {
+		/* A failing run still hands on the whole records it finished
+		 * (the exit status says the rest is missing); errors here are
+		 * ignored, the run is failing already. */
+		const char *p = out_buf;
+		size_t n = out_len;
+
+		out_len = 0;
+		while (n) {
+			ssize_t w = write(fd, p, n);
+
+			if (w <= 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			p += w;
+			n -= w;
+		}
+	}
 	if (tmp) {
 		unlink(tmp);
 		free(tmp);
@@ -52,6 +70,7 @@ void out_open(const char *path)
 	out_cap = OUT_BUFSZ;
 	out_buf = xmalloc(out_cap);
 	out_len = 0;
+	etl_atexit(cleanup);
 	if (!path || (path[0] == '-' && !path[1]))
 		return;
 	target = xstrdup(path);
@@ -78,7 +97,6 @@ void out_open(const char *path)
 		tmp = NULL;
 		etl_die(ETL_EXIT_IOERR, path, "cannot create: %s", strerror(e));
 	}
-	etl_atexit(cleanup);
 }
 
 static void write_all(const char *p, size_t n)

@@ -6,7 +6,9 @@
  * exit (etl_die) the temporary file is removed, so make never sees a
  * half-written target.  Write errors are fatal (status 74) with the file
  * named; writing to a closed pipe ends the program quietly, status 0
- * (the reader chose to stop; its own status tells the pipeline).
+ * (the reader chose to stop; its own status tells the pipeline).  When a run
+ * fails, the whole records already written to stdout are flushed, so the
+ * reader gets everything before the failure (and the failing status).
  */
 #ifndef ETL_OUT_H
 #define ETL_OUT_H

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "decimal.h"
 #include "die.h"
 #include "jsonw.h"
@@ -702,42 +703,22 @@ enum pg_kind pg_kind_of(unsigned oid)
 	}
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /* "\x0a1b..." (bytea_output hex) as a base64 JSON string. */
 static void bytea_json(struct buf *b, const char *s, size_t n)
 {
-	unsigned v = 0;
-	int k = 0;
+	struct buf raw = BUF_INIT;
 
 	if (n < 2 || s[0] != '\\' || s[1] != 'x' || n % 2) {
 		jw_string(b, s, n);
 		return;
 	}
-	buf_grow(b, (n - 2) / 2 * 4 / 3 + 6);
+	buf_grow(&raw, (n - 2) / 2);
+	for (size_t i = 2; i + 1 < n; i += 2)
+		buf_addc(&raw, (char)(hexval(s[i]) << 4 | hexval(s[i + 1])));
 	buf_addc(b, '"');
-	for (size_t i = 2; i + 1 < n; i += 2) {
-		v = v << 8 | (unsigned)(hexval(s[i]) << 4 | hexval(s[i + 1]));
-		if (++k == 3) {
-			buf_addc(b, b64[v >> 18 & 63]);
-			buf_addc(b, b64[v >> 12 & 63]);
-			buf_addc(b, b64[v >> 6 & 63]);
-			buf_addc(b, b64[v & 63]);
-			v = 0;
-			k = 0;
-		}
-	}
-	if (k == 1) {
-		buf_addc(b, b64[v >> 2 & 63]);
-		buf_addc(b, b64[(v & 3) << 4]);
-		buf_adds(b, "==");
-	} else if (k == 2) {
-		buf_addc(b, b64[v >> 10 & 63]);
-		buf_addc(b, b64[v >> 4 & 63]);
-		buf_addc(b, b64[(v & 15) << 2]);
-		buf_addc(b, '=');
-	}
+	b64_encode(b, raw.p, raw.len);
 	buf_addc(b, '"');
+	buf_release(&raw);
 }
 
 /* json keeps its input text as written, line breaks included: take out the
@@ -1288,53 +1269,28 @@ static int has_nul_escape(struct span v)
 	return 0;
 }
 
-static int b64val(int c)
-{
-	const char *p = c ? strchr(b64, c) : NULL;
-
-	return p ? (int)(p - b64) : -1;
-}
-
 static int conv_bytea(struct buf *b, struct span v, struct buf *tmp, char *err, size_t errsz)
 {
 	static const char hx[] = "0123456789abcdef";
 	int str;
 	struct span x = value_text(v, tmp, &str);
-	unsigned acc = 0;
-	int bits = 0;
-	size_t pad = 0, start = b->len;
+	struct buf raw = BUF_INIT;
 
-	if (!str || x.n % 4)
-		goto bad;
-	buf_adds(b, "\\x");
-	for (size_t i = 0; i < x.n; i++) {
-		int c = x.p[i], val;
-
-		if (c == '=') {
-			if (i + 2 < x.n || (i + 1 < x.n && x.p[i + 1] != '='))
-				goto bad;
-			pad++;
-			continue;
-		}
-		if (pad || (val = b64val(c)) < 0)
-			goto bad;
-		acc = acc << 6 | (unsigned)val;
-		bits += 6;
-		if (bits >= 8) {
-			unsigned byte = acc >> (bits - 8) & 0xff;
-
-			bits -= 8;
-			buf_addc(b, hx[byte >> 4]);
-			buf_addc(b, hx[byte & 15]);
-		}
+	if (!str || b64_decode(&raw, x.p, x.n) != 0) {
+		buf_release(&raw);
+		snprintf(err, errsz, "%s is not base64 (bytea values are written in base64)",
+			 shown(x));
+		return -1;
 	}
+	buf_adds(b, "\\x");
+	for (size_t i = 0; i < raw.len; i++) {
+		unsigned char byte = (unsigned char)raw.p[i];
+
+		buf_addc(b, hx[byte >> 4]);
+		buf_addc(b, hx[byte & 15]);
+	}
+	buf_release(&raw);
 	return 0;
-bad:
-	b->len = start;
-	if (b->p)
-		b->p[start] = '\0';
-	snprintf(err, errsz, "%s is not base64 (bytea values are written in base64)", shown(x));
-	return -1;
 }
 
 static int conv_uuid(struct buf *b, struct span v, struct buf *tmp, char *err, size_t errsz)

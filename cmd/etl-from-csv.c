@@ -1,0 +1,1027 @@
+/*
+ * etl-from-csv - RFC 4180 CSV to NDJSON: one JSON object per CSV record.
+ *
+ * libcsv splits the bytes into fields; this file names them (header row,
+ * --header or c1..cN), types them and writes each record as one line.
+ * Invariants:
+ *  - Every line written is a valid JSON object, keys in column order.  A
+ *    value becomes a JSON number only when the written text is a valid JSON
+ *    number: with --infer the field's own text, unchanged (007 stays "007");
+ *    with --types the canonical form of the typed value.
+ *  - Every data record is counted once in stats.records_in and ends up either
+ *    written (records_out) or in bad_record() (bad).  A header problem is
+ *    not a record: it stops the run.
+ *  - The hot loop does not allocate: a field is converted straight from
+ *    libcsv's buffer into the record's line buffer, reused for every record.
+ *
+ * Input goes to libcsv one physical line at a time, so the line number of
+ * every callback is known; libcsv's state between records (pstate 0, its
+ * ROW_NOT_BEGUN) says where a record starts.  The raw text of the record
+ * in progress is a span of the current chunk, plus a copy of the part that
+ * was in earlier chunks; it is needed only for --bad-records FILE.
+ *
+ * libcsv runs in strict mode so that text after a closing quote ("ab"c) and
+ * a quote left open at the end of a file are errors; a quote inside an
+ * unquoted field (5'11") is taken as data, as most readers do: the strict
+ * parser stops there, and the quote is handed to it once in lenient mode.
+ *
+ * tests/fuzz/fuzz_csv.c includes this file with FROM_CSV_EMIT and
+ * FROM_CSV_DIE defined, to drive the conversion (conv_*) without a process
+ * per input.
+ */
+#include <csv.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bad.h"
+#include "buf.h"
+#include "cli.h"
+#include "decimal.h"
+#include "die.h"
+#include "input.h"
+#include "jsonw.h"
+#include "mem.h"
+#include "out.h"
+#include "path.h"
+#include "scan.h"
+#include "stats.h"
+#include "utf8.h"
+#include "banned.h"
+
+#ifndef FROM_CSV_EMIT
+#define FROM_CSV_EMIT(p, n) out_line(p, n)
+#endif
+#ifndef FROM_CSV_DIE
+#define FROM_CSV_DIE etl_die
+#endif
+
+enum {
+	OPT_HEADER = 1,
+	OPT_NO_HEADER,
+	OPT_DELIM,
+	OPT_TSV,
+	OPT_QUOTE,
+	OPT_NULL,
+	OPT_INFER,
+	OPT_TYPES,
+};
+
+static const struct cli_opt opts[] = {
+	{OPT_HEADER, "header", 0, CLI_ARG, "NAMES", "column names; the first row is data"},
+	{OPT_NO_HEADER, "no-header", 0, CLI_NOARG, NULL, "no header row: columns are c1..cN"},
+	{OPT_DELIM, "delimiter", 'd', CLI_ARG, "CHAR", "field delimiter (default: ,)"},
+	{OPT_TSV, "tsv", 0, CLI_NOARG, NULL, "tab-separated: the same as -d '\\t'"},
+	{OPT_QUOTE, "quote", 0, CLI_ARG, "CHAR", "quote character (default: \")"},
+	{OPT_NULL, "null", 0, CLI_ARG, "STR", "a field equal to STR is null (repeatable)"},
+	{OPT_INFER, "infer", 0, CLI_NOARG, NULL, "JSON numbers and true/false stay unquoted"},
+	{OPT_TYPES, "types", 't', CLI_ARG, "COL=TYPE,...",
+	 "type the columns (int, decimal, bool, date...)"},
+	{0, NULL, 0, 0, NULL, NULL},
+};
+
+/* Column types; T_STRING and T_INFER are the defaults without and with --infer. */
+enum { T_STRING, T_INFER, T_INT, T_DECIMAL, T_FLOAT, T_BOOL, T_DATE, T_TIMESTAMP, T_JSON };
+
+static const char *const type_names[] = {"string", "(inferred)", "int",       "decimal", "float",
+					 "bool",   "date",       "timestamp", "json"};
+
+/* What a value of each type must be, for messages: "qty: "x" is not an int". */
+static const char *const type_expects[] = {
+	[T_INT] = "an int",
+	[T_DECIMAL] = "a decimal",
+	[T_FLOAT] = "a finite float",
+	[T_BOOL] = "a bool (true/false, yes/no, 1/0)",
+	[T_DATE] = "a date (YYYY-MM-DD)",
+	[T_TIMESTAMP] = "a timestamp (YYYY-MM-DDTHH:MM:SS[.f][Z|+HH:MM])",
+	[T_JSON] = "JSON",
+};
+
+enum { HDR_FIRST_ROW, HDR_GIVEN, HDR_NONE };
+
+/* The options. */
+static int header_mode = HDR_FIRST_ROW;
+static struct path *given;
+static size_t ngiven;
+static unsigned char delim = ',', quote = '"';
+static const char *delim_opt; /* the option that set delim, for conflicts */
+static struct span *nulls;
+static size_t nnull, capnull;
+static int infer;
+struct typespec {
+	struct path name; /* one segment: the column's name */
+	int type;
+	int used; /* matched a column of the current header */
+};
+static struct typespec *types;
+static size_t ntypes;
+
+struct col {
+	size_t name_off, name_len; /* the decoded name, in conv.names */
+	size_t key_off, key_len;   /* its JSON text '{"name":' or ',"name":', in conv.keys */
+	int type;
+};
+
+/* The conversion state: one input stream, file after file. */
+static struct {
+	struct csv_parser p;
+	unsigned char opts;
+	const char *file;
+	uint64_t lineno;   /* the physical line being parsed (1-based) */
+	uint64_t rec_line; /* where the record in progress starts */
+	int have_header;   /* columns are known (always, unless HDR_FIRST_ROW) */
+	int width_fixed;   /* the number of columns is known */
+	struct col *cols;
+	size_t ncols, capcols;
+	struct buf names, keys;
+	size_t nf;             /* fields of the record in progress so far */
+	struct buf line;       /* its JSON text so far */
+	unsigned long bad_col; /* the first field error of the record, 1-based */
+	char bad_msg[512];
+	const char *seg_start, *seg_end; /* the line being parsed (NULL in csv_fini) */
+	const char *raw_from;            /* where the record starts in the current chunk */
+	struct buf carry;                /* its text from earlier chunks */
+	struct buf raw;
+	int skip_line; /* after a syntax error: drop the rest of the line */
+	int bom;       /* bytes of a UTF-8 BOM matched at the file's start; 3 = done */
+} conv;
+
+static void on_opt(int id, const char *arg)
+{
+	const char *err;
+	size_t off;
+
+	switch (id) {
+	case OPT_HEADER:
+		path_list_free(given, ngiven);
+		if (path_list_parse(arg, &given, &ngiven, &err, &off) != 0)
+			cli_usage_error("--header", "%s at offset %zu", err, off);
+		for (size_t i = 0; i < ngiven; i++) {
+			if (given[i].nseg != 1)
+				cli_usage_error("--header",
+						"'%s' is a path; quote a name that "
+						"holds a dot: '\"a.b\"'",
+						given[i].text);
+			for (size_t j = 0; j < i; j++)
+				if (given[j].seg[0].n == given[i].seg[0].n &&
+				    memcmp(given[j].seg[0].s, given[i].seg[0].s,
+					   given[i].seg[0].n) == 0)
+					cli_usage_error("--header", "duplicate name '%s'",
+							given[i].text);
+		}
+		break;
+	case OPT_NO_HEADER: break;
+	case OPT_DELIM:
+	case OPT_TSV: {
+		const char *name = id == OPT_TSV ? "--tsv" : "--delimiter";
+		unsigned char c = id == OPT_TSV ? '\t' : (unsigned char)arg[0];
+
+		if (id == OPT_DELIM && strcmp(arg, "\\t") == 0)
+			c = '\t';
+		else if (id == OPT_DELIM && (arg[0] == '\0' || arg[1] != '\0'))
+			cli_usage_error(name, "expected one character, got '%s'", arg);
+		if (c == '\r' || c == '\n' || c >= 0x80)
+			cli_usage_error(name, "cannot be a line break or a non-ASCII byte");
+		if (delim_opt && strcmp(delim_opt, name) != 0)
+			cli_usage_error(name, "conflicts with %s", delim_opt);
+		delim = c;
+		delim_opt = name;
+		break;
+	}
+	case OPT_QUOTE:
+		if (arg[0] == '\0' || arg[1] != '\0')
+			cli_usage_error("--quote", "expected one character, got '%s'", arg);
+		if (arg[0] == '\r' || arg[0] == '\n' || (unsigned char)arg[0] >= 0x80)
+			cli_usage_error("--quote", "cannot be a line break or a non-ASCII byte");
+		quote = (unsigned char)arg[0];
+		break;
+	case OPT_NULL:
+		xgrow(&nulls, &capnull, nnull + 1, sizeof(*nulls));
+		nulls[nnull].p = arg;
+		nulls[nnull++].n = strlen(arg);
+		break;
+	case OPT_INFER: infer = 1; break;
+	case OPT_TYPES: {
+		const char *s = arg;
+
+		for (;;) {
+			struct typespec t = {{NULL, 0, NULL}, -1, 0};
+			const char *w;
+			long k = path_parse(&t.name, s, 0, &err, &off);
+
+			if (k < 0)
+				cli_usage_error("--types", "%s at offset %zu", err,
+						(size_t)(s - arg) + off);
+			if (t.name.nseg != 1)
+				cli_usage_error("--types",
+						"'%s' is a path; quote a name that holds a "
+						"dot: '\"a.b\"=int'",
+						t.name.text);
+			s += k;
+			if (*s != '=')
+				cli_usage_error("--types", "expected '=' after '%s'", t.name.text);
+			w = ++s;
+			s += strcspn(s, ",");
+			for (int i = 0; i < (int)(sizeof(type_names) / sizeof(*type_names)); i++)
+				if (i != T_INFER && strlen(type_names[i]) == (size_t)(s - w) &&
+				    memcmp(type_names[i], w, s - w) == 0)
+					t.type = i;
+			if (t.type < 0)
+				cli_usage_error("--types",
+						"unknown type '%.*s' (string, int, decimal, "
+						"float, bool, date, timestamp or json)",
+						(int)(s - w), w);
+			for (size_t i = 0; i < ntypes; i++)
+				if (types[i].name.seg[0].n == t.name.seg[0].n &&
+				    memcmp(types[i].name.seg[0].s, t.name.seg[0].s,
+					   t.name.seg[0].n) == 0)
+					cli_usage_error("--types", "column '%s' typed twice",
+							t.name.text);
+			types = xrealloc(types, (ntypes + 1) * sizeof(*types));
+			types[ntypes++] = t;
+			if (!*s)
+				break;
+			s++;
+		}
+		break;
+	}
+	}
+	if (id == OPT_HEADER || id == OPT_NO_HEADER) {
+		int mode = id == OPT_HEADER ? HDR_GIVEN : HDR_NONE;
+
+		if (header_mode != HDR_FIRST_ROW && header_mode != mode)
+			cli_usage_error(id == OPT_HEADER ? "--header" : "--no-header",
+					"conflicts with %s",
+					mode == HDR_GIVEN ? "--no-header" : "--header");
+		header_mode = mode;
+	}
+}
+
+static const struct cli_prog prog = {
+	"etl-from-csv",
+	"[OPTIONS] [FILE...]",
+	"Convert CSV (RFC 4180) to NDJSON, one object per record.",
+	opts,
+	0,
+	on_opt,
+};
+
+/* --- Field values ------------------------------------------------------ */
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* JSON number text without an exponent: what --infer leaves unquoted, so
+ * that the number's text is exactly the field's. */
+static int plain_number(const char *s, size_t n)
+{
+	size_t i = s[0] == '-';
+
+	if (i >= n)
+		return 0;
+	if (s[i] == '0')
+		i++;
+	else if (s[i] >= '1' && s[i] <= '9')
+		while (i < n && is_digit(s[i]))
+			i++;
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		size_t f = ++i;
+
+		while (i < n && is_digit(s[i]))
+			i++;
+		if (i == f)
+			return 0;
+	}
+	return i == n;
+}
+
+/* A number's text made valid JSON: no '+', no leading zeros ("-007.50" is
+ * "-7.50"); the caller has checked the syntax.  "-0" stays "-0" only when
+ * a fraction or exponent follows; an integer zero is written "0". */
+static void canonical_number(struct buf *b, const char *s, size_t n)
+{
+	size_t i = 0, z;
+	int neg = 0;
+
+	if (s[0] == '-' || s[0] == '+')
+		neg = s[i++] == '-';
+	z = i;
+	while (z + 1 < n && s[z] == '0' && is_digit(s[z + 1]))
+		z++;
+	if (neg && !(z + 1 == n && s[z] == '0'))
+		buf_addc(b, '-');
+	buf_add(b, s + z, n - z);
+}
+
+static int valid_int(const char *s, size_t n)
+{
+	size_t i = s[0] == '-' || s[0] == '+';
+
+	if (i == n)
+		return 0;
+	for (; i < n; i++)
+		if (!is_digit(s[i]))
+			return 0;
+	return 1;
+}
+
+static int num2(const char *s)
+{
+	return is_digit(s[0]) && is_digit(s[1]) ? (s[0] - '0') * 10 + (s[1] - '0') : -1;
+}
+
+/* YYYY-MM-DD, a real calendar day. */
+static int valid_date(const char *s, size_t n)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int hi, lo, m, d, leap;
+
+	if (n < 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	hi = num2(s);
+	lo = num2(s + 2);
+	m = num2(s + 5);
+	d = num2(s + 8);
+	if (hi < 0 || lo < 0 || m < 1 || m > 12 || d < 1)
+		return 0;
+	leap = (lo % 4 == 0 && lo != 0) || (lo == 0 && hi % 4 == 0);
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+/* YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM|-HH:MM], or a space for the T. */
+static int valid_timestamp(const char *s, size_t n)
+{
+	size_t i = 19;
+
+	if (n < 19 || !valid_date(s, 10) || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
+	    s[16] != ':')
+		return 0;
+	if (num2(s + 11) < 0 || num2(s + 11) > 23 || num2(s + 14) < 0 || num2(s + 14) > 59 ||
+	    num2(s + 17) < 0 || num2(s + 17) > 59)
+		return 0;
+	if (i < n && s[i] == '.') {
+		size_t f = ++i;
+
+		while (i < n && is_digit(s[i]))
+			i++;
+		if (i == f || i - f > 9)
+			return 0;
+	}
+	if (i < n && s[i] == 'Z')
+		i++;
+	else if (i < n && (s[i] == '+' || s[i] == '-')) {
+		if (n - i < 6 || s[i + 3] != ':' || num2(s + i + 1) < 0 || num2(s + i + 1) > 23 ||
+		    num2(s + i + 4) < 0 || num2(s + i + 4) > 59)
+			return 0;
+		i += 6;
+	}
+	return i == n;
+}
+
+static int lower_eq(const char *s, size_t n, const char *word)
+{
+	size_t i = 0;
+
+	for (; i < n && word[i]; i++)
+		if ((s[i] | 0x20) != word[i])
+			return 0;
+	return i == n && !word[i];
+}
+
+/* Append a validated JSON value without the white space between tokens.
+ * Temporary: etl-from-csv and etl-to-csv both need this; it belongs in
+ * common/jsonw (a jw_compact()), where it is to move. */
+static void compact_json(struct buf *b, const char *s, size_t n)
+{
+	int in_str = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (in_str) {
+			if (c == '\\')
+				buf_addc(b, s[i++]);
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			continue;
+		} else if (c == '"') {
+			in_str = 1;
+		}
+		buf_addc(b, s[i]);
+	}
+}
+
+/* Record the first field error of the record: "NAME: "VALUE" is not TYPE". */
+static void field_error(size_t i, const char *s, size_t n, const char *what)
+{
+	const struct col *c = &conv.cols[i];
+	struct buf v = BUF_INIT;
+	size_t k = n > 40 ? 40 : n;
+
+	if (conv.bad_col)
+		return;
+	conv.bad_col = i + 1;
+	if (!s) {
+		snprintf(conv.bad_msg, sizeof(conv.bad_msg), "%.*s: %s", (int)c->name_len,
+			 conv.names.p + c->name_off, what);
+		return;
+	}
+	while (k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
+		k--;
+	jw_string(&v, s, k);
+	snprintf(conv.bad_msg, sizeof(conv.bad_msg), "%.*s: %s%s is not %s", (int)c->name_len,
+		 conv.names.p + c->name_off, v.p, k < n ? "..." : "", what);
+	buf_release(&v);
+}
+
+/* Printable ASCII other than '"' and '\\': valid UTF-8 that needs no JSON
+ * escape, so the field can be copied as it is (most fields are). */
+static int plain_ascii(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+
+	for (; end - p >= 8; p += 8) {
+		uint64_t w, q, b;
+
+		memcpy(&w, p, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		/* the classic tests for a byte below 0x20, a zero byte in q or b
+		 * ('"' or '\\' in w), and a byte >= 0x80 */
+		if ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w) & high)
+			return 0;
+	}
+	for (; p < end; p++)
+		if (*p < 0x20 || *p >= 0x80 || *p == '"' || *p == '\\')
+			return 0;
+	return 1;
+}
+
+/* Append s as a JSON string; plain says it needs no escape. */
+static void put_string(struct buf *b, const char *s, size_t n, int plain)
+{
+	if (!plain) {
+		jw_string(b, s, n);
+		return;
+	}
+	if (b->cap - b->len < n + 3)
+		buf_grow(b, n + 2);
+	b->p[b->len] = '"';
+	memcpy(b->p + b->len + 1, s, n);
+	b->p[b->len + n + 1] = '"';
+	b->len += n + 2;
+	b->p[b->len] = '\0';
+}
+
+static int typed_value(int type, const char *s, size_t n);
+
+/* Append field i's value (s[n] == '\0', libcsv's CSV_APPEND_NULL) to the line. */
+static void field_value(size_t i, const char *s, size_t n)
+{
+	struct buf *b = &conv.line;
+	int type = conv.cols[i].type, plain;
+
+	for (size_t k = 0; k < nnull; k++) {
+		if (nulls[k].n == n && memcmp(nulls[k].p, s, n) == 0) {
+			buf_add(b, "null", 4);
+			return;
+		}
+	}
+	plain = plain_ascii(s, n);
+	if (!plain && !utf8_valid(s, n)) {
+		field_error(i, NULL, 0, "invalid UTF-8");
+		return;
+	}
+	if (type == T_INFER && n &&
+	    (plain_number(s, n) || (n == 4 && memcmp(s, "true", 4) == 0) ||
+	     (n == 5 && memcmp(s, "false", 5) == 0))) {
+		buf_add(b, s, n);
+		return;
+	}
+	if (type == T_STRING || type == T_INFER) {
+		put_string(b, s, n, plain);
+		return;
+	}
+	if (!n) {
+		buf_add(b, "null", 4);
+		return;
+	}
+	if (!typed_value(type, s, n))
+		field_error(i, s, n, type_expects[type]);
+}
+
+/* Append the value of a non-empty field of a --types type; 0 if it does not fit. */
+static int typed_value(int type, const char *s, size_t n)
+{
+	struct buf *b = &conv.line;
+	struct scan_err err;
+	dec_t d;
+	double v;
+	int rc;
+
+	switch (type) {
+	case T_INT:
+		if (!valid_int(s, n))
+			return 0;
+		canonical_number(b, s, n);
+		return 1;
+	case T_DECIMAL:
+		rc = dec_parse_lenient(&d, s, n);
+		if (rc == DEC_OK)
+			jw_decimal(b, &d);
+		else if (rc == DEC_INEXACT) /* beyond 38 digits: the digits as written */
+			canonical_number(b, s, n);
+		return rc != DEC_SYNTAX;
+	case T_FLOAT:
+		if (dec_parse_lenient(&d, s, n) == DEC_SYNTAX)
+			return 0;
+		v = strtod(s, NULL);
+		if (!isfinite(v))
+			return 0;
+		jw_double(b, v);
+		return 1;
+	case T_BOOL:
+		if (lower_eq(s, n, "true") || lower_eq(s, n, "yes") || (n == 1 && s[0] == '1'))
+			buf_add(b, "true", 4);
+		else if (lower_eq(s, n, "false") || lower_eq(s, n, "no") || (n == 1 && s[0] == '0'))
+			buf_add(b, "false", 5);
+		else
+			return 0;
+		return 1;
+	case T_DATE:
+		if (n != 10 || !valid_date(s, n))
+			return 0;
+		buf_addc(b, '"');
+		buf_add(b, s, n);
+		buf_addc(b, '"');
+		return 1;
+	case T_TIMESTAMP:
+		if (!valid_timestamp(s, n))
+			return 0;
+		/* only digits and punctuation: nothing to escape */
+		buf_addc(b, '"');
+		buf_add(b, s, 10);
+		buf_addc(b, 'T');
+		buf_add(b, s + 11, n - 11);
+		buf_addc(b, '"');
+		return 1;
+	case T_JSON:
+		if (scan_value(s, n, &err) != 0)
+			return 0;
+		compact_json(b, s, n);
+		return 1;
+	}
+	return 0;
+}
+
+/* --- Columns ----------------------------------------------------------- */
+
+static const char *col_name(size_t i)
+{
+	return conv.names.p + conv.cols[i].name_off;
+}
+
+static void col_add(const char *name, size_t n)
+{
+	struct col *c;
+
+	xgrow(&conv.cols, &conv.capcols, conv.ncols + 1, sizeof(*conv.cols));
+	c = &conv.cols[conv.ncols++];
+	c->name_off = conv.names.len;
+	c->name_len = n;
+	buf_add(&conv.names, name, n);
+	buf_addc(&conv.names, '\0');
+}
+
+/* Give column i its key text and its type. */
+static void col_finish(size_t i)
+{
+	struct col *c = &conv.cols[i];
+
+	c->key_off = conv.keys.len;
+	buf_addc(&conv.keys, i ? ',' : '{');
+	jw_string(&conv.keys, col_name(i), c->name_len);
+	buf_addc(&conv.keys, ':');
+	c->key_len = conv.keys.len - c->key_off;
+	c->type = infer ? T_INFER : T_STRING;
+	for (size_t k = 0; k < ntypes; k++) {
+		const struct path_seg *t = &types[k].name.seg[0];
+
+		if (t->n == c->name_len && memcmp(t->s, col_name(i), t->n) == 0) {
+			c->type = types[k].type;
+			types[k].used = 1;
+		}
+	}
+}
+
+static void col_positional(size_t i)
+{
+	char name[32];
+
+	col_add(name, snprintf(name, sizeof(name), "c%zu", i + 1));
+	col_finish(i);
+}
+
+static int name_taken(const char *s, size_t n, size_t upto)
+{
+	for (size_t j = 0; j < upto; j++)
+		if (conv.cols[j].name_len == n && memcmp(col_name(j), s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every --types column must exist (checked once the columns are known). */
+static void types_check(void)
+{
+	for (size_t k = 0; k < ntypes; k++) {
+		if (!types[k].used)
+			FROM_CSV_DIE(ETL_EXIT_USAGE, "--types", "no column '%s' in %s",
+				     types[k].name.text, conv.file);
+		types[k].used = 0;
+	}
+}
+
+/* The header row is complete: check and name its columns. */
+static void header_finish(void)
+{
+	struct buf nb = BUF_INIT;
+
+	for (size_t i = 0; i < conv.ncols; i++) {
+		struct col *c = &conv.cols[i];
+		char pos[32];
+
+		if (!utf8_valid(col_name(i), c->name_len))
+			FROM_CSV_DIE(ETL_EXIT_DATA, etl_where(conv.file, conv.rec_line, i + 1),
+				     "invalid UTF-8 in the header");
+		if (!c->name_len) {
+			c->name_off = conv.names.len;
+			c->name_len = snprintf(pos, sizeof(pos), "c%zu", i + 1);
+			buf_add(&conv.names, pos, c->name_len + 1);
+		}
+	}
+	/* A name seen before gets the first free suffix _2, _3... so that no
+	 * column is lost; the warning says so. */
+	for (size_t i = 1; i < conv.ncols; i++) {
+		struct col *c = &conv.cols[i];
+
+		if (!name_taken(col_name(i), c->name_len, i))
+			continue;
+		for (unsigned k = 2;; k++) {
+			buf_reset(&nb);
+			buf_add(&nb, col_name(i), c->name_len);
+			buf_printf(&nb, "_%u", k);
+			if (!name_taken(nb.p, nb.len, conv.ncols))
+				break;
+		}
+		etl_warn(etl_where(conv.file, conv.rec_line, i + 1),
+			 "duplicate column name '%s' renamed '%s'", col_name(i), nb.p);
+		c->name_off = conv.names.len;
+		c->name_len = nb.len;
+		buf_add(&conv.names, nb.p, nb.len + 1);
+	}
+	buf_release(&nb);
+	for (size_t i = 0; i < conv.ncols; i++)
+		col_finish(i);
+	types_check();
+	conv.have_header = 1;
+	conv.width_fixed = 1;
+}
+
+/* --- Records ----------------------------------------------------------- */
+
+/* The raw text of the record in progress, for the reject file: without its
+ * line ending.  Lines after the one where libcsv ended it (CR-only line
+ * ends) may come along. */
+static void record_raw(const char **p, size_t *n)
+{
+	buf_reset(&conv.raw);
+	if (conv.carry.len)
+		buf_add(&conv.raw, conv.carry.p, conv.carry.len);
+	if (conv.raw_from && conv.seg_end)
+		buf_add(&conv.raw, conv.raw_from, conv.seg_end - conv.raw_from);
+	if (conv.raw.len && conv.raw.p[conv.raw.len - 1] == '\n')
+		conv.raw.len--;
+	if (conv.raw.len && conv.raw.p[conv.raw.len - 1] == '\r')
+		conv.raw.len--;
+	*p = conv.raw.p ? conv.raw.p : "";
+	*n = conv.raw.len;
+}
+
+static void record_bad(unsigned long col, const char *fmt, ...) ETL_PRINTF(2, 3);
+static void record_bad(unsigned long col, const char *fmt, ...)
+{
+	char msg[1024];
+	const char *raw;
+	size_t rawlen;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	record_raw(&raw, &rawlen);
+	bad_record(conv.file, conv.rec_line, col, raw, rawlen, "%s", msg);
+}
+
+/* Forget the record in progress; the next one starts here. */
+static void record_reset(void)
+{
+	conv.nf = 0;
+	conv.bad_col = 0;
+	buf_reset(&conv.line);
+	buf_reset(&conv.carry);
+	conv.rec_line = conv.lineno;
+	conv.raw_from = conv.seg_start;
+}
+
+/* libcsv: a field ended. */
+static void on_field(void *data, size_t n, void *unused)
+{
+	const char *s = data;
+	size_t i = conv.nf++;
+
+	(void)unused;
+	if (!conv.have_header) {
+		col_add(s, n);
+		return;
+	}
+	if (i >= conv.ncols) {
+		if (conv.width_fixed)
+			return;
+		col_positional(i);
+	}
+	if (conv.bad_col)
+		return;
+	buf_add(&conv.line, conv.keys.p + conv.cols[i].key_off, conv.cols[i].key_len);
+	field_value(i, s, n);
+}
+
+/* libcsv: a record ended. */
+static void on_record(int term, void *unused)
+{
+	(void)term;
+	(void)unused;
+	if (!conv.have_header) {
+		header_finish();
+		record_reset();
+		return;
+	}
+	stats.records_in++;
+	progress_tick();
+	if (!conv.width_fixed) {
+		conv.width_fixed = 1;
+		types_check();
+	}
+	if (conv.nf != conv.ncols) {
+		record_bad(0, "expected %zu field%s, found %zu", conv.ncols,
+			   conv.ncols == 1 ? "" : "s", conv.nf);
+	} else if (conv.bad_col) {
+		record_bad(conv.bad_col, "%s", conv.bad_msg);
+	} else {
+		buf_addc(&conv.line, '}');
+		FROM_CSV_EMIT(conv.line.p, conv.line.len);
+		stats.records_out++;
+	}
+	record_reset();
+}
+
+/* A syntax error ends the record where it is; the rest of the line goes. */
+static void syntax_error(const char *what)
+{
+	unsigned char lenient = conv.opts & ~(CSV_STRICT | CSV_STRICT_FINI);
+
+	if (!conv.have_header)
+		FROM_CSV_DIE(ETL_EXIT_DATA, etl_where(conv.file, conv.rec_line, conv.nf + 1),
+			     "invalid CSV in the header: %s", what);
+	stats.records_in++;
+	progress_tick();
+	record_bad(conv.nf + 1, "invalid CSV: %s", what);
+	if (!conv.width_fixed) {
+		/* --no-header: the width comes from the first good record */
+		conv.ncols = 0;
+		buf_reset(&conv.names);
+		buf_reset(&conv.keys);
+	}
+	/* csv_fini() resets libcsv between records; lenient, it cannot fail */
+	csv_set_opts(&conv.p, lenient);
+	csv_fini(&conv.p, NULL, NULL, NULL);
+	csv_set_opts(&conv.p, conv.opts);
+	record_reset();
+}
+
+/* Parse [s, e), part of one line. */
+static void parse(const char *s, const char *e)
+{
+	while (s < e) {
+		size_t k = csv_parse(&conv.p, s, e - s, on_field, on_record, NULL);
+
+		if (k == (size_t)(e - s))
+			return;
+		if (csv_error(&conv.p) != CSV_EPARSE)
+			FROM_CSV_DIE(ETL_EXIT_SOFTWARE, conv.file, "libcsv: %s",
+				     csv_strerror(csv_error(&conv.p)));
+		s += k;
+		if ((unsigned char)*s == quote) {
+			/* a quote inside an unquoted field: data */
+			csv_set_opts(&conv.p, conv.opts & ~CSV_STRICT);
+			csv_parse(&conv.p, s, 1, on_field, on_record, NULL);
+			csv_set_opts(&conv.p, conv.opts);
+			s++;
+			continue;
+		}
+		syntax_error("text after the closing quote of a field");
+		conv.skip_line = 1;
+		return;
+	}
+}
+
+/* Feed one chunk of the current file: line by line, so that conv.lineno is
+ * the line of every callback.  p[0..n) stays valid until the next call. */
+static void conv_feed(const char *p, size_t n)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+	const char *end = p + n;
+
+	if (conv.bom < 3) {
+		while (p < end && conv.bom < 3 && *p == bom[conv.bom]) {
+			p++;
+			conv.bom++;
+		}
+		if (p == end && conv.bom < 3)
+			return; /* all BOM so far: wait for more */
+		if (conv.bom < 3) {
+			/* not a BOM after all: its first bytes are data */
+			int k = conv.bom;
+
+			conv.bom = 3;
+			conv_feed(bom, k);
+		}
+		conv.bom = 3;
+	}
+	conv.raw_from = p;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		const char *e = nl ? nl + 1 : end;
+
+		if (!conv.skip_line) {
+			/* state 0 is libcsv's ROW_NOT_BEGUN: a record starts on this line */
+			if (conv.p.pstate == 0) {
+				conv.rec_line = conv.lineno;
+				conv.raw_from = p;
+			}
+			conv.seg_start = p;
+			conv.seg_end = e;
+			parse(p, e);
+		}
+		if (nl) {
+			conv.lineno++;
+			conv.skip_line = 0;
+		}
+		p = e;
+	}
+	if (conv.p.pstate != 0 && !conv.skip_line)
+		buf_add(&conv.carry, conv.raw_from, end - conv.raw_from);
+	conv.raw_from = conv.seg_start = conv.seg_end = NULL;
+}
+
+static void conv_begin_file(const char *file)
+{
+	conv.file = file;
+	conv.lineno = 1;
+	conv.bom = 0;
+	conv.skip_line = 0;
+	if (header_mode == HDR_FIRST_ROW) {
+		conv.have_header = 0;
+		conv.width_fixed = 0;
+		conv.ncols = 0;
+		buf_reset(&conv.names);
+		buf_reset(&conv.keys);
+	}
+	record_reset();
+}
+
+/* The file ended: the last record may have no line break after it. */
+static void conv_end_file(void)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+
+	if (!conv.file)
+		return;
+	if (conv.bom > 0 && conv.bom < 3) {
+		/* a file holding only the start of a BOM */
+		int k = conv.bom;
+
+		conv.bom = 3;
+		conv_feed(bom, k);
+	}
+	if (csv_fini(&conv.p, on_field, on_record, NULL) != 0)
+		syntax_error("quoted field not closed at the end of the file");
+	conv.file = NULL;
+}
+
+/* libcsv grows its field buffer by a fixed block, which makes a long field
+ * cost quadratic time; this realloc doubles instead.  One parser per
+ * process, so one capacity. */
+static size_t field_cap;
+
+static void *field_realloc(void *p, size_t n)
+{
+	if (p && n <= field_cap)
+		return p;
+	if (n < 2 * field_cap)
+		n = 2 * field_cap;
+	if (n < 4096)
+		n = 4096;
+	field_cap = n;
+	return xrealloc(p, n);
+}
+
+static void field_free(void *p)
+{
+	free(p);
+	field_cap = 0;
+}
+
+static int no_space(unsigned char c)
+{
+	(void)c;
+	return 0; /* RFC 4180: spaces are part of a field */
+}
+
+static void conv_setup(void)
+{
+	conv.opts = CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL;
+	csv_init(&conv.p, conv.opts);
+	csv_set_delim(&conv.p, delim);
+	csv_set_quote(&conv.p, quote);
+	csv_set_space_func(&conv.p, no_space);
+	csv_set_realloc_func(&conv.p, field_realloc);
+	csv_set_free_func(&conv.p, field_free);
+	conv.ncols = 0;
+	conv.have_header = header_mode != HDR_FIRST_ROW;
+	conv.width_fixed = header_mode == HDR_GIVEN;
+	buf_reset(&conv.names);
+	buf_reset(&conv.keys);
+	if (header_mode == HDR_GIVEN) {
+		for (size_t i = 0; i < ngiven; i++) {
+			col_add(given[i].seg[0].s, given[i].seg[0].n);
+			col_finish(i);
+		}
+		for (size_t k = 0; k < ntypes; k++)
+			if (!types[k].used)
+				FROM_CSV_DIE(ETL_EXIT_USAGE, "--types",
+					     "no column '%s' in --header", types[k].name.text);
+	}
+}
+
+static void conv_release(void)
+{
+	csv_free(&conv.p);
+	free(conv.cols);
+	conv.cols = NULL;
+	conv.capcols = conv.ncols = 0;
+	buf_release(&conv.names);
+	buf_release(&conv.keys);
+	buf_release(&conv.line);
+	buf_release(&conv.carry);
+	buf_release(&conv.raw);
+}
+
+int main(int argc, char **argv)
+{
+	struct input *in;
+	const char *p, *file;
+	size_t n;
+	int first;
+
+	cli_start(&prog, argc, argv);
+	if (delim == quote)
+		cli_usage_error("--quote", "the quote and the delimiter must differ");
+	conv_setup();
+	in = input_open(cli.files, cli.nfiles);
+	progress_input(in);
+	while (input_chunk(in, &p, &n, &file, &first)) {
+		if (first) {
+			conv_end_file();
+			conv_begin_file(file);
+		}
+		conv_feed(p, n);
+	}
+	conv_end_file();
+	input_close(in);
+	conv_release();
+	path_list_free(given, ngiven);
+	for (size_t k = 0; k < ntypes; k++)
+		path_release(&types[k].name);
+	free(types);
+	free(nulls);
+	cli_finish();
+}

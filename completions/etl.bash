@@ -1,0 +1,298 @@
+# etl.bash - bash completion for the etl programs.
+#
+# Installed once per program name (bash-completion loads it by command name);
+# the `complete` line at the end registers every program.  Each program has
+# its own block below: the list of its options, written out literally, and
+# the kind of argument its options take.  The common options of etl(7) are
+# listed once.  To add a program: add its block, a case in _etl_complete and
+# its name on the `complete` line.
+
+_etl_common_opts='-o --output --bad-records --max-bad --progress --stats -q --quiet -h --help --version'
+
+# ---- etl-from-csv ----
+_etl_from_csv_opts='--header --no-header -d --delimiter --tsv --quote --null --infer -t --types'
+
+# Complete the argument of an etl-from-csv option; 1 if prev takes none.
+_etl_from_csv_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	-d | --delimiter | --quote)
+		COMPREPLY=($(compgen -W ", ; '|' '\\t'" -- "$cur"))
+		;;
+	--header | --null | -t | --types) COMPREPLY=() ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+# ---- etl-to-csv ----
+_etl_to_csv_opts='-f --fields --no-header -d --delimiter --tsv --quote --null --crlf'
+
+_etl_to_csv_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	-d | --delimiter | --quote)
+		COMPREPLY=($(compgen -W ", ; '|' '\\t'" -- "$cur"))
+		;;
+	-f | --fields | --null) COMPREPLY=() ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+# ---- etl-top ----
+_etl_top_opts='-n --count --by --asc -g --group-by --rank-field'
+
+# The arguments of etl-top's options are free text (a count, an expression,
+# field paths, a name): nothing to offer, and no file names.
+_etl_top_arg() {
+	local prev=$2
+
+	case $prev in
+	-n | --count | --by | -g | --group-by | --rank-field) COMPREPLY=() ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+# ---- etl-map ----
+_etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep'
+
+# Field lists, expressions and values are free text: nothing to offer, and no
+# file names.  The type after FIELD= in --cast is completed in _etl_complete.
+_etl_map_arg() {
+	local prev=$2
+
+	case $prev in
+	--select | --drop | --rename | --default | --cast | -s | --set | -w | --where | --sep)
+		COMPREPLY=()
+		;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+# ---- etl-dedupe ----
+_etl_dedupe_opts='-k --key --keep --latest-by --exact --require-key --memory --window --within
+	--time-field'
+
+# --keep takes first or last; field paths, sizes, counts and durations are
+# free text: nothing to offer, and no file names.
+_etl_dedupe_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	--keep) COMPREPLY=($(compgen -W 'first last' -- "$cur")) ;;
+	-k | --key | --latest-by | --memory | --window | --within | --time-field) COMPREPLY=() ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+# ---- common to every program ----
+_etl_common_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	-o | --output | --stats)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		;;
+	--bad-records)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -W 'fail skip' -- "$cur") $(compgen -f -- "$cur"))
+		;;
+	--max-bad) COMPREPLY=() ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+# bash splits words at '=' (COMP_WORDBREAKS): "--types qty=d" reaches us as
+# "--types" "qty" "=" "d".  cur is the text after the last '=', prev the
+# option (or column name) before it.
+_etl_complete() {
+	local i=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]} prev prog=${1##*/} opts eq=
+	local j
+
+	if [[ $cur == = ]]; then
+		cur= prev=${COMP_WORDS[i - 1]} eq=1
+	elif ((i > 1)) && [[ ${COMP_WORDS[i - 1]} == = ]]; then
+		prev=${COMP_WORDS[i - 2]} eq=1
+	else
+		prev=${COMP_WORDS[i - 1]}
+	fi
+	# the value of a column in --types COL=TYPE,...: a type
+	if [[ $prog == etl-from-csv && -n $eq && $prev != -* ]]; then
+		for ((j = i - 1; j > 0; j--)); do
+			[[ ${COMP_WORDS[j]} == -* ]] && break
+		done
+		if [[ ${COMP_WORDS[j]} == -t || ${COMP_WORDS[j]} == --types ]]; then
+			COMPREPLY=($(compgen -W 'string int decimal float bool date timestamp json' \
+				-- "$cur"))
+			return 0
+		fi
+	fi
+	# the type in etl-map --cast FIELD=TYPE,...
+	if [[ $prog == etl-map && -n $eq && $prev != -* ]]; then
+		for ((j = i - 1; j > 0; j--)); do
+			[[ ${COMP_WORDS[j]} == -* ]] && break
+		done
+		if [[ ${COMP_WORDS[j]} == --cast ]]; then
+			COMPREPLY=($(compgen -W 'int decimal float string bool date timestamp' -- "$cur"))
+			return 0
+		fi
+	fi
+	case $prog in
+	etl-from-csv)
+		opts=$_etl_from_csv_opts
+		_etl_from_csv_arg "$cur" "$prev" && return 0
+		;;
+	etl-to-csv)
+		opts=$_etl_to_csv_opts
+		_etl_to_csv_arg "$cur" "$prev" && return 0
+		;;
+	etl-top)
+		opts=$_etl_top_opts
+		_etl_top_arg "$cur" "$prev" && return 0
+		;;
+	etl-map)
+		opts=$_etl_map_opts
+		_etl_map_arg "$cur" "$prev" && return 0
+		;;
+	etl-dedupe)
+		opts=$_etl_dedupe_opts
+		_etl_dedupe_arg "$cur" "$prev" && return 0
+		;;
+	*) return 0 ;;
+	esac
+	_etl_common_arg "$cur" "$prev" && return 0
+	if [[ $prev == --progress && -n $eq ]]; then
+		COMPREPLY=($(compgen -W 'always never' -- "$cur"))
+	elif [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts $_etl_common_opts" -- "$cur"))
+	else
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+	return 0
+}
+
+complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-map etl-dedupe
+
+# ---- etl-state, etl-extract-pg, etl-load-pg (PostgreSQL) ----
+# They take a subset of the common options: no --bad-records/--max-bad for
+# etl-state and etl-extract-pg (no input records), no -o for etl-load-pg.
+_etl_state_opts='-d --db -t --table --default -o --output --progress --stats -q --quiet -h --help --version'
+_etl_extract_pg_opts='-d --db -t --table -c --query -f --file --since-column --since --order-by
+	--partition --partition-column -o --output --progress --stats -q --quiet -h --help --version'
+_etl_load_pg_opts='-d --db -t --table -m --mode -k --key --create --evolve --ignore-extra --columns
+	-b --batch --allow-empty --state-key --watermark --state-table --bad-records --max-bad
+	--progress --stats -q --quiet -h --help --version'
+
+_etl_pg_complete() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} prog=${1##*/}
+	local opts i words=0
+
+	case $prog in
+	etl-state) opts=$_etl_state_opts ;;
+	etl-extract-pg) opts=$_etl_extract_pg_opts ;;
+	etl-load-pg) opts=$_etl_load_pg_opts ;;
+	*) return 0 ;;
+	esac
+	case $prev in
+	-m | --mode)
+		COMPREPLY=($(compgen -W 'append upsert replace' -- "$cur"))
+		return 0
+		;;
+	-f | --file)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -X '!*.sql' -- "$cur") $(compgen -d -- "$cur"))
+		return 0
+		;;
+	-d | --db | -t | --table | --default | -c | --query | --since-column | --since | \
+		--order-by | --partition | --partition-column | -k | --key | --columns | -b | \
+		--batch | --state-key | --watermark | --state-table)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	_etl_common_arg "$cur" "$prev" && return 0
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+	elif [[ $prog == etl-state ]]; then
+		# the command is the first word that is not an option or its argument
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			case ${COMP_WORDS[i]} in
+			-d | --db | -t | --table | --default | -o | --output | --stats) ((i++)) ;;
+			-*) ;;
+			*) words=$((words + 1)) ;;
+			esac
+		done
+		((words == 0)) && COMPREPLY=($(compgen -W 'get set list delete' -- "$cur"))
+	elif [[ $prog == etl-load-pg ]]; then
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+	return 0
+}
+
+complete -F _etl_pg_complete etl-state etl-extract-pg etl-load-pg
+
+# ---- etl-agg ----
+_etl_agg_opts='-g --group-by -a --aggregate --sort --partial --merge -j --jobs --memory --temp-dir
+	-w --window -t --time-field --lateness --late --emit --idle-timeout'
+_etl_agg_functions='count( count_distinct( approx_distinct( sum( avg( min( max( first( last(
+	stddev( var( median( percentile( collect( mode('
+
+# bash splits "-a n=sum(x)" at '=': after "-a NAME =", offer the functions.
+_etl_agg_complete() {
+	local i=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+
+	[[ $cur == = ]] && cur= prev==
+	if [[ $prev == = ]] && ((i >= 3)) &&
+		[[ ${COMP_WORDS[i - 3]} == -a || ${COMP_WORDS[i - 3]} == --aggregate ||
+			${COMP_WORDS[i - 2]} == -a || ${COMP_WORDS[i - 2]} == --aggregate ]]; then
+		compopt -o nospace 2>/dev/null
+		COMPREPLY=($(compgen -W "$_etl_agg_functions" -- "$cur"))
+		return 0
+	fi
+	case $prev in
+	-w | --window)
+		compopt -o nospace 2>/dev/null
+		COMPREPLY=($(compgen -W 'tumbling: hopping: session:' -- "$cur"))
+		return 0
+		;;
+	--emit)
+		COMPREPLY=($(compgen -W 'close update' -- "$cur"))
+		return 0
+		;;
+	--late)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -W 'drop fail' -- "$cur") $(compgen -f -- "$cur"))
+		return 0
+		;;
+	--temp-dir)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
+		return 0
+		;;
+	-g | --group-by | -a | --aggregate | --sort | -j | --jobs | --memory | -t | --time-field | \
+		--lateness | --idle-timeout)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	_etl_common_arg "$cur" "$prev" && return 0
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$_etl_agg_opts $_etl_common_opts" -- "$cur"))
+	else
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+	return 0
+}
+
+complete -F _etl_agg_complete etl-agg
