@@ -23,7 +23,7 @@ PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-
 LIB_MODULES = arena bad base64 buf cli decimal die dtoa expr exprfn fields hash input jsonw mem ndjson out path pg rec scan \
 	sketch stats timefmt utf8
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
-	test_rec test_fields test_hash test_expr test_sketch
+	test_rec test_fields test_hash test_expr test_sketch test_jsonw
 TOOLS = ndcat
 FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr
 MANPAGES = $(PROGS:%=man/%.1) man/etl.7 man/etl-expr.7
@@ -87,9 +87,10 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_MODULES:%=common/%.c) common/*.h
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_BINS)
 
-# The main demo: CSV -> NDJSON -> CSV on files in examples/.
+# The main demo: the daily sales job of examples/daily-sales against a
+# throwaway PostgreSQL server (examples/README.md).
 demo: all
-	examples/sales-demo.sh
+	examples/demo.sh
 
 bench: all $(TOOL_BINS)
 	ETL_BIN=$(CURDIR)/$(B) ETL_BUILD=$(CURDIR)/$(O) bench/run

@@ -6,11 +6,19 @@
  * in place of its '\n' (the scanner relies on it).  When a line does not fit,
  * the unread tail moves to the front and the buffer doubles; it never
  * shrinks, so memory follows the longest line, not the input.
+ *
+ * A range reader (input_open_range) is the same reader on one file, seeked
+ * to its start and stopped at its end, so a file cut at line boundaries
+ * reads as several inputs.  With a timeout (input_set_timeout), every read
+ * that could block is preceded by poll(); when it times out, input_line()
+ * returns INPUT_TIMEOUT and keeps the bytes of an unfinished line for the
+ * next call, so a caller can do its periodic work and call again.
  */
 #include "input.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +42,10 @@ struct input {
 	size_t pos, len, cap;
 	uint64_t bytes, total;
 	int new_file;
+	int ranged;           /* read only [start, end) of the one file */
+	uint64_t start, left; /* its start, and the bytes of it not read yet */
+	uint64_t lineno0;     /* the line number before the range's first line */
+	int timeout;          /* ms to wait for input before INPUT_TIMEOUT; < 0 forever */
 };
 
 static char *stdin_name[] = {"-"};
@@ -49,6 +61,7 @@ struct input *input_open(char **files, size_t n)
 	in->files = files;
 	in->nfiles = n;
 	in->fd = -1;
+	in->timeout = -1;
 	in->cap = CHUNK + 1;
 	in->buf = xmalloc(in->cap);
 	for (size_t i = 0; i < n; i++) {
@@ -63,12 +76,45 @@ struct input *input_open(char **files, size_t n)
 	return in;
 }
 
+struct input *input_open_range(const char *file, uint64_t start, uint64_t end, uint64_t lineno)
+{
+	struct input *in = xcalloc(1, sizeof(*in));
+
+	in->files = xcalloc(1, sizeof(*in->files));
+	in->files[0] = xstrdup(file);
+	in->nfiles = 1;
+	in->fd = -1;
+	in->timeout = -1;
+	in->cap = CHUNK + 1;
+	in->buf = xmalloc(in->cap);
+	in->ranged = 1;
+	in->start = start;
+	in->left = end > start ? end - start : 0;
+	in->lineno0 = lineno;
+	in->total = in->left;
+	return in;
+}
+
+void input_set_timeout(struct input *in, int ms)
+{
+	in->timeout = ms;
+}
+
+uint64_t input_lineno(const struct input *in)
+{
+	return in->lineno;
+}
+
 void input_close(struct input *in)
 {
 	if (!in)
 		return;
 	if (in->fd > 0)
 		close(in->fd);
+	if (in->ranged) {
+		free(in->files[0]);
+		free(in->files);
+	}
 	free(in->buf);
 	free(in);
 }
@@ -93,17 +139,36 @@ static int next_file(struct input *in)
 			etl_die(ETL_EXIT_IOERR, f, "cannot open: %s", strerror(errno));
 		in->name = f;
 		posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		if (in->ranged && lseek(in->fd, (off_t)in->start, SEEK_SET) < 0)
+			etl_die(ETL_EXIT_IOERR, f, "cannot seek: %s", strerror(errno));
 	}
 	in->eof = 0;
-	in->lineno = 0;
+	in->lineno = in->lineno0;
 	in->new_file = 1;
 	return 1;
 }
 
-/* Read more bytes of the open file after [pos, len), compacting or growing
- * the buffer as needed. Sets eof at the end of the file. */
-static void fill(struct input *in)
+/* Wait until the open file has bytes to read: 0, or -1 when the timeout
+ * passed first. */
+static int wait_input(struct input *in)
 {
+	struct pollfd p = {in->fd, POLLIN, 0};
+	int r;
+
+	do
+		r = poll(&p, 1, in->timeout);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		etl_die(ETL_EXIT_IOERR, in->name, "read error: %s", strerror(errno));
+	return r == 0 ? -1 : 0;
+}
+
+/* Read more bytes of the open file after [pos, len), compacting or growing
+ * the buffer as needed. Sets eof at the end of the file.  Returns 0, or -1
+ * when a timeout is set and no byte came in time. */
+static int fill(struct input *in)
+{
+	size_t want;
 	ssize_t r;
 
 	if (in->pos > 0) {
@@ -115,8 +180,17 @@ static void fill(struct input *in)
 		in->cap = (in->cap - 1) * 2 + 1;
 		in->buf = xrealloc(in->buf, in->cap);
 	}
+	want = in->cap - 1 - in->len;
+	if (in->ranged && want > in->left)
+		want = in->left;
+	if (want == 0) {
+		in->eof = 1;
+		return 0;
+	}
+	if (in->timeout >= 0 && wait_input(in) < 0)
+		return -1;
 	do
-		r = read(in->fd, in->buf + in->len, in->cap - 1 - in->len);
+		r = read(in->fd, in->buf + in->len, want);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		etl_die(ETL_EXIT_IOERR, in->name, "read error: %s", strerror(errno));
@@ -124,7 +198,10 @@ static void fill(struct input *in)
 		in->eof = 1;
 	in->len += r;
 	in->bytes += r;
+	if (in->ranged)
+		in->left -= r;
 	stats.bytes_in += r;
+	return 0;
 }
 
 int input_line(struct input *in, struct line *l)
@@ -138,7 +215,8 @@ int input_line(struct input *in, struct line *l)
 			in->pos = nl + 1 - in->buf;
 			end = nl;
 		} else if (in->fd >= 0 && !in->eof) {
-			fill(in);
+			if (fill(in) < 0)
+				return INPUT_TIMEOUT;
 			continue;
 		} else if (in->fd >= 0 && in->pos < in->len) {
 			/* the last line, without a final newline */
@@ -169,7 +247,8 @@ int input_chunk(struct input *in, const char **p, size_t *n, const char **file, 
 				return 0;
 		}
 		in->pos = in->len = 0;
-		fill(in);
+		if (fill(in) < 0)
+			return INPUT_TIMEOUT;
 		if (in->len == 0)
 			continue;
 		*p = in->buf;

@@ -30,11 +30,28 @@ struct line {
 	const char *file; /* name for messages ("-" shows as "<stdin>") */
 	uint64_t lineno;
 };
-/* Next line, blank lines included; 0 at the end of all inputs. */
+/* Only the bytes [start, end) of one regular file, its lines numbered from
+ * lineno + 1: a part of a file cut at line boundaries (start is 0 or just
+ * after a '\n'), for several processes to read one file in parallel. */
+struct input *input_open_range(const char *file, uint64_t start, uint64_t end, uint64_t lineno);
+
+/* Wait at most ms milliseconds for bytes before a read (< 0: forever, the
+ * default).  When the wait runs out, input_line() and input_chunk() return
+ * INPUT_TIMEOUT; the bytes of an unfinished line are kept, and the next call
+ * goes on where this one stopped.  For streams that may go quiet (tail -F). */
+void input_set_timeout(struct input *in, int ms);
+#define INPUT_TIMEOUT (-1)
+
+/* Next line, blank lines included; 0 at the end of all inputs (or
+ * INPUT_TIMEOUT, only with a timeout set). */
 int input_line(struct input *in, struct line *l);
+/* The number of the last line handed out (of a range: counted from its
+ * lineno). */
+uint64_t input_lineno(const struct input *in);
 
 /* Next chunk of raw bytes of the current file.  *file is its name; *first is
- * set when the chunk starts a new file.  0 at the end of all inputs. */
+ * set when the chunk starts a new file.  0 at the end of all inputs (or
+ * INPUT_TIMEOUT, only with a timeout set). */
 int input_chunk(struct input *in, const char **p, size_t *n, const char **file, int *first);
 
 /* Bytes read so far, and the total size of all inputs when all are regular

@@ -24,9 +24,14 @@ struct ndjson {
 
 struct ndjson *nd_open(char **files, size_t nfiles, const struct path *want, size_t nwant)
 {
+	return nd_open_input(input_open(files, nfiles), want, nwant);
+}
+
+struct ndjson *nd_open_input(struct input *in, const struct path *want, size_t nwant)
+{
 	struct ndjson *nd = xcalloc(1, sizeof(*nd));
 
-	nd->in = input_open(files, nfiles);
+	nd->in = in;
 	if (nwant)
 		nd->want = scan_want_new(want, nwant);
 	nd->vals = xcalloc(nwant ? nwant : 1, sizeof(*nd->vals));
@@ -42,12 +47,20 @@ static int blank(const char *p, size_t n)
 	return 1;
 }
 
+void nd_set_timeout(struct ndjson *nd, int ms)
+{
+	input_set_timeout(nd->in, ms);
+}
+
 int nd_next(struct ndjson *nd, struct record *rec)
 {
 	struct line l;
 	struct scan_err err;
+	int r;
 
-	while (input_line(nd->in, &l)) {
+	while ((r = input_line(nd->in, &l)) != 0) {
+		if (r == INPUT_TIMEOUT)
+			return ND_TIMEOUT;
 		if (l.n == 0 || ((l.p[0] == ' ' || l.p[0] == '\t' || l.p[0] == '\r') && blank(l.p, l.n)))
 			continue;
 		stats.records_in++;

@@ -28,7 +28,16 @@ struct record {
 /* Open the program's inputs; the wanted paths (may be 0) are looked up in
  * every record and returned in rec.vals[0..nwant). */
 struct ndjson *nd_open(char **files, size_t nfiles, const struct path *want, size_t nwant);
+/* The same on an input opened by the caller (input_open_range()); the
+ * ndjson takes it over and closes it. */
+struct input;
+struct ndjson *nd_open_input(struct input *in, const struct path *want, size_t nwant);
+/* 1 and the next record, or 0 at the end of the input; with a timeout set,
+ * ND_TIMEOUT when no record came in time (call again to go on). */
 int nd_next(struct ndjson *nd, struct record *rec);
+/* Give up waiting for input after ms milliseconds (input_set_timeout()). */
+void nd_set_timeout(struct ndjson *nd, int ms);
+#define ND_TIMEOUT (-1)
 void nd_close(struct ndjson *nd);
 /* Declare the current record bad after all (a program's own check failed):
  * applies the policy; under "fail" does not return. */

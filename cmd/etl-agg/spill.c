@@ -1,0 +1,454 @@
+/*
+ * spill.c - --memory: when the groups outgrow the limit, their partial
+ * states go to a temporary file and memory starts afresh; at the end the
+ * files are merged, so a run never fails for want of memory.
+ *
+ * A spill writes every group, sorted by the hash of its key, as one line
+ *   HASH(32 hex) SEQ(16 hex) {"key":{...},"state":[...]}
+ * to a run file.  Runs cover consecutive stretches of the input, oldest
+ * first, and are always merged in that order, so folding a group's states
+ * run after run is the same as one pass (first(), last() and the rest keep
+ * input order); a group's first-seen number is the smallest of its runs'.
+ * When FANIN runs have piled up they are merged into one, so no more than
+ * FANIN + 1 files are ever open.
+ *
+ * The end: the groups still in memory become the last run; a k-way merge
+ * by hash folds each group's states, holding one group at a time, and
+ * writes its finished result (or partial state) as
+ *   SEQ(16 hex) {...}
+ * to a file that is then sorted, in memory-sized chunks merged the same
+ * way, by first-seen number, or by the --sort keys and then first-seen
+ * number, exactly the order of a run that never spilled.
+ *
+ * Temporary files are unlinked as soon as they are made: whatever way the
+ * run ends, they leave nothing behind.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "die.h"
+#include "mem.h"
+#include "out.h"
+#include "banned.h"
+
+#define FANIN 16
+#define HASH_HEX 32
+#define SEQ_HEX 16
+
+static FILE **runs; /* state runs, oldest first */
+static size_t nruns, capruns;
+static int did_spill;
+static const char *tdir;
+
+int spilled(void)
+{
+	return did_spill;
+}
+
+static FILE *temp_file(void)
+{
+	struct buf path = BUF_INIT;
+	FILE *f;
+	int fd;
+
+	if (!tdir) {
+		tdir = opt.temp_dir ? opt.temp_dir : getenv("TMPDIR");
+		if (!tdir || !*tdir)
+			tdir = "/tmp";
+	}
+	buf_printf(&path, "%s/etl-agg.XXXXXX", tdir);
+	fd = mkstemp(path.p);
+	if (fd < 0)
+		etl_die(ETL_EXIT_IOERR, tdir, "cannot create a temporary file: %s",
+			strerror(errno));
+	unlink(path.p);
+	buf_release(&path);
+	f = fdopen(fd, "w+");
+	if (!f)
+		etl_die(ETL_EXIT_IOERR, tdir, "cannot open a temporary file: %s", strerror(errno));
+	return f;
+}
+
+static void put(FILE *f, const char *p, size_t n)
+{
+	if (fwrite(p, 1, n, f) != n)
+		etl_die(ETL_EXIT_IOERR, tdir, "cannot write a temporary file: %s", strerror(errno));
+}
+
+/* Done writing f: read it from the start. */
+static void rewind_run(FILE *f)
+{
+	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
+		etl_die(ETL_EXIT_IOERR, tdir, "cannot write a temporary file: %s", strerror(errno));
+}
+
+static void hex(struct buf *b, uint64_t x)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 60; i >= 0; i -= 4)
+		buf_addc(b, digits[x >> i & 15]);
+}
+
+static uint64_t unhex(const char *p)
+{
+	uint64_t x = 0;
+
+	for (int i = 0; i < 16; i++)
+		x = x << 4 | (uint64_t)(p[i] <= '9' ? p[i] - '0' : p[i] - 'a' + 10);
+	return x;
+}
+
+/* ---- readers of runs ---- */
+
+struct reader {
+	FILE *f;
+	char *line;
+	size_t cap;
+	ssize_t len;     /* of the current line, without its '\n'; -1 at the end */
+	struct span *sv; /* --sort values of the current line (final runs) */
+};
+
+static void rd_next(struct reader *r)
+{
+	r->len = getline(&r->line, &r->cap, r->f);
+	if (r->len < 0) {
+		if (ferror(r->f))
+			etl_die(ETL_EXIT_IOERR, tdir, "cannot read a temporary file: %s",
+				strerror(errno));
+		return;
+	}
+	if (r->len && r->line[r->len - 1] == '\n')
+		r->line[--r->len] = '\0';
+}
+
+static void rd_close(struct reader *r)
+{
+	fclose(r->f);
+	free(r->line);
+	free(r->sv);
+}
+
+/* ---- spilling ---- */
+
+static int group_cmp(const void *pa, const void *pb)
+{
+	const struct group *a = *(struct group *const *)pa, *b = *(struct group *const *)pb;
+
+	if (a->h.hi != b->h.hi)
+		return a->h.hi < b->h.hi ? -1 : 1;
+	if (a->h.lo != b->h.lo)
+		return a->h.lo < b->h.lo ? -1 : 1;
+	return 0;
+}
+
+static void merge_state_runs(void);
+
+void spill_groups(void)
+{
+	struct buf b = BUF_INIT;
+	FILE *f;
+
+	if (!ngroups)
+		return;
+	f = temp_file();
+	qsort(groups, ngroups, sizeof(*groups), group_cmp);
+	for (size_t i = 0; i < ngroups; i++) {
+		struct group *g = groups[i];
+
+		buf_reset(&b);
+		hex(&b, g->h.hi);
+		hex(&b, g->h.lo);
+		buf_addc(&b, ' ');
+		hex(&b, g->seq);
+		buf_addc(&b, ' ');
+		partial_group(&b, g->key, g->keylen, g->st);
+		buf_addc(&b, '\n');
+		put(f, b.p, b.len);
+	}
+	buf_release(&b);
+	rewind_run(f);
+	groups_clear();
+	xgrow(&runs, &capruns, nruns + 1, sizeof(*runs));
+	runs[nruns++] = f;
+	did_spill = 1;
+	if (nruns > FANIN)
+		merge_state_runs();
+}
+
+/* ---- merging state runs ---- */
+
+/* The merged stream's output: a state run (out != NULL) or finished lines
+ * for the final sort (fin). */
+static struct path kpaths[2];
+static struct scan_want *kwant;
+
+static void parse_line(struct reader *r, struct span *key, struct span *state)
+{
+	struct span v[2];
+	struct scan_err err;
+	const char *json = r->line + HASH_HEX + 1 + SEQ_HEX + 1;
+
+	if (!kpaths[0].nseg) {
+		const char *e;
+		size_t off;
+
+		path_parse(&kpaths[0], "key", 1, &e, &off);
+		path_parse(&kpaths[1], "state", 1, &e, &off);
+	}
+	if (!kwant)
+		kwant = scan_want_new(kpaths, 2);
+	if (r->len < HASH_HEX + SEQ_HEX + 4 ||
+	    scan_record(json, (size_t)(r->len - (json - r->line)), kwant, v, &err) != 0 ||
+	    scan_kind(v[0]) != SCAN_OBJECT || !v[1].p)
+		etl_die(ETL_EXIT_SOFTWARE, NULL, "a spilled state is damaged");
+	*key = v[0];
+	*state = v[1];
+}
+
+/* Merge runs[0..n) by hash.  With fin, write each group's finished line to
+ * fin; else write a state run and return it. */
+static FILE *merge(FILE **in, size_t n, FILE *fin)
+{
+	struct reader *rd = xcalloc(n, sizeof(*rd));
+	void *st = states_new();
+	struct buf b = BUF_INIT, key = BUF_INIT;
+	FILE *out = fin ? NULL : temp_file();
+	char err[256];
+
+	for (size_t i = 0; i < n; i++) {
+		rd[i].f = in[i];
+		rd_next(&rd[i]);
+	}
+	for (;;) {
+		const char *min = NULL;
+		uint64_t seq = UINT64_MAX;
+		int first = 1;
+
+		/* n is at most FANIN + 1: a scan beats a heap */
+		for (size_t i = 0; i < n; i++)
+			if (rd[i].len >= 0 && (!min || memcmp(rd[i].line, min, HASH_HEX) < 0))
+				min = rd[i].line;
+		if (!min)
+			break;
+		min = xstrndup(min, HASH_HEX);
+		for (size_t i = 0; i < n; i++) {
+			struct span k, s;
+
+			if (rd[i].len < 0 || memcmp(rd[i].line, min, HASH_HEX) != 0)
+				continue;
+			parse_line(&rd[i], &k, &s);
+			arena_reset(&scratch);
+			if (states_load(st, s, err, sizeof(err)) != 0)
+				etl_die(ETL_EXIT_SOFTWARE, NULL, "a spilled state: %s", err);
+			if (first) {
+				/* the earliest run saw the group first */
+				seq = unhex(rd[i].line + HASH_HEX + 1);
+				buf_reset(&key);
+				buf_add(&key, k.p + 1, k.n - 2);
+				first = 0;
+			}
+			rd_next(&rd[i]);
+		}
+		buf_reset(&b);
+		if (!fin) {
+			buf_add(&b, min, HASH_HEX);
+			buf_addc(&b, ' ');
+		}
+		hex(&b, seq);
+		buf_addc(&b, ' ');
+		if (!fin || opt.partial) {
+			partial_group(&b, key.p, key.len, st);
+		} else {
+			result_write(&b, key.p, key.len, NULL, 0, st);
+		}
+		buf_addc(&b, '\n');
+		put(fin ? fin : out, b.p, b.len);
+		states_release(st);
+		memset(st, 0, plan.stsize);
+		free((char *)min);
+	}
+	for (size_t i = 0; i < n; i++)
+		rd_close(&rd[i]);
+	free(rd);
+	free(st);
+	buf_release(&b);
+	buf_release(&key);
+	if (out)
+		rewind_run(out);
+	return out;
+}
+
+/* Too many runs: fold the oldest FANIN into one, which keeps its place. */
+static void merge_state_runs(void)
+{
+	FILE *m = merge(runs, FANIN, NULL);
+
+	runs[0] = m;
+	memmove(runs + 1, runs + FANIN, (nruns - FANIN) * sizeof(*runs));
+	nruns -= FANIN - 1;
+}
+
+/* ---- the final sort ---- */
+
+/* A finished line: "SEQ {json}". */
+static int line_cmp(const char *a, const struct span *sa, const char *b, const struct span *sb)
+{
+	if (sort_nkeys()) {
+		int c = sort_cmp(sa, sb);
+
+		if (c)
+			return c;
+	}
+	return memcmp(a, b, SEQ_HEX);
+}
+
+struct chunk_line {
+	char *p;
+	size_t n;
+	struct span *sv;
+};
+
+static int chunk_cmp(const void *pa, const void *pb)
+{
+	const struct chunk_line *a = pa, *b = pb;
+
+	return line_cmp(a->p, a->sv, b->p, b->sv);
+}
+
+static void sort_values_of(const char *line, size_t n, struct span *sv)
+{
+	if (sort_nkeys())
+		sort_values(line + SEQ_HEX + 1, n - SEQ_HEX - 1, sv);
+}
+
+/* Merge sorted runs in[0..n) into out (a file, or the output when NULL). */
+static void merge_sorted(FILE **in, size_t n, FILE *out)
+{
+	struct reader *rd = xcalloc(n, sizeof(*rd));
+	size_t nk = sort_nkeys();
+
+	for (size_t i = 0; i < n; i++) {
+		rd[i].f = in[i];
+		rd[i].sv = xcalloc(nk + 1, sizeof(*rd[i].sv));
+		rd_next(&rd[i]);
+		if (rd[i].len >= 0)
+			sort_values_of(rd[i].line, (size_t)rd[i].len, rd[i].sv);
+	}
+	for (;;) {
+		struct reader *m = NULL;
+
+		for (size_t i = 0; i < n; i++)
+			if (rd[i].len >= 0 &&
+			    (!m || line_cmp(rd[i].line, rd[i].sv, m->line, m->sv) < 0))
+				m = &rd[i];
+		if (!m)
+			break;
+		if (out) {
+			put(out, m->line, (size_t)m->len);
+			put(out, "\n", 1);
+		} else {
+			out_line(m->line + SEQ_HEX + 1, (size_t)m->len - SEQ_HEX - 1);
+		}
+		rd_next(m);
+		if (m->len >= 0)
+			sort_values_of(m->line, (size_t)m->len, m->sv);
+	}
+	for (size_t i = 0; i < n; i++)
+		rd_close(&rd[i]);
+	free(rd);
+	if (out)
+		rewind_run(out);
+}
+
+/* Sort the finished lines of fin to the output, in chunks of about the
+ * memory limit. */
+static void sort_out(FILE *fin)
+{
+	struct reader r = {fin, NULL, 0, 0, NULL};
+	struct chunk_line *lines = NULL;
+	size_t nlines = 0, caplines = 0, bytes = 0, nk = sort_nkeys();
+	FILE **sruns = NULL;
+	size_t nsruns = 0, capsruns = 0;
+	int done = 0;
+
+	while (!done) {
+		rd_next(&r);
+		done = r.len < 0;
+		if (!done) {
+			xgrow(&lines, &caplines, nlines + 1, sizeof(*lines));
+			lines[nlines].p = xstrndup(r.line, (size_t)r.len);
+			lines[nlines].n = (size_t)r.len;
+			lines[nlines].sv = xcalloc(nk + 1, sizeof(*lines[nlines].sv));
+			sort_values_of(lines[nlines].p, lines[nlines].n, lines[nlines].sv);
+			bytes += (size_t)r.len + 64 + nk * sizeof(struct span);
+			nlines++;
+		}
+		if ((done && (nsruns || nlines)) || bytes > opt.memory) {
+			FILE *f = done && !nsruns ? NULL : temp_file();
+
+			qsort(lines, nlines, sizeof(*lines), chunk_cmp);
+			for (size_t i = 0; i < nlines; i++) {
+				if (f) {
+					put(f, lines[i].p, lines[i].n);
+					put(f, "\n", 1);
+				} else {
+					out_line(lines[i].p + SEQ_HEX + 1,
+						 lines[i].n - SEQ_HEX - 1);
+				}
+				free(lines[i].p);
+				free(lines[i].sv);
+			}
+			nlines = 0;
+			bytes = 0;
+			if (f) {
+				rewind_run(f);
+				xgrow(&sruns, &capsruns, nsruns + 1, sizeof(*sruns));
+				sruns[nsruns++] = f;
+				if (nsruns > FANIN) {
+					FILE *m = temp_file();
+
+					merge_sorted(sruns, FANIN, m);
+					sruns[0] = m;
+					memmove(sruns + 1, sruns + FANIN,
+						(nsruns - FANIN) * sizeof(*sruns));
+					nsruns -= FANIN - 1;
+				}
+			}
+		}
+	}
+	if (nsruns)
+		merge_sorted(sruns, nsruns, NULL);
+	fclose(fin);
+	free(r.line);
+	free(lines);
+	free(sruns);
+}
+
+void spill_finish(void)
+{
+	FILE *fin = temp_file();
+
+	spill_groups(); /* what is left in memory is the last run */
+	merge(runs, nruns, fin);
+	nruns = 0;
+	rewind_run(fin);
+	if (opt.partial) {
+		struct buf h = BUF_INIT;
+
+		partial_header(&h);
+		out_line(h.p, h.len);
+		buf_release(&h);
+	}
+	sort_out(fin);
+	free(runs);
+	runs = NULL;
+	for (size_t i = 0; i < 2; i++)
+		path_release(&kpaths[i]);
+	scan_want_free(kwant);
+	kwant = NULL;
+}
