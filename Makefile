@@ -77,7 +77,7 @@ asan:
 # libFuzzer targets (clang); FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 20
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_BINS = $(FUZZERS:%=build/fuzz/%)
+FUZZ_BINS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard $(FUZZERS:%=tests/fuzz/%.c)))
 fuzz-build: $(FUZZ_BINS)
 # the CSV fuzzer drives etl-from-csv's own conversion code
 build/fuzz/fuzz_csv: cmd/etl-from-csv.c

@@ -15,6 +15,10 @@
  * server as a bound parameter (set_config($1)) and the query reads it with
  * current_setting(), because COPY takes no parameters: it is never pasted
  * into SQL text.  Column and table names are quoted by libpq.
+ *
+ * --progress of a whole table (or of a partition of it) shows a bar and an
+ * ETA from the planner's row estimate, pg_class.reltuples: an estimate, so
+ * the bar is left out once the rows outnumber it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,11 +84,11 @@ static void on_opt(int id, const char *arg)
 		errno = 0;
 		part_k = strtol(arg, &end, 10);
 		if (end == arg || *end != '/' || errno)
-			cli_usage_error("--partition", "expected K/N, got '%s'", arg);
+			cli_usage_error(cli_optname, "expected K/N, got '%s'", arg);
 		arg = end + 1;
 		part_n = strtol(arg, &end, 10);
 		if (end == arg || *end || errno || part_n < 1 || part_k < 1 || part_k > part_n)
-			cli_usage_error("--partition", "expected K/N with 1 <= K <= N, got '%s'",
+			cli_usage_error(cli_optname, "expected K/N with 1 <= K <= N, got '%s'",
 					arg);
 		break;
 	}
@@ -95,7 +99,7 @@ static const struct cli_prog prog = {
 	"[OPTIONS] (-t TABLE | -c SQL | -f FILE.sql) [--since-column COL --since VALUE]",
 	"Extract a PostgreSQL table or query as NDJSON, streaming.",
 	opts,
-	CLI_NO_INPUT | CLI_NO_RECORDS,
+	CLI_NO_INPUT | CLI_NO_RECORDS | CLI_NO_ARGS,
 	on_opt,
 };
 
@@ -375,6 +379,28 @@ static void bind_since(PGconn *c)
 	buf_release(&q);
 }
 
+/* The planner's estimate of the rows to come, for --progress: the table's
+ * reltuples (divided among the partitions), or 0 when unknown: a query, a
+ * watermark, a table never analysed. */
+static uint64_t estimate_rows(PGconn *c, const struct pg_table *t)
+{
+	const char *v[1] = {t->quoted};
+	PGresult *r;
+	double n = 0;
+
+	if (!cli.progress || !table_spec || (since_col && since && *since))
+		return 0;
+	r = pg_exec_params(c, where,
+			   "SELECT reltuples FROM pg_catalog.pg_class WHERE oid = to_regclass($1)",
+			   1, v);
+	if (PQntuples(r) == 1)
+		n = strtod(PQgetvalue(r, 0, 0), NULL);
+	PQclear(r);
+	if (part_n)
+		n /= part_n;
+	return n >= 1 ? (uint64_t)n : 0;
+}
+
 static void make_keys(void)
 {
 	struct buf b = BUF_INIT;
@@ -401,8 +427,6 @@ int main(int argc, char **argv)
 	PGconn *c;
 
 	cli_start(&prog, argc, argv);
-	if (cli.nfiles)
-		cli_usage_error(NULL, "unexpected argument '%s'", cli.files[0]);
 	if (!!table_spec + !!query + !!file != 1)
 		cli_usage_error(NULL, "give one of --table, --query and --file");
 	if (since && !since_col)
@@ -430,6 +454,7 @@ int main(int argc, char **argv)
 		need_col("--partition-column", part_col);
 	if (since_col && since && *since)
 		bind_since(c);
+	progress_total_records(estimate_rows(c, &t));
 	make_keys();
 	copy_sql = build_copy(c, src_sql);
 	/* a SQL_ASCII database hands out its bytes unconverted */

@@ -107,7 +107,7 @@ static int header_mode = HDR_FIRST_ROW;
 static struct path *given;
 static size_t ngiven;
 static unsigned char delim = ',', quote = '"';
-static const char *delim_opt; /* the option that set delim, for conflicts */
+static int delim_opt; /* the option that set delim (OPT_DELIM, OPT_TSV), for conflicts */
 static struct span *nulls;
 static size_t nnull, capnull;
 static int infer;
@@ -151,17 +151,13 @@ static struct {
 
 static void on_opt(int id, const char *arg)
 {
-	const char *err;
-	size_t off;
-
 	switch (id) {
 	case OPT_HEADER:
 		path_list_free(given, ngiven);
-		if (path_list_parse(arg, &given, &ngiven, &err, &off) != 0)
-			cli_usage_error("--header", "%s at offset %zu", err, off);
+		cli_paths(cli_optname, arg, &given, &ngiven);
 		for (size_t i = 0; i < ngiven; i++) {
 			if (given[i].nseg != 1)
-				cli_usage_error("--header",
+				cli_usage_error(cli_optname,
 						"'%s' is a path; quote a name that "
 						"holds a dot: '\"a.b\"'",
 						given[i].text);
@@ -169,35 +165,20 @@ static void on_opt(int id, const char *arg)
 				if (given[j].seg[0].n == given[i].seg[0].n &&
 				    memcmp(given[j].seg[0].s, given[i].seg[0].s,
 					   given[i].seg[0].n) == 0)
-					cli_usage_error("--header", "duplicate name '%s'",
+					cli_usage_error(cli_optname, "duplicate name '%s'",
 							given[i].text);
 		}
 		break;
 	case OPT_NO_HEADER: break;
 	case OPT_DELIM:
-	case OPT_TSV: {
-		const char *name = id == OPT_TSV ? "--tsv" : "--delimiter";
-		unsigned char c = id == OPT_TSV ? '\t' : (unsigned char)arg[0];
-
-		if (id == OPT_DELIM && strcmp(arg, "\\t") == 0)
-			c = '\t';
-		else if (id == OPT_DELIM && (arg[0] == '\0' || arg[1] != '\0'))
-			cli_usage_error(name, "expected one character, got '%s'", arg);
-		if (c == '\r' || c == '\n' || c >= 0x80)
-			cli_usage_error(name, "cannot be a line break or a non-ASCII byte");
-		if (delim_opt && strcmp(delim_opt, name) != 0)
-			cli_usage_error(name, "conflicts with %s", delim_opt);
-		delim = c;
-		delim_opt = name;
+	case OPT_TSV:
+		if (delim_opt && delim_opt != id)
+			cli_usage_error(cli_optname, "conflicts with %s",
+					delim_opt == OPT_TSV ? "--tsv" : "--delimiter");
+		delim = id == OPT_TSV ? '\t' : cli_char(cli_optname, arg);
+		delim_opt = id;
 		break;
-	}
-	case OPT_QUOTE:
-		if (arg[0] == '\0' || arg[1] != '\0')
-			cli_usage_error("--quote", "expected one character, got '%s'", arg);
-		if (arg[0] == '\r' || arg[0] == '\n' || (unsigned char)arg[0] >= 0x80)
-			cli_usage_error("--quote", "cannot be a line break or a non-ASCII byte");
-		quote = (unsigned char)arg[0];
-		break;
+	case OPT_QUOTE: quote = cli_char(cli_optname, arg); break;
 	case OPT_NULL:
 		xgrow(&nulls, &capnull, nnull + 1, sizeof(*nulls));
 		nulls[nnull].p = arg;
@@ -205,46 +186,43 @@ static void on_opt(int id, const char *arg)
 		break;
 	case OPT_INFER: infer = 1; break;
 	case OPT_TYPES: {
-		const char *s = arg;
+		size_t at = 0;
 
 		for (;;) {
 			struct typespec t = {{NULL, 0, NULL}, -1, 0};
-			const char *w;
-			long k = path_parse(&t.name, s, 0, &err, &off);
+			size_t w;
 
-			if (k < 0)
-				cli_usage_error("--types", "%s at offset %zu", err,
-						(size_t)(s - arg) + off);
+			at += cli_path(cli_optname, arg, at, 0, &t.name);
 			if (t.name.nseg != 1)
-				cli_usage_error("--types",
+				cli_usage_error(cli_optname,
 						"'%s' is a path; quote a name that holds a "
 						"dot: '\"a.b\"=int'",
 						t.name.text);
-			s += k;
-			if (*s != '=')
-				cli_usage_error("--types", "expected '=' after '%s'", t.name.text);
-			w = ++s;
-			s += strcspn(s, ",");
+			if (arg[at] != '=')
+				cli_usage_error(cli_optname, "expected '=' after '%s'",
+						t.name.text);
+			w = ++at;
+			at += strcspn(arg + at, ",");
 			for (int i = 0; i < (int)(sizeof(type_names) / sizeof(*type_names)); i++)
-				if (i != T_INFER && strlen(type_names[i]) == (size_t)(s - w) &&
-				    memcmp(type_names[i], w, s - w) == 0)
+				if (i != T_INFER && strlen(type_names[i]) == at - w &&
+				    memcmp(type_names[i], arg + w, at - w) == 0)
 					t.type = i;
 			if (t.type < 0)
-				cli_usage_error("--types",
+				cli_usage_error(cli_optname,
 						"unknown type '%.*s' (string, int, decimal, "
 						"float, bool, date, timestamp or json)",
-						(int)(s - w), w);
+						(int)(at - w), arg + w);
 			for (size_t i = 0; i < ntypes; i++)
 				if (types[i].name.seg[0].n == t.name.seg[0].n &&
 				    memcmp(types[i].name.seg[0].s, t.name.seg[0].s,
 					   t.name.seg[0].n) == 0)
-					cli_usage_error("--types", "column '%s' typed twice",
+					cli_usage_error(cli_optname, "column '%s' typed twice",
 							t.name.text);
 			types = xrealloc(types, (ntypes + 1) * sizeof(*types));
 			types[ntypes++] = t;
-			if (!*s)
+			if (!arg[at])
 				break;
-			s++;
+			at++;
 		}
 		break;
 	}
@@ -253,8 +231,7 @@ static void on_opt(int id, const char *arg)
 		int mode = id == OPT_HEADER ? HDR_GIVEN : HDR_NONE;
 
 		if (header_mode != HDR_FIRST_ROW && header_mode != mode)
-			cli_usage_error(id == OPT_HEADER ? "--header" : "--no-header",
-					"conflicts with %s",
+			cli_usage_error(cli_optname, "conflicts with %s",
 					mode == HDR_GIVEN ? "--no-header" : "--header");
 		header_mode = mode;
 	}
@@ -393,30 +370,6 @@ static int lower_eq(const char *s, size_t n, const char *word)
 		if ((s[i] | 0x20) != word[i])
 			return 0;
 	return i == n && !word[i];
-}
-
-/* Append a validated JSON value without the white space between tokens.
- * Temporary: etl-from-csv and etl-to-csv both need this; it belongs in
- * common/jsonw (a jw_compact()), where it is to move. */
-static void compact_json(struct buf *b, const char *s, size_t n)
-{
-	int in_str = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (in_str) {
-			if (c == '\\')
-				buf_addc(b, s[i++]);
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			continue;
-		} else if (c == '"') {
-			in_str = 1;
-		}
-		buf_addc(b, s[i]);
-	}
 }
 
 /* Record the first field error of the record: "NAME: "VALUE" is not TYPE". */
@@ -577,7 +530,7 @@ static int typed_value(int type, const char *s, size_t n)
 	case T_JSON:
 		if (scan_value(s, n, &err) != 0)
 			return 0;
-		compact_json(b, s, n);
+		jw_compact(b, s, n);
 		return 1;
 	}
 	return 0;

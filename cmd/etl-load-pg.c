@@ -27,12 +27,13 @@
  * longer list (after ALTER TABLE ADD COLUMN with --evolve), so columns that
  * no record names keep their defaults.
  */
-#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "bad.h"
 #include "cli.h"
 #include "decimal.h"
 #include "die.h"
@@ -93,8 +94,6 @@ static unsigned long long batch;
 
 static void on_opt(int id, const char *arg)
 {
-	char *end;
-
 	switch (id) {
 	case OPT_DB: db = arg; break;
 	case OPT_TABLE: table_spec = arg; break;
@@ -106,20 +105,15 @@ static void on_opt(int id, const char *arg)
 		else if (!strcmp(arg, "replace"))
 			mode = REPLACE;
 		else
-			cli_usage_error("--mode", "expected append, upsert or replace, got '%s'",
-					arg);
+			cli_usage_error(cli_optname,
+					"expected append, upsert or replace, got '%s'", arg);
 		break;
 	case OPT_KEY: key_list = arg; break;
 	case OPT_CREATE: create = 1; break;
 	case OPT_EVOLVE: evolve = 1; break;
 	case OPT_IGNORE: ignore_extra = 1; break;
 	case OPT_COLUMNS: columns_list = arg; break;
-	case OPT_BATCH:
-		errno = 0;
-		batch = strtoull(arg, &end, 10);
-		if (end == arg || *end || errno || batch == 0 || arg[0] == '-')
-			cli_usage_error("--batch", "expected a positive count, got '%s'", arg);
-		break;
+	case OPT_BATCH: batch = cli_uint(cli_optname, arg, 1, ULLONG_MAX); break;
 	case OPT_ALLOW_EMPTY: allow_empty = 1; break;
 	case OPT_STATE_KEY: state_key = arg; break;
 	case OPT_WATERMARK: wm_field = arg; break;
@@ -689,6 +683,9 @@ static void settle(void)
 
 static void commit(void)
 {
+	/* a run that --max-bad N% will fail must not commit what it loaded */
+	if (bad_over_limit())
+		etl_exit(bad_finish());
 	settle();
 	wm_save();
 	pg_run(conn, tbl.display, "COMMIT");
@@ -980,13 +977,8 @@ int main(int argc, char **argv)
 		keys = cli_split(key_list, &nkeys);
 	if (columns_list)
 		wanted = cli_split(columns_list, NULL);
-	if (wm_field) {
-		const char *e;
-		size_t off;
-
-		if (path_parse(&wm_path, wm_field, 1, &e, &off) < 0)
-			cli_usage_error("--watermark", "%s at offset %zu", e, off);
-	}
+	if (wm_field)
+		cli_path("--watermark", wm_field, 0, 1, &wm_path);
 
 	conn = pg_connect(db);
 	if (pg_table_parse(&tbl, conn, table_spec, err, sizeof(err)) < 0)

@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arena.h"
 #include "buf.h"
@@ -120,23 +119,10 @@ static void add_path(struct op *o, const struct path *p)
 	o->paths[o->n++] = *p;
 }
 
-/* Parse a path at s (offset off in the option's argument); returns its
- * length. */
-static size_t parse_path(const char *opt, const char *s, size_t off, struct path *p)
-{
-	const char *err;
-	size_t at;
-	long k = path_parse(p, s, 0, &err, &at);
-
-	if (k < 0)
-		cli_usage_error(opt, "column %zu: %s", off + at + 1, err);
-	return (size_t)k;
-}
-
 /* "PATH=" at the start of arg; returns the offset just after '='. */
 static size_t parse_target(const char *opt, const char *arg, struct path *p)
 {
-	size_t k = parse_path(opt, arg, 0, p);
+	size_t k = cli_path(opt, arg, 0, 0, p);
 
 	if (arg[k] != '=')
 		cli_usage_error(opt, "column %zu: expected '=' after the field name", k + 1);
@@ -151,13 +137,13 @@ static void parse_pairs(struct op *o, const char *arg,
 
 	for (;;) {
 		struct path p;
-		size_t k = parse_path(o->name, arg + i, i, &p), end;
+		size_t k = cli_path(cli_optname, arg, i, 0, &p), end;
 
 		add_path(o, &p);
 		i += k;
 		if (arg[i] != '=')
-			cli_usage_error(o->name, "column %zu: expected '=' after the field name",
-					i + 1);
+			cli_usage_error(cli_optname,
+					"column %zu: expected '=' after the field name", i + 1);
 		i++;
 		end = i + strcspn(arg + i, ",");
 		each(o, arg, i, end);
@@ -171,10 +157,11 @@ static void parse_pairs(struct op *o, const char *arg,
 static void rename_to(struct op *o, const char *arg, size_t from, size_t end)
 {
 	struct path p;
-	size_t k = parse_path(o->name, arg + from, from, &p);
+	size_t k = cli_path(cli_optname, arg, from, 0, &p);
 
 	if (from + k != end)
-		cli_usage_error(o->name, "column %zu: expected ',' between renames", from + k + 1);
+		cli_usage_error(cli_optname, "column %zu: expected ',' between renames",
+				from + k + 1);
 	o->to = xrealloc(o->to, o->n * sizeof(*o->to));
 	o->to[o->n - 1] = p;
 }
@@ -188,7 +175,7 @@ static void cast_type(struct op *o, const char *arg, size_t from, size_t end)
 		    memcmp(type_names[t], arg + from, end - from) == 0)
 			break;
 	if (t == NTYPES)
-		cli_usage_error(o->name,
+		cli_usage_error(cli_optname,
 				"column %zu: unknown type '%.*s' (int, decimal, float, "
 				"string, bool, date or timestamp)",
 				from + 1, (int)(end - from), arg + from);
@@ -224,7 +211,7 @@ static struct span default_value(const char *s)
 		buf_add(&b, s, n);
 	} else {
 		if (!utf8_valid(s, n))
-			cli_usage_error("--default", "the value is not valid UTF-8");
+			cli_usage_error(cli_optname, "the value is not valid UTF-8");
 		jw_string(&b, s, n);
 	}
 	n = b.len;
@@ -240,14 +227,13 @@ static void on_opt(int id, const char *arg)
 	};
 	struct op *o;
 	struct path p;
-	const char *err;
 	size_t off;
 
 	if (id == OPT_SEP) {
 		if (!*arg)
-			cli_usage_error("--sep", "the separator cannot be empty");
+			cli_usage_error(cli_optname, "the separator cannot be empty");
 		if (!utf8_valid(arg, strlen(arg)))
-			cli_usage_error("--sep", "the separator is not valid UTF-8");
+			cli_usage_error(cli_optname, "the separator is not valid UTF-8");
 		sep = arg;
 		sep_given = 1;
 		return;
@@ -256,22 +242,21 @@ static void on_opt(int id, const char *arg)
 	switch (id) {
 	case OPT_SELECT:
 	case OPT_DROP:
-		if (path_list_parse(arg, &o->paths, &o->n, &err, &off) != 0)
-			cli_usage_error(o->name, "column %zu: %s", off + 1, err);
+		cli_paths(cli_optname, arg, &o->paths, &o->n);
 		break;
 	case OPT_RENAME: parse_pairs(o, arg, rename_to); break;
 	case OPT_CAST: parse_pairs(o, arg, cast_type); break;
 	case OPT_DEFAULT:
-		off = parse_target(o->name, arg, &p);
+		off = parse_target(cli_optname, arg, &p);
 		add_path(o, &p);
 		o->val = default_value(arg + off);
 		break;
 	case OPT_SET:
-		off = parse_target(o->name, arg, &p);
+		off = parse_target(cli_optname, arg, &p);
 		add_path(o, &p);
-		o->e = compile(o->name, arg + off, off);
+		o->e = compile(cli_optname, arg + off, off);
 		break;
-	case OPT_WHERE: o->e = compile(o->name, arg, 0); break;
+	case OPT_WHERE: o->e = compile(cli_optname, arg, 0); break;
 	}
 }
 
@@ -535,7 +520,7 @@ static struct span field_value(void *arg, size_t idx)
 	return fields_get(&rec_fields, &efields.paths[idx]);
 }
 
-static struct expr_ctx ctx = {field_value, NULL, &scratch, 0};
+static struct expr_ctx ctx;
 
 /* A value for a message: its text, cut short. */
 static const char *shown(struct span v)
@@ -665,7 +650,6 @@ static void release(void)
 int main(int argc, char **argv)
 {
 	struct record rec;
-	struct timespec now;
 	int flat = 0;
 
 	expr_fields_init(&efields);
@@ -675,8 +659,7 @@ int main(int argc, char **argv)
 		flat |= ops[i].kind == OPT_FLATTEN || ops[i].kind == OPT_NEST;
 	if (sep_given && !flat)
 		cli_usage_error("--sep", "needs --flatten or --nest");
-	clock_gettime(CLOCK_REALTIME, &now);
-	ctx.now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	expr_ctx_init(&ctx, field_value, NULL, &scratch);
 
 	nd = nd_open(cli.files, cli.nfiles, NULL, 0);
 	while (nd_next(nd, &rec)) {

@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "die.h"
+#include "jsonw.h"
 #include "mem.h"
 #include "ndjson.h"
 #include "out.h"
@@ -60,7 +61,7 @@ static struct path *fields;
 static size_t nfields;
 static int header = 1, crlf;
 static unsigned char delim = ',', quote = '"';
-static const char *delim_opt;
+static int delim_opt; /* the option that set delim (OPT_DELIM, OPT_TSV), for conflicts */
 static const char *null_text = "";
 
 /* The columns: decoded names (the header), and for the first-record mode
@@ -77,40 +78,21 @@ static struct buf tmp = BUF_INIT;
 
 static void on_opt(int id, const char *arg)
 {
-	const char *err;
-	size_t off;
-
 	switch (id) {
 	case OPT_FIELDS:
 		path_list_free(fields, nfields);
-		if (path_list_parse(arg, &fields, &nfields, &err, &off) != 0)
-			cli_usage_error("--fields", "%s at offset %zu", err, off);
+		cli_paths(cli_optname, arg, &fields, &nfields);
 		break;
 	case OPT_NO_HEADER: header = 0; break;
 	case OPT_DELIM:
-	case OPT_TSV: {
-		const char *name = id == OPT_TSV ? "--tsv" : "--delimiter";
-		unsigned char c = id == OPT_TSV ? '\t' : (unsigned char)arg[0];
-
-		if (id == OPT_DELIM && strcmp(arg, "\\t") == 0)
-			c = '\t';
-		else if (id == OPT_DELIM && (arg[0] == '\0' || arg[1] != '\0'))
-			cli_usage_error(name, "expected one character, got '%s'", arg);
-		if (c == '\r' || c == '\n' || c >= 0x80)
-			cli_usage_error(name, "cannot be a line break or a non-ASCII byte");
-		if (delim_opt && strcmp(delim_opt, name) != 0)
-			cli_usage_error(name, "conflicts with %s", delim_opt);
-		delim = c;
-		delim_opt = name;
+	case OPT_TSV:
+		if (delim_opt && delim_opt != id)
+			cli_usage_error(cli_optname, "conflicts with %s",
+					delim_opt == OPT_TSV ? "--tsv" : "--delimiter");
+		delim = id == OPT_TSV ? '\t' : cli_char(cli_optname, arg);
+		delim_opt = id;
 		break;
-	}
-	case OPT_QUOTE:
-		if (arg[0] == '\0' || arg[1] != '\0')
-			cli_usage_error("--quote", "expected one character, got '%s'", arg);
-		if (arg[0] == '\r' || arg[0] == '\n' || (unsigned char)arg[0] >= 0x80)
-			cli_usage_error("--quote", "cannot be a line break or a non-ASCII byte");
-		quote = (unsigned char)arg[0];
-		break;
+	case OPT_QUOTE: quote = cli_char(cli_optname, arg); break;
 	case OPT_NULL: null_text = arg; break;
 	case OPT_CRLF: crlf = 1; break;
 	}
@@ -159,30 +141,6 @@ static void put_eol(void)
 	out_putc('\n');
 }
 
-/* Append a validated JSON value without the white space between tokens.
- * Temporary: etl-from-csv and etl-to-csv both need this; it belongs in
- * common/jsonw (a jw_compact()), where it is to move. */
-static void compact_json(struct buf *b, struct span v)
-{
-	int in_str = 0;
-
-	for (size_t i = 0; i < v.n; i++) {
-		char c = v.p[i];
-
-		if (in_str) {
-			if (c == '\\')
-				buf_addc(b, v.p[i++]);
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			continue;
-		} else if (c == '"') {
-			in_str = 1;
-		}
-		buf_addc(b, v.p[i]);
-	}
-}
-
 static void put_value(struct span v)
 {
 	switch (scan_kind(v)) {
@@ -200,7 +158,7 @@ static void put_value(struct span v)
 	case SCAN_OBJECT:
 	case SCAN_ARRAY:
 		buf_reset(&tmp);
-		compact_json(&tmp, v);
+		jw_compact(&tmp, v.p, v.n);
 		put_field(tmp.p, tmp.len);
 		break;
 	default: /* numbers, true, false: their text */ put_field(v.p, v.n); break;

@@ -26,12 +26,10 @@
  *    place in the output is that of its first valid record, whatever its
  *    value.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arena.h"
 #include "buf.h"
@@ -137,11 +135,7 @@ static void entry_set(struct entry *e, struct span line, const struct val *v, ui
 	buf_reset(&e->bytes);
 	buf_add(&e->bytes, line.p, line.n);
 	e->linelen = line.n;
-	e->v = *v;
-	if (v->s.p) {
-		buf_add(&e->bytes, v->s.p, v->s.n);
-		e->v.s.p = e->bytes.p + line.n;
-	}
+	val_copy(&e->v, v, &e->bytes);
 	e->seq = seq;
 }
 
@@ -234,28 +228,12 @@ static void write_all(void)
 	free(groups);
 }
 
-static size_t parse_count(const char *s)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end || v == 0)
-		cli_usage_error("-n", "expected a positive integer, got '%s'", s);
-	if (errno == ERANGE || v > SIZE_MAX / sizeof(struct entry))
-		cli_usage_error("-n", "too large: '%s'", s);
-	return (size_t)v;
-}
-
 static void on_opt(int id, const char *arg)
 {
-	const char *err;
-	size_t off;
-
 	switch (id) {
 	case OPT_COUNT:
-		count = parse_count(arg);
+		/* the heap of a group is an array of up to count entries */
+		count = cli_uint(cli_optname, arg, 1, SIZE_MAX / sizeof(struct entry));
 		break;
 	case OPT_BY:
 		by_src = arg;
@@ -267,14 +245,13 @@ static void on_opt(int id, const char *arg)
 		path_list_free(gpaths, ngpaths);
 		gpaths = NULL;
 		ngpaths = 0;
-		if (path_list_parse(arg, &gpaths, &ngpaths, &err, &off) != 0)
-			cli_usage_error("--group-by", "%s at offset %zu", err, off);
+		cli_paths(cli_optname, arg, &gpaths, &ngpaths);
 		break;
 	case OPT_RANK:
 		if (!*arg)
-			cli_usage_error("--rank-field", "the name is empty");
+			cli_usage_error(cli_optname, "the name is empty");
 		if (!utf8_valid(arg, strlen(arg)))
-			cli_usage_error("--rank-field", "the name is not valid UTF-8");
+			cli_usage_error(cli_optname, "the name is not valid UTF-8");
 		rank_name = arg;
 		break;
 	}
@@ -302,11 +279,10 @@ int main(int argc, char **argv)
 	struct ndjson *nd;
 	struct record rec;
 	struct arena scratch = ARENA_INIT;
-	struct expr_ctx ctx = {field_of, &rec, &scratch, 0};
+	struct expr_ctx ctx;
 	struct hash_canon canon;
 	struct hash_table index;
 	struct group *single = NULL;
-	struct timespec ts;
 	uint64_t seq = 0;
 	size_t nby;
 
@@ -325,8 +301,7 @@ int main(int argc, char **argv)
 		jw_string(&rank_sep, rank_name, strlen(rank_name));
 		buf_addc(&rank_sep, ':');
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ctx.now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	expr_ctx_init(&ctx, field_of, &rec, &scratch);
 
 	/* the record's wanted values: the expression's fields, then the group's */
 	nby = fields.n;

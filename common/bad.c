@@ -14,6 +14,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "cli.h"
 #include "die.h"
 #include "jsonw.h"
 #include "stats.h"
@@ -35,7 +36,7 @@ void bad_setup(const char *policy, const char *max_bad)
 	} else if (strcmp(policy, "skip") == 0) {
 		mode = BAD_SKIP;
 	} else if (!*policy) {
-		etl_die(ETL_EXIT_USAGE, "--bad-records", "expected fail, skip or a file name");
+		cli_usage_error("--bad-records", "expected fail, skip or a file name");
 	} else {
 		mode = BAD_FILE;
 		reject_path = policy;
@@ -48,10 +49,10 @@ void bad_setup(const char *policy, const char *max_bad)
 		v = strtod(max_bad, &end);
 		if (end == max_bad || errno || v < 0 || (*end && strcmp(end, "%") != 0) ||
 		    (*end == '%' && v > 100) || (!*end && v != (double)(uint64_t)v))
-			etl_die(ETL_EXIT_USAGE, "--max-bad", "expected a count N or a percentage N%%, "
-				"got '%s'", max_bad);
+			cli_usage_error("--max-bad", "expected a count N or a percentage N%%, got '%s'",
+					max_bad);
 		if (mode == BAD_FAIL)
-			etl_die(ETL_EXIT_USAGE, "--max-bad", "needs --bad-records skip or FILE");
+			cli_usage_error("--max-bad", "needs --bad-records skip or FILE");
 		if (*end == '%') {
 			max_kind = 2;
 			max_pct = v;
@@ -126,6 +127,12 @@ uint64_t bad_count(void)
 	return count;
 }
 
+int bad_over_limit(void)
+{
+	return max_kind == 2 && stats.records_in &&
+	       (double)count * 100.0 > max_pct * (double)stats.records_in;
+}
+
 int bad_finish(void)
 {
 	if (reject && fclose(reject) != 0) {
@@ -140,8 +147,7 @@ int bad_finish(void)
 	else if (count && mode == BAD_FILE)
 		etl_warn(NULL, "%llu bad record%s written to %s", (unsigned long long)count,
 			 count == 1 ? "" : "s", reject_path);
-	if (max_kind == 2 && stats.records_in &&
-	    (double)count * 100.0 > max_pct * (double)stats.records_in) {
+	if (bad_over_limit()) {
 		etl_error(NULL, "too many bad records: %llu of %llu (%.2f%%) exceeds --max-bad %g%%",
 			  (unsigned long long)count, (unsigned long long)stats.records_in,
 			  100.0 * count / stats.records_in, max_pct);

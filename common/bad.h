@@ -24,6 +24,10 @@ void bad_setup(const char *policy, const char *max_bad);
 void bad_record(const char *file, uint64_t line, unsigned long col, const char *raw,
 		size_t rawlen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 uint64_t bad_count(void);
+/* Has --max-bad N% been exceeded by the records read so far?  A program
+ * that commits (etl-load-pg) asks before committing, so that a run that will
+ * fail commits nothing. */
+int bad_over_limit(void);
 /* At the end of a run: close the reject file, print the skip summary and
  * check --max-bad N%.  Returns 0, or ETL_EXIT_CHECK when the run must fail. */
 int bad_finish(void);

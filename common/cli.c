@@ -6,9 +6,14 @@
  * are off (opterr = 0) so that usage errors read "etl-NAME: --opt: WHAT" and
  * exit 2 like every other message.  GNU getopt permutes argv, so options may
  * follow file names; "--" ends the options.
+ *
+ * The copy of argv kept for --stats lives until the process ends, on
+ * purpose: the --stats record is written by an exit hook, which may run at
+ * any exit, so there is no earlier point at which it could be freed.
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,10 +25,12 @@
 #include "die.h"
 #include "mem.h"
 #include "out.h"
+#include "path.h"
 #include "stats.h"
 #include "banned.h"
 
 struct cli_common cli;
+const char *cli_optname;
 
 enum {
 	OPT_OUTPUT = -1,
@@ -151,8 +158,9 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 	etl_progname = p->name;
 	/* --stats reports the arguments as given; getopt_long permutes argv */
 	{
-		char **copy = xcalloc(argc + 1, sizeof(*copy));
+		static char **copy;
 
+		copy = xcalloc(argc + 1, sizeof(*copy));
 		memcpy(copy, argv, argc * sizeof(*copy));
 		stats_setup(NULL, argc, copy);
 	}
@@ -188,6 +196,7 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 	shorts[ns] = '\0';
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		static char spelled[80];
 		const struct cli_opt *o = NULL;
 		char name[80];
 
@@ -221,15 +230,23 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 		}
 		if (!o)
 			etl_die(ETL_EXIT_SOFTWARE, NULL, "option table mismatch");
+		if (c >= 256)
+			snprintf(spelled, sizeof(spelled), "--%s", o->lng);
+		else
+			snprintf(spelled, sizeof(spelled), "-%c", c);
+		cli_optname = spelled;
 		if (o->id < 0)
 			common_opt(o->id, optarg);
 		else
 			p->on_opt(o->id, optarg);
 	}
+	cli_optname = NULL;
 	free(lo);
 	free(byval);
 	cli.files = argv + optind;
 	cli.nfiles = argc - optind;
+	if ((p->flags & CLI_NO_ARGS) && cli.nfiles)
+		cli_usage_error(NULL, "unexpected argument '%s'", cli.files[0]);
 	stats_path_set(cli.stats);
 	if (!(p->flags & CLI_NO_RECORDS))
 		bad_setup(cli.bad_records, cli.max_bad);
@@ -245,6 +262,59 @@ void cli_finish(void)
 		etl_exit(status);
 	out_close();
 	etl_exit(0);
+}
+
+unsigned char cli_char(const char *opt, const char *arg)
+{
+	unsigned char c = (unsigned char)arg[0];
+
+	if (strcmp(arg, "\\t") == 0)
+		return '\t';
+	if (c == '\0' || arg[1] != '\0')
+		cli_usage_error(opt, "expected one character, got '%s'", arg);
+	if (c == '\r' || c == '\n' || c >= 0x80)
+		cli_usage_error(opt, "cannot be a line break or a non-ASCII byte");
+	return c;
+}
+
+unsigned long long cli_uint(const char *opt, const char *arg, unsigned long long min,
+			    unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	/* strtoull would take blanks and a sign: only digits are a count */
+	if (*arg < '0' || *arg > '9' || *end || (errno != ERANGE && v < min)) {
+		if (min <= 1)
+			cli_usage_error(opt, "expected a %s integer, got '%s'",
+					min ? "positive" : "non-negative", arg);
+		cli_usage_error(opt, "expected an integer of at least %llu, got '%s'", min, arg);
+	}
+	if (errno == ERANGE || v > max)
+		cli_usage_error(opt, "too large: '%s'", arg);
+	return v;
+}
+
+size_t cli_path(const char *opt, const char *arg, size_t at, int whole, struct path *p)
+{
+	const char *err;
+	size_t off;
+	long k = path_parse(p, arg + at, whole, &err, &off);
+
+	if (k < 0)
+		cli_usage_error(opt, "column %zu: %s", at + off + 1, err);
+	return (size_t)k;
+}
+
+void cli_paths(const char *opt, const char *arg, struct path **paths, size_t *n)
+{
+	const char *err;
+	size_t off;
+
+	if (path_list_parse(arg, paths, n, &err, &off) != 0)
+		cli_usage_error(opt, "column %zu: %s", off + 1, err);
 }
 
 char **cli_split(const char *s, size_t *n)

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dtoa.h"
 #include "exprfn.h"
@@ -330,6 +331,30 @@ static void number_from_json(struct val *v, const char *p, size_t n)
 		v->nk = NUM_BIG;
 	else
 		v->k = VAL_NULL; /* not JSON: a caller's bug, read as missing */
+}
+
+void expr_ctx_init(struct expr_ctx *ctx, struct span (*field)(void *arg, size_t idx), void *arg,
+		   struct arena *scratch)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ctx->field = field;
+	ctx->arg = arg;
+	ctx->scratch = scratch;
+	ctx->now_us = (int64_t)ts.tv_sec * TIMEFMT_US_PER_SEC + ts.tv_nsec / 1000;
+}
+
+void val_copy(struct val *dst, const struct val *src, struct buf *store)
+{
+	*dst = *src;
+	/* only these kinds use s; in the others it is left unset */
+	if ((src->k == VAL_STR || src->k == VAL_JSON || src->k == VAL_NUM) && src->s.p) {
+		size_t at = store->len;
+
+		buf_add(store, src->s.p, src->s.n);
+		dst->s.p = store->p + at;
+	}
 }
 
 void val_from_json(struct val *v, struct span raw, struct arena *a)

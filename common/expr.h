@@ -101,6 +101,11 @@ struct expr_ctx {
 	int64_t now_us;        /* now(): fixed per run, so a run is reproducible */
 };
 
+/* Set up a context: field and arg as above, scratch the arena the program
+ * resets per record, now_us read from the clock once, here. */
+void expr_ctx_init(struct expr_ctx *ctx, struct span (*field)(void *arg, size_t idx), void *arg,
+		   struct arena *scratch);
+
 /* 0, or -1 with err->msg set (a runtime type error: a bad record).  The
  * result may point into the record (the field callback's text), into e, or
  * into ctx->scratch: it is valid until the next arena reset or record.  An
@@ -108,6 +113,12 @@ struct expr_ctx {
  * match data is reused). */
 int expr_eval(const struct expr *e, struct expr_ctx *ctx, struct val *out, struct expr_err *err);
 
+/* Keep a value past the current record: *dst is *src with its bytes (a
+ * string's, a JSON text's, a number's written text) appended to store and
+ * pointed to there.  dst stays valid until store is changed again or
+ * released; a value without bytes (null, a boolean, a time, a computed
+ * number) takes nothing from store. */
+void val_copy(struct val *dst, const struct val *src, struct buf *store);
 /* A raw JSON value as a val (strings decoded into the arena). */
 void val_from_json(struct val *v, struct span raw, struct arena *a);
 /* Append v as JSON text: numbers exact (a number that came unchanged from

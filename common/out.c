@@ -65,6 +65,17 @@ int atomic_target(const char *path)
 	return stat(path, &st) != 0 || S_ISREG(st.st_mode);
 }
 
+char *out_resolve(const char *path)
+{
+	struct stat st;
+	char *real;
+
+	/* through a symbolic link, the file to replace is the one it names */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)))
+		return real;
+	return xstrdup(path);
+}
+
 void out_open(const char *path)
 {
 	out_cap = OUT_BUFSZ;
@@ -81,13 +92,15 @@ void out_open(const char *path)
 			etl_die(ETL_EXIT_IOERR, path, "cannot open: %s", strerror(errno));
 		return;
 	}
+	free(target);
+	target = out_resolve(path);
 	{
-		const char *slash = strrchr(path, '/');
-		size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
-		size_t n = strlen(path) + 16;
+		const char *slash = strrchr(target, '/');
+		size_t dirlen = slash ? (size_t)(slash - target + 1) : 0;
+		size_t n = strlen(target) + 16;
 
 		tmp = xmalloc(n);
-		snprintf(tmp, n, "%.*s.%s.XXXXXX", (int)dirlen, path, slash ? slash + 1 : path);
+		snprintf(tmp, n, "%.*s.%s.XXXXXX", (int)dirlen, target, slash ? slash + 1 : target);
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {

@@ -19,6 +19,9 @@
 /* Is path a target to replace atomically (a regular file, or none yet)?
  * Devices and pipes (/dev/null, a FIFO) are written in place. */
 int atomic_target(const char *path);
+/* The file that replacing path must replace: the target of a symbolic
+ * link, else path itself.  The caller frees the result. */
+char *out_resolve(const char *path);
 /* Open the output: NULL or "-" is stdout. Dies with 74 on failure. */
 void out_open(const char *path);
 void out_write(const void *p, size_t n);

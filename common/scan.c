@@ -446,14 +446,22 @@ int scan_record(const char *text, size_t n, const struct scan_want *w, struct sp
 	cp p = ws(s.start);
 
 	if (*p != '{') {
+		/* a valid value that is not an object is "not an object";
+		 * anything else is reported as the JSON error it is */
 		if (p >= s.end)
 			fail(&s, p, "empty record");
+		else if (finish(&s, skip_value(&s, p, 0), err) != 0)
+			return -1;
 		else if (*p == '[')
 			fail(&s, p, "not a JSON object: an array");
-		else if (*p == '"' || *p == '-' || digit(*p) || *p == 't' || *p == 'f' || *p == 'n')
-			fail(&s, p, "not a JSON object");
+		else if (*p == '"')
+			fail(&s, p, "not a JSON object: a string");
+		else if (*p == 't' || *p == 'f')
+			fail(&s, p, "not a JSON object: a boolean");
+		else if (*p == 'n')
+			fail(&s, p, "not a JSON object: null");
 		else
-			fail(&s, p, *p ? "expected a JSON object" : "NUL byte");
+			fail(&s, p, "not a JSON object: a number");
 		return finish(&s, NULL, err);
 	}
 	if (w && w->n) {

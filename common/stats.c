@@ -2,7 +2,9 @@
  * stats.c - counters, the --progress line and the --stats record.
  *
  * The progress line is redrawn at most five times a second; between redraws
- * the per-record cost is one decrement (progress_tick).  The --stats record
+ * the per-record cost is one decrement (progress_tick).  Its bar and ETA
+ * come from the bytes read out of the inputs' total size, or, when that is
+ * unknown, from the records read out of an expected count.  The --stats record
  * is written by an exit hook, so it is there whatever way the run ends, with
  * the exit status that the scheduler will see.
  */
@@ -29,7 +31,7 @@ unsigned progress_countdown;
 #define TICK_EVERY 4096
 
 static int progress_on, progress_shown;
-static uint64_t total_bytes;
+static uint64_t total_bytes, total_records;
 static double t0, last_draw;
 static const char *stats_path;
 static int sargc;
@@ -62,6 +64,11 @@ void progress_input(const struct input *in)
 	total_bytes = input_total(in);
 }
 
+void progress_total_records(uint64_t n)
+{
+	total_records = n;
+}
+
 static void hms(char *b, size_t n, double s)
 {
 	long t = (long)s;
@@ -75,15 +82,19 @@ static void hms(char *b, size_t n, double s)
 static void draw(double t)
 {
 	double el = t - t0 > 1e-9 ? t - t0 : 1e-9;
-	uint64_t bytes = stats.bytes_in, total = total_bytes;
+	uint64_t bytes = stats.bytes_in, done = bytes, total = total_bytes;
 	char e[32], line[256];
 	int n;
 
+	if (!total) {
+		done = stats.records_in;
+		total = total_records;
+	}
 	hms(e, sizeof(e), el);
 	n = snprintf(line, sizeof(line), "%s: %llu records, %.0f rec/s, %.1f MB/s, %s", etl_progname,
 		     (unsigned long long)stats.records_in, stats.records_in / el, bytes / el / 1e6, e);
-	if (total && bytes <= total && n > 0 && (size_t)n < sizeof(line)) {
-		double f = (double)bytes / total;
+	if (total && done <= total && n > 0 && (size_t)n < sizeof(line)) {
+		double f = (double)done / total;
 		char bar[21], eta[32];
 		int k = (int)(f * 20);
 
@@ -133,7 +144,7 @@ void stats_path_set(const char *path)
 void stats_finish(int status)
 {
 	struct buf b = BUF_INIT;
-	char *tmp;
+	char *tmp, *real = NULL;
 	size_t n;
 	FILE *f;
 	int fd;
@@ -164,28 +175,31 @@ void stats_finish(int status)
 		return;
 	}
 	/* atomic like -o: a monitor never reads half a record */
-	n = strlen(stats_path) + 16;
+	real = out_resolve(stats_path);
+	n = strlen(real) + 16;
 	tmp = malloc(n);
 	if (!tmp)
 		goto fail;
-	snprintf(tmp, n, "%s.XXXXXX", stats_path);
+	snprintf(tmp, n, "%s.XXXXXX", real);
 	fd = mkstemp(tmp);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		free(tmp);
 		goto fail;
 	}
 	if (fwrite(b.p, 1, b.len, f) != b.len || fchmod(fd, 0644) != 0 || fclose(f) != 0 ||
-	    rename(tmp, stats_path) != 0) {
+	    rename(tmp, real) != 0) {
 		unlink(tmp);
 		free(tmp);
 		goto fail;
 	}
 	free(tmp);
+	free(real);
 	buf_release(&b);
 	return;
 fail:
 	/* exiting already: report, and make a success a failure */
 	etl_error(stats_path, "cannot write statistics: %s", strerror(errno));
+	free(real);
 	buf_release(&b);
 	if (status == 0)
 		exit(ETL_EXIT_IOERR);

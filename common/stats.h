@@ -23,6 +23,11 @@ extern struct stats stats;
 void progress_setup(int mode);
 /* The input whose total size (when known) gives the bar and ETA. */
 void progress_input(const struct input *in);
+/* The number of records expected (0: unknown), for inputs whose size in
+ * bytes is not known (a query's rows): the bar and ETA then follow
+ * records_in.  It may be an estimate; past it, the bar is left out.  A
+ * known byte total takes precedence. */
+void progress_total_records(uint64_t n);
 void progress_update(void);
 extern unsigned progress_countdown;
 static inline void progress_tick(void)

@@ -227,6 +227,29 @@ EOF
 	assert_output '["etl-extract-pg",5,5,0,0]'
 }
 
+@test "--progress of a table: a bar and an ETA from the planner's row estimate; a query has none" {
+	sql "CREATE TABLE prog AS SELECT g AS id FROM generate_series(1, 50) g; ANALYZE prog"
+	run --separate-stderr etl-extract-pg --progress=always -t prog
+	assert_success
+	assert_equal "$(wc -l <<<"$output")" 50
+	assert_stderr_regex 'etl-extract-pg: 50 records, .* \[====================\] 100% ETA 0:00'
+	# a partition expects its share; past the estimate the bar is left out
+	run --separate-stderr etl-extract-pg --progress=always --partition 1/2 --partition-column id -t prog
+	n1=$(wc -l <<<"$output")
+	run --separate-stderr etl-extract-pg --progress=always --partition 2/2 --partition-column id -t prog
+	assert_success
+	if (($(wc -l <<<"$output") <= 25)); then
+		assert_stderr_regex 'records, .* \[[=> ]{20}\] +[0-9]+% ETA'
+	else
+		[[ $stderr != *ETA* ]]
+	fi
+	assert_equal $((n1 + $(wc -l <<<"$output"))) 50
+	run --separate-stderr etl-extract-pg --progress=always -c 'SELECT id FROM prog'
+	assert_success
+	assert_stderr_regex 'etl-extract-pg: 50 records, '
+	[[ $stderr != *ETA* ]]
+}
+
 @test "usage errors exit 2" {
 	run --separate-stderr etl-extract-pg
 	assert_failure 2

@@ -205,7 +205,7 @@ etl-from-csv: 1 bad record skipped"
 	run --separate-stderr etl-from-csv --header a,b,a /dev/null
 	usage_error "--header: duplicate name 'a'"
 	run --separate-stderr etl-from-csv --header 'a,,b' /dev/null
-	usage_error "--header: empty field name at offset 2"
+	usage_error "--header: column 3: empty field name"
 }
 
 @test "--header with a record of another width: a bad record" {
@@ -310,11 +310,11 @@ etl-from-csv: in.csv:1:4: duplicate column name 'id' renamed 'id_4'"
 
 @test "bad delimiters and quotes are usage errors" {
 	run --separate-stderr etl-from-csv -d ';;' /dev/null
-	usage_error "--delimiter: expected one character, got ';;'"
+	usage_error "-d: expected one character, got ';;'"
 	run --separate-stderr etl-from-csv -d '' /dev/null
-	usage_error "--delimiter: expected one character, got ''"
+	usage_error "-d: expected one character, got ''"
 	run --separate-stderr etl-from-csv -d $'\n' /dev/null
-	usage_error "--delimiter: cannot be a line break or a non-ASCII byte"
+	usage_error "-d: cannot be a line break or a non-ASCII byte"
 	run --separate-stderr etl-from-csv -d ';' --tsv /dev/null
 	usage_error "--tsv: conflicts with --delimiter"
 	run --separate-stderr etl-from-csv -d '"' /dev/null
@@ -661,7 +661,7 @@ etl-from-csv: 1 bad record skipped'
 	run --separate-stderr etl-from-csv --types a.b=int /dev/null
 	usage_error "--types: 'a.b' is a path; quote a name that holds a dot: '\"a.b\"=int'"
 	run --separate-stderr etl-from-csv --types =int /dev/null
-	usage_error "--types: empty field name at offset 0"
+	usage_error "--types: column 1: empty field name"
 }
 
 @test "--types: a column that is not in the header stops the run with status 2" {

@@ -106,9 +106,9 @@ Bob,2,'
 
 @test "--fields: an invalid path is a usage error" {
 	run --separate-stderr etl-to-csv --fields 'a,,b' /dev/null
-	usage_error "--fields: empty field name at offset 2"
+	usage_error "--fields: column 3: empty field name"
 	run --separate-stderr etl-to-csv --fields '"a' /dev/null
-	usage_error "--fields: unterminated quoted segment at offset 2"
+	usage_error "--fields: column 3: unterminated quoted segment"
 }
 
 @test "--no-header writes the rows only" {
@@ -223,11 +223,11 @@ x;y.p,q."1.5"'
 
 @test "bad delimiters and quotes are usage errors" {
 	run --separate-stderr etl-to-csv -d ab /dev/null
-	usage_error "--delimiter: expected one character, got 'ab'"
+	usage_error "-d: expected one character, got 'ab'"
 	run --separate-stderr etl-to-csv -d $'\r' /dev/null
-	usage_error "--delimiter: cannot be a line break or a non-ASCII byte"
+	usage_error "-d: cannot be a line break or a non-ASCII byte"
 	run --separate-stderr etl-to-csv --tsv -d , /dev/null
-	usage_error "--delimiter: conflicts with --tsv"
+	usage_error "-d: conflicts with --tsv"
 	run --separate-stderr etl-to-csv --quote , /dev/null
 	usage_error "--quote: the quote and the delimiter must differ"
 	run --separate-stderr etl-to-csv --quote '' /dev/null

@@ -28,11 +28,8 @@ static size_t nwant;
 
 static void on_opt(int id, const char *arg)
 {
-	const char *err;
-	size_t off;
-
-	if (id == OPT_FIELDS && path_list_parse(arg, &want, &nwant, &err, &off) != 0)
-		cli_usage_error("--fields", "%s at offset %zu", err, off);
+	if (id == OPT_FIELDS)
+		cli_paths(cli_optname, arg, &want, &nwant);
 }
 
 static const struct cli_prog prog = {

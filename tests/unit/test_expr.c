@@ -871,6 +871,59 @@ static void test_val_cmp(void)
 	arena_reset(&scratch);
 }
 
+/* val_copy() keeps a value's bytes past the record and the arena they came
+ * from; values without bytes take none. */
+static void test_val_copy(void)
+{
+	static const char *const kinds[] = {"\"caf\\u00e9\"", "19.990", "[1, 2]", "true", "null"};
+	struct buf store = BUF_INIT;
+	struct val kept[5];
+	char rec[64];
+
+	for (int i = 0; i < 5; i++) {
+		struct val v;
+
+		snprintf(rec, sizeof(rec), "%s", kinds[i]);
+		v = json_val(rec);
+		if (i == 0)
+			buf_reset(&store);
+		val_copy(&kept[i], &v, &store);
+	}
+	/* only the string, the number's text and the array are stored */
+	CHECK(store.len == strlen("caf\xc3\xa9") + strlen("19.990") + strlen("[1, 2]"));
+	memset(rec, 'x', sizeof(rec));
+	arena_reset(&scratch);
+	buf_reset(&out);
+	for (int i = 0; i < 5; i++) {
+		if (i)
+			buf_addc(&out, ' ');
+		val_to_json(&out, &kept[i]);
+	}
+	CHECK_STR(out.p, "\"caf\xc3\xa9\" 19.990 [1, 2] true null");
+	{
+		struct val t, c;
+
+		memset(&t, 0, sizeof(t));
+		t.k = VAL_TIME;
+		t.t_us = NOW_US;
+		t.t_off = 3600;
+		val_copy(&c, &t, &store);
+		CHECK(c.k == VAL_TIME && c.t_us == NOW_US && c.t_off == 3600);
+	}
+	buf_release(&store);
+}
+
+/* expr_ctx_init() reads the clock once: now() is fixed for the run. */
+static void test_ctx_init(void)
+{
+	struct expr_ctx ctx;
+
+	expr_ctx_init(&ctx, by_lookup, NULL, &scratch);
+	CHECK(ctx.field == by_lookup && ctx.arg == NULL && ctx.scratch == &scratch);
+	/* after 2020-01-01 and before 9999 */
+	CHECK(ctx.now_us > INT64_C(1577836800) * 1000000 && ctx.now_us < TIMEFMT_MAX_US);
+}
+
 int main(void)
 {
 	expr_fields_init(&fields);
@@ -887,6 +940,8 @@ int main(void)
 	test_records();
 	test_number_decoding();
 	test_val_cmp();
+	test_val_copy();
+	test_ctx_init();
 	expr_fields_release(&fields);
 	arena_release(&scratch);
 	buf_release(&out);
