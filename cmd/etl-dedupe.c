@@ -63,15 +63,18 @@ enum {
 
 static const struct cli_opt opts[] = {
 	{OPT_KEY, "key", 'k', CLI_ARG, "FIELDS", "key fields (default: the whole record)"},
-	{OPT_KEEP, "keep", 0, CLI_ARG, "first|last", "which record of a key to write (default: first)"},
+	{OPT_KEEP, "keep", 0, CLI_ARG, "first|last",
+	 "which record of a key to write (default: first)"},
 	{OPT_LATEST, "latest-by", 0, CLI_ARG, "FIELD",
 	 "keep the record with the greatest FIELD (ties: the later)"},
 	{OPT_EXACT, "exact", 0, CLI_NOARG, NULL, "compare key values byte for byte, not by value"},
-	{OPT_REQUIRE, "require-key", 0, CLI_NOARG, NULL, "a missing or null key field is a bad record"},
+	{OPT_REQUIRE, "require-key", 0, CLI_NOARG, NULL,
+	 "a missing or null key field is a bad record"},
 	{OPT_MEMORY, "memory", 0, CLI_ARG, "SIZE",
 	 "held records kept in memory before spilling to $TMPDIR"},
 	{OPT_WINDOW, "window", 0, CLI_ARG, "N", "remember only the last N distinct keys"},
-	{OPT_WITHIN, "within", 0, CLI_ARG, "DURATION", "a duplicate only within DURATION of event time"},
+	{OPT_WITHIN, "within", 0, CLI_ARG, "DURATION",
+	 "a duplicate only within DURATION of event time"},
 	{OPT_TIME, "time-field", 0, CLI_ARG, "FIELD", "the ISO-8601 event time for --within"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
@@ -87,6 +90,8 @@ static int64_t within_us;
 /* "512M", "2G", "100": bytes, K/M/G/T being powers of 1024. */
 static int parse_size(const char *s, uint64_t *v)
 {
+	static const char units[] = "kmgt";
+	const char *unit;
 	char *end;
 	unsigned long long n;
 	int shift = 0;
@@ -97,11 +102,9 @@ static int parse_size(const char *s, uint64_t *v)
 	n = strtoull(s, &end, 10);
 	if (errno)
 		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
+	if (*end && (unit = strchr(units, *end | 0x20)) != NULL) {
+		shift = 10 * (int)(unit - units + 1);
+		end++;
 	}
 	if (*end || (shift && n > (UINT64_MAX >> shift)))
 		return -1;
@@ -134,7 +137,8 @@ static int parse_duration(const char *s, int64_t *us)
 		if (*s < '0' || *s > '9')
 			return -1;
 		for (; *s >= '0' && *s <= '9'; s++)
-			if (__builtin_mul_overflow(n, 10, &n) || __builtin_add_overflow(n, *s - '0', &n))
+			if (__builtin_mul_overflow(n, 10, &n) ||
+			    __builtin_add_overflow(n, *s - '0', &n))
 				return -1;
 		if (s[0] == 'm' && s[1] == 's')
 			unit = 1000, s += 2;
@@ -197,25 +201,24 @@ static void on_opt(int id, const char *arg)
 		one_path(&latest, "--latest-by", arg);
 		have_latest = 1;
 		break;
-	case OPT_EXACT:
-		exact = 1;
-		break;
-	case OPT_REQUIRE:
-		require_key = 1;
-		break;
+	case OPT_EXACT: exact = 1; break;
+	case OPT_REQUIRE: require_key = 1; break;
 	case OPT_MEMORY:
 		if (parse_size(arg, &memory_budget) != 0)
-			cli_usage_error("--memory", "expected a size such as 512M or 2G, got '%s'", arg);
+			cli_usage_error("--memory", "expected a size such as 512M or 2G, got '%s'",
+					arg);
 		memory_arg = arg;
 		break;
 	case OPT_WINDOW:
 		if (parse_count(arg, &window) != 0)
-			cli_usage_error("--window", "expected a positive number of keys, got '%s'", arg);
+			cli_usage_error("--window", "expected a positive number of keys, got '%s'",
+					arg);
 		break;
 	case OPT_WITHIN:
 		if (parse_duration(arg, &within_us) != 0)
-			cli_usage_error("--within", "expected a duration such as 30s, 5m, 1h or 2d, "
-					"got '%s'", arg);
+			cli_usage_error("--within",
+					"expected a duration such as 30s, 5m, 1h or 2d, got '%s'",
+					arg);
 		break;
 	case OPT_TIME:
 		one_path(&timef, "--time-field", arg);
@@ -225,10 +228,11 @@ static void on_opt(int id, const char *arg)
 }
 
 static const struct cli_prog prog = {
-	"etl-dedupe",
-	"[-k FIELDS] [--keep first|last] [--latest-by FIELD] [OPTIONS] [FILE...]",
-	"Drop records whose key was seen before; write the others byte-exact.",
-	opts, 0, on_opt,
+	.name = "etl-dedupe",
+	.synopsis = "[-k FIELDS] [--keep first|last] [--latest-by FIELD] [OPTIONS] [FILE...]",
+	.summary = "Drop records whose key was seen before; write the others byte-exact.",
+	.opts = opts,
+	.on_opt = on_opt,
 };
 
 /* Refuse combinations that would leave an option without effect. */
@@ -241,8 +245,9 @@ static void check_options(void)
 	if (window && within_us)
 		cli_usage_error("--window", "cannot be combined with --within");
 	if ((window || within_us) && keep_last)
-		cli_usage_error(window ? "--window" : "--within", "keeps the first record of a key; "
-				"it cannot be combined with --keep last or --latest-by");
+		cli_usage_error(window ? "--window" : "--within",
+				"keeps the first record of a key; it cannot be combined with "
+				"--keep last or --latest-by");
 	if (within_us && !have_time)
 		cli_usage_error("--within", "needs --time-field");
 	if (have_time && !within_us)
@@ -256,6 +261,7 @@ static void check_options(void)
 /* ---- keys ---- */
 
 static struct hash_canon canon;
+static struct hash_table seen; /* the keys; their values depend on the mode */
 
 /* The key of rec in *h; 0 when --require-key rejected the record. */
 static int record_key(struct ndjson *nd, const struct record *rec, struct hash128 *h)
@@ -359,10 +365,13 @@ static int event_time(struct ndjson *nd, const struct record *rec, int64_t *us)
 	size_t n;
 	int32_t off;
 
-	if (!v.p || v.p[0] != '"') {
-		nd_reject(nd, rec, v.p ? (unsigned long)(v.p - rec->line.p) + 1 : 0,
-			  "time field %s is %s", timef.text,
-			  !v.p ? "missing" : v.p[0] == 'n' ? "null" : "not a string");
+	if (!v.p) {
+		nd_reject(nd, rec, 0, "time field %s is missing", timef.text);
+		return 0;
+	}
+	if (v.p[0] != '"') {
+		nd_reject(nd, rec, (unsigned long)(v.p - rec->line.p) + 1, "time field %s is %s",
+			  timef.text, v.p[0] == 'n' ? "null" : "not a string");
 		return 0;
 	}
 	s = v.p + 1;
@@ -421,14 +430,14 @@ struct item {
 static struct {
 	uint64_t *off; /* per key, first-seen order: IN_MEM | position, or file offset */
 	size_t n, cap;
-	char *mem;     /* the log's tail */
+	char *mem; /* the log's tail */
 	size_t mlen, mcap, garbage;
 	uint64_t budget;
 	int fd;        /* the spill file, -1 until needed */
 	uint64_t flen; /* its length, counting the bytes still in wbuf */
 	char *wbuf;
 	size_t wlen;
-	char *rbuf;    /* the file's bytes [roff, roff + rlen), read ahead */
+	char *rbuf; /* the file's bytes [roff, roff + rlen), read ahead */
 	uint64_t roff;
 	size_t rlen;
 	struct buf item; /* an item read back from the file */
@@ -468,7 +477,8 @@ static void spill_write_all(const char *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			etl_die(ETL_EXIT_IOERR, "temporary file", "write error: %s", strerror(errno));
+			etl_die(ETL_EXIT_IOERR, "temporary file", "write error: %s",
+				strerror(errno));
 		p += w;
 		n -= (size_t)w;
 	}
@@ -714,17 +724,17 @@ static struct {
 	int have;
 } pending = {BUF_INIT, {0, 0}, 0, 0, 0};
 
-static void decide(struct hash_table *t)
+static void decide(void)
 {
 	struct span line = {pending.line.p, pending.line.len};
 	struct span val = {pending.vlen ? line.p + pending.voff : NULL, pending.vlen};
 	int added;
 
 	if (keep_last) {
-		hold_record(t, pending.h, line, val);
+		hold_record(&seen, pending.h, line, val);
 		return;
 	}
-	hash_table_put(t, pending.h, &added);
+	hash_table_put(&seen, pending.h, &added);
 	if (added) {
 		out_line(line.p, line.n);
 		stats.records_out++;
@@ -734,12 +744,12 @@ static void decide(struct hash_table *t)
 }
 
 /* Take rec, and decide on the one before; NULL at the end of the input. */
-static void defer(struct hash_table *t, struct hash128 h, const struct record *rec)
+static void defer(struct hash128 h, const struct record *rec)
 {
 	if (rec)
-		hash_table_prefetch(t, h);
+		hash_table_prefetch(&seen, h);
 	if (pending.have)
-		decide(t);
+		decide();
 	pending.have = rec != NULL;
 	if (!rec)
 		return;
@@ -753,12 +763,22 @@ static void defer(struct hash_table *t, struct hash128 h, const struct record *r
 	}
 }
 
+/* A failing run still hands on the whole records it wrote (out.h): the one
+ * waiting for its decision is among them when its key is new.  Held records
+ * are never written by a failing run. */
+static void decide_on_exit(int status)
+{
+	if (status != 0 && pending.have && !keep_last) {
+		pending.have = 0;
+		decide();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct path *want;
 	struct ndjson *nd;
 	struct record rec;
-	struct hash_table seen;
 	struct hash128 h = {0, 0};
 	size_t nwant;
 
@@ -775,6 +795,7 @@ int main(int argc, char **argv)
 	hold.budget = memory_arg ? memory_budget : default_budget();
 	hash_canon_init(&canon, exact);
 	hash_table_init(&seen, keep_last || within_us ? 8 : 0);
+	etl_atexit(decide_on_exit);
 
 	nd = nd_open(cli.files, cli.nfiles, want, nwant);
 	while (nd_next(nd, &rec)) {
@@ -786,7 +807,7 @@ int main(int argc, char **argv)
 		if (!record_key(nd, &rec, &h))
 			continue;
 		if (!window && !within_us) {
-			defer(&seen, h, &rec);
+			defer(h, &rec);
 			continue;
 		}
 		if (window)
@@ -798,7 +819,7 @@ int main(int argc, char **argv)
 		else
 			stats.dropped++;
 	}
-	defer(&seen, h, NULL);
+	defer(h, NULL);
 	nd_close(nd);
 	if (keep_last)
 		hold_write();

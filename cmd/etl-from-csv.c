@@ -7,7 +7,8 @@
  *  - Every line written is a valid JSON object, keys in column order.  A
  *    value becomes a JSON number only when the written text is a valid JSON
  *    number: with --infer the field's own text, unchanged (007 stays "007");
- *    with --types the canonical form of the typed value.
+ *    with --types the value as cast.h converts it, by the rules etl-map
+ *    --cast follows too.
  *  - Every data record is counted once in stats.records_in and ends up either
  *    written (records_out) or in bad_record() (bad).  A header problem is
  *    not a record: it stops the run.
@@ -30,7 +31,6 @@
  * per input.
  */
 #include <csv.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,8 +39,8 @@
 
 #include "bad.h"
 #include "buf.h"
+#include "cast.h"
 #include "cli.h"
-#include "decimal.h"
 #include "die.h"
 #include "input.h"
 #include "jsonw.h"
@@ -83,22 +83,9 @@ static const struct cli_opt opts[] = {
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
-/* Column types; T_STRING and T_INFER are the defaults without and with --infer. */
-enum { T_STRING, T_INFER, T_INT, T_DECIMAL, T_FLOAT, T_BOOL, T_DATE, T_TIMESTAMP, T_JSON };
-
-static const char *const type_names[] = {"string", "(inferred)", "int",       "decimal", "float",
-					 "bool",   "date",       "timestamp", "json"};
-
-/* What a value of each type must be, for messages: "qty: "x" is not an int". */
-static const char *const type_expects[] = {
-	[T_INT] = "an int",
-	[T_DECIMAL] = "a decimal",
-	[T_FLOAT] = "a finite float",
-	[T_BOOL] = "a bool (true/false, yes/no, 1/0)",
-	[T_DATE] = "a date (YYYY-MM-DD)",
-	[T_TIMESTAMP] = "a timestamp (YYYY-MM-DDTHH:MM:SS[.f][Z|+HH:MM])",
-	[T_JSON] = "JSON",
-};
+/* Column types: those of cast.h, and T_INFER, the default with --infer
+ * (CAST_STRING is the default without). */
+enum { T_INFER = CAST_NTYPES };
 
 enum { HDR_FIRST_ROW, HDR_GIVEN, HDR_NONE };
 
@@ -203,14 +190,9 @@ static void on_opt(int id, const char *arg)
 						t.name.text);
 			w = ++at;
 			at += strcspn(arg + at, ",");
-			for (int i = 0; i < (int)(sizeof(type_names) / sizeof(*type_names)); i++)
-				if (i != T_INFER && strlen(type_names[i]) == at - w &&
-				    memcmp(type_names[i], arg + w, at - w) == 0)
-					t.type = i;
+			t.type = cast_type_parse(arg + w, at - w);
 			if (t.type < 0)
-				cli_usage_error(cli_optname,
-						"unknown type '%.*s' (string, int, decimal, "
-						"float, bool, date, timestamp or json)",
+				cli_usage_error(cli_optname, "unknown type '%.*s' (" CAST_TYPE_LIST ")",
 						(int)(at - w), arg + w);
 			for (size_t i = 0; i < ntypes; i++)
 				if (types[i].name.seg[0].n == t.name.seg[0].n &&
@@ -279,99 +261,6 @@ static int plain_number(const char *s, size_t n)
 	return i == n;
 }
 
-/* A number's text made valid JSON: no '+', no leading zeros ("-007.50" is
- * "-7.50"); the caller has checked the syntax.  "-0" stays "-0" only when
- * a fraction or exponent follows; an integer zero is written "0". */
-static void canonical_number(struct buf *b, const char *s, size_t n)
-{
-	size_t i = 0, z;
-	int neg = 0;
-
-	if (s[0] == '-' || s[0] == '+')
-		neg = s[i++] == '-';
-	z = i;
-	while (z + 1 < n && s[z] == '0' && is_digit(s[z + 1]))
-		z++;
-	if (neg && !(z + 1 == n && s[z] == '0'))
-		buf_addc(b, '-');
-	buf_add(b, s + z, n - z);
-}
-
-static int valid_int(const char *s, size_t n)
-{
-	size_t i = s[0] == '-' || s[0] == '+';
-
-	if (i == n)
-		return 0;
-	for (; i < n; i++)
-		if (!is_digit(s[i]))
-			return 0;
-	return 1;
-}
-
-static int num2(const char *s)
-{
-	return is_digit(s[0]) && is_digit(s[1]) ? (s[0] - '0') * 10 + (s[1] - '0') : -1;
-}
-
-/* YYYY-MM-DD, a real calendar day. */
-static int valid_date(const char *s, size_t n)
-{
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int hi, lo, m, d, leap;
-
-	if (n < 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	hi = num2(s);
-	lo = num2(s + 2);
-	m = num2(s + 5);
-	d = num2(s + 8);
-	if (hi < 0 || lo < 0 || m < 1 || m > 12 || d < 1)
-		return 0;
-	leap = (lo % 4 == 0 && lo != 0) || (lo == 0 && hi % 4 == 0);
-	return d <= mdays[m - 1] + (m == 2 && leap);
-}
-
-/* YYYY-MM-DDTHH:MM:SS[.fraction][Z|+HH:MM|-HH:MM], or a space for the T. */
-static int valid_timestamp(const char *s, size_t n)
-{
-	size_t i = 19;
-
-	if (n < 19 || !valid_date(s, 10) || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
-	    s[16] != ':')
-		return 0;
-	if (num2(s + 11) < 0 || num2(s + 11) > 23 || num2(s + 14) < 0 || num2(s + 14) > 59 ||
-	    num2(s + 17) < 0 || num2(s + 17) > 59)
-		return 0;
-	if (i < n && s[i] == '.') {
-		size_t f = ++i;
-
-		while (i < n && is_digit(s[i]))
-			i++;
-		if (i == f || i - f > 9)
-			return 0;
-	}
-	if (i < n && s[i] == 'Z')
-		i++;
-	else if (i < n && (s[i] == '+' || s[i] == '-')) {
-		if (n - i < 6 || s[i + 3] != ':' || num2(s + i + 1) < 0 || num2(s + i + 1) > 23 ||
-		    num2(s + i + 4) < 0 || num2(s + i + 4) > 59)
-			return 0;
-		i += 6;
-	}
-	return i == n;
-}
-
-static int lower_eq(const char *s, size_t n, const char *word)
-{
-	size_t i = 0;
-
-	for (; i < n && word[i]; i++)
-		if ((s[i] | 0x20) != word[i])
-			return 0;
-	return i == n && !word[i];
-}
-
 /* Record the first field error of the record: "NAME: "VALUE" is not TYPE". */
 static void field_error(size_t i, const char *s, size_t n, const char *what)
 {
@@ -435,8 +324,6 @@ static void put_string(struct buf *b, const char *s, size_t n, int plain)
 	b->p[b->len] = '\0';
 }
 
-static int typed_value(int type, const char *s, size_t n);
-
 /* Append field i's value (s[n] == '\0', libcsv's CSV_APPEND_NULL) to the line. */
 static void field_value(size_t i, const char *s, size_t n)
 {
@@ -460,7 +347,7 @@ static void field_value(size_t i, const char *s, size_t n)
 		buf_add(b, s, n);
 		return;
 	}
-	if (type == T_STRING || type == T_INFER) {
+	if (type == CAST_STRING || type == T_INFER) {
 		put_string(b, s, n, plain);
 		return;
 	}
@@ -468,72 +355,8 @@ static void field_value(size_t i, const char *s, size_t n)
 		buf_add(b, "null", 4);
 		return;
 	}
-	if (!typed_value(type, s, n))
-		field_error(i, s, n, type_expects[type]);
-}
-
-/* Append the value of a non-empty field of a --types type; 0 if it does not fit. */
-static int typed_value(int type, const char *s, size_t n)
-{
-	struct buf *b = &conv.line;
-	struct scan_err err;
-	dec_t d;
-	double v;
-	int rc;
-
-	switch (type) {
-	case T_INT:
-		if (!valid_int(s, n))
-			return 0;
-		canonical_number(b, s, n);
-		return 1;
-	case T_DECIMAL:
-		rc = dec_parse_lenient(&d, s, n);
-		if (rc == DEC_OK)
-			jw_decimal(b, &d);
-		else if (rc == DEC_INEXACT) /* beyond 38 digits: the digits as written */
-			canonical_number(b, s, n);
-		return rc != DEC_SYNTAX;
-	case T_FLOAT:
-		if (dec_parse_lenient(&d, s, n) == DEC_SYNTAX)
-			return 0;
-		v = strtod(s, NULL);
-		if (!isfinite(v))
-			return 0;
-		jw_double(b, v);
-		return 1;
-	case T_BOOL:
-		if (lower_eq(s, n, "true") || lower_eq(s, n, "yes") || (n == 1 && s[0] == '1'))
-			buf_add(b, "true", 4);
-		else if (lower_eq(s, n, "false") || lower_eq(s, n, "no") || (n == 1 && s[0] == '0'))
-			buf_add(b, "false", 5);
-		else
-			return 0;
-		return 1;
-	case T_DATE:
-		if (n != 10 || !valid_date(s, n))
-			return 0;
-		buf_addc(b, '"');
-		buf_add(b, s, n);
-		buf_addc(b, '"');
-		return 1;
-	case T_TIMESTAMP:
-		if (!valid_timestamp(s, n))
-			return 0;
-		/* only digits and punctuation: nothing to escape */
-		buf_addc(b, '"');
-		buf_add(b, s, 10);
-		buf_addc(b, 'T');
-		buf_add(b, s + 11, n - 11);
-		buf_addc(b, '"');
-		return 1;
-	case T_JSON:
-		if (scan_value(s, n, &err) != 0)
-			return 0;
-		jw_compact(b, s, n);
-		return 1;
-	}
-	return 0;
+	if (cast_text(b, type, s, n))
+		field_error(i, s, n, cast_expects(type));
 }
 
 /* --- Columns ----------------------------------------------------------- */
@@ -565,7 +388,7 @@ static void col_finish(size_t i)
 	jw_string(&conv.keys, col_name(i), c->name_len);
 	buf_addc(&conv.keys, ':');
 	c->key_len = conv.keys.len - c->key_off;
-	c->type = infer ? T_INFER : T_STRING;
+	c->type = infer ? T_INFER : CAST_STRING;
 	for (size_t k = 0; k < ntypes; k++) {
 		const struct path_seg *t = &types[k].name.seg[0];
 

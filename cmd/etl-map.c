@@ -22,7 +22,6 @@
  * Expressions (--set, --where) share one expr_fields table; the callback
  * reads a field from the record as edited so far.
  */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +29,8 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "cast.h"
 #include "cli.h"
-#include "decimal.h"
 #include "die.h"
 #include "expr.h"
 #include "fields.h"
@@ -42,7 +41,6 @@
 #include "path.h"
 #include "scan.h"
 #include "stats.h"
-#include "timefmt.h"
 #include "utf8.h"
 #include "banned.h"
 
@@ -65,7 +63,7 @@ static const struct cli_opt opts[] = {
 	{OPT_RENAME, "rename", 0, CLI_ARG, "OLD=NEW,...", "rename fields"},
 	{OPT_DEFAULT, "default", 0, CLI_ARG, "FIELD=VALUE", "fill a null or missing field"},
 	{OPT_CAST, "cast", 0, CLI_ARG, "FIELD=TYPE,...",
-	 "convert: int decimal float string bool date timestamp"},
+	 "convert: string int decimal float bool date timestamp json"},
 	{OPT_SET, "set", 's', CLI_ARG, "FIELD=EXPR", "set a field to an expression's value"},
 	{OPT_WHERE, "where", 'w', CLI_ARG, "EXPR", "keep only records where EXPR is true"},
 	{OPT_FLATTEN, "flatten", 0, CLI_NOARG, NULL, "nested objects to top-level keys a.b"},
@@ -74,18 +72,13 @@ static const struct cli_opt opts[] = {
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
-enum { T_INT, T_DECIMAL, T_FLOAT, T_STRING, T_BOOL, T_DATE, T_TIMESTAMP, NTYPES };
-
-static const char *const type_names[NTYPES] = {"int",  "decimal", "float",    "string",
-					       "bool", "date",    "timestamp"};
-
 /* One operation; the fields used depend on the option. */
 struct op {
 	int kind;           /* an OPT_ id */
 	const char *name;   /* "--set", for messages */
 	struct path *paths; /* the fields it works on */
 	struct path *to;    /* --rename: the new names, paths[i] -> to[i] */
-	int *types;         /* --cast: the type of paths[i] */
+	int *types;         /* --cast: the type of paths[i] (cast.h) */
 	size_t n;
 	struct span val; /* --default: the value's JSON text */
 	struct expr *e;  /* --set, --where */
@@ -168,16 +161,10 @@ static void rename_to(struct op *o, const char *arg, size_t from, size_t end)
 
 static void cast_type(struct op *o, const char *arg, size_t from, size_t end)
 {
-	int t;
+	int t = cast_type_parse(arg + from, end - from);
 
-	for (t = 0; t < NTYPES; t++)
-		if (strlen(type_names[t]) == end - from &&
-		    memcmp(type_names[t], arg + from, end - from) == 0)
-			break;
-	if (t == NTYPES)
-		cli_usage_error(cli_optname,
-				"column %zu: unknown type '%.*s' (int, decimal, float, "
-				"string, bool, date or timestamp)",
+	if (t < 0)
+		cli_usage_error(cli_optname, "column %zu: unknown type '%.*s' (" CAST_TYPE_LIST ")",
 				from + 1, (int)(end - from), arg + from);
 	o->types = xrealloc(o->types, o->n * sizeof(*o->types));
 	o->types[o->n - 1] = t;
@@ -269,235 +256,6 @@ static const struct cli_prog prog = {
 	on_opt,
 };
 
-/* --- Casts ------------------------------------------------------------- */
-
-static int is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* A number's text without '+' and leading zeros; s is a lenient number. */
-static void canonical_number(struct buf *b, const char *s, size_t n)
-{
-	size_t i = 0;
-
-	if (s[0] == '-' || s[0] == '+') {
-		if (s[0] == '-')
-			buf_addc(b, '-');
-		i++;
-	}
-	while (i + 1 < n && s[i] == '0' && is_digit(s[i + 1]))
-		i++;
-	buf_add(b, s + i, n - i);
-}
-
-static int has_exponent(const char *s, size_t n)
-{
-	return memchr(s, 'e', n) || memchr(s, 'E', n);
-}
-
-/* An int, decimal or float from number text (strict: JSON syntax).  NULL,
- * or why not. */
-static const char *cast_number(struct buf *b, int t, const char *s, size_t n, int strict)
-{
-	dec_t d;
-	int rc = strict ? dec_parse(&d, s, n) : dec_parse_lenient(&d, s, n);
-	double v;
-
-	if (rc == DEC_SYNTAX)
-		return "not a number";
-	switch (t) {
-	case T_INT:
-		if (rc == DEC_OK) {
-			dec_normalize(&d);
-			if (d.scale > 0)
-				return "not an integer";
-			jw_decimal(b, &d);
-			return NULL;
-		}
-		/* beyond 38 digits: a plain integer is its own digits */
-		if (memchr(s, '.', n) || has_exponent(s, n))
-			return "too many digits for an exact integer";
-		canonical_number(b, s, n);
-		return NULL;
-	case T_DECIMAL:
-		if (has_exponent(s, n)) {
-			if (rc != DEC_OK)
-				return "too many digits for an exact decimal";
-			jw_decimal(b, &d);
-		} else {
-			canonical_number(b, s, n);
-		}
-		return NULL;
-	default:
-		v = strtod(arena_strndup(&scratch, s, n), NULL);
-		if (!isfinite(v))
-			return "out of range for a float";
-		jw_double(b, v);
-		return NULL;
-	}
-}
-
-/* A complete ISO-8601 timestamp in the form etl writes: date, 'T',
- * HH:MM:SS, an optional fraction and an offset (Z or +HH:MM).  s has been
- * validated by timefmt_parse_iso(); such text is kept as written. */
-static int complete_timestamp(const char *s, size_t n)
-{
-	size_t i = 19;
-
-	if (n < 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':')
-		return 0;
-	if (s[i] == '.') {
-		size_t f = ++i;
-
-		while (i < n && is_digit(s[i]))
-			i++;
-		if (i == f)
-			return 0;
-	}
-	if (i + 1 == n && s[i] == 'Z')
-		return 1;
-	return i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':';
-}
-
-/* Write the instant as a date (the day at its own offset) or a timestamp;
- * text (may be NULL) is what the value was written as. */
-static void put_time(struct buf *b, int t, int64_t us, int32_t off, const char *text, size_t n)
-{
-	char tmp[TIMEFMT_ISO_BUFSZ];
-
-	buf_addc(b, '"');
-	if (t == T_DATE && text && n == 10) {
-		buf_add(b, text, n);
-	} else if (t == T_DATE) {
-		int64_t days, tod;
-		int y, m, d;
-
-		timefmt_split(us, off, &days, &tod);
-		timefmt_civil(days, &y, &m, &d);
-		buf_printf(b, "%04d-%02d-%02d", y, m, d);
-	} else if (text && complete_timestamp(text, n)) {
-		buf_add(b, text, n);
-	} else {
-		buf_add(b, tmp, timefmt_iso(us, off, tmp));
-	}
-	buf_addc(b, '"');
-}
-
-/* A number as seconds since 1970-01-01T00:00:00Z. */
-static const char *epoch_time(struct buf *b, int t, struct span v)
-{
-	dec_t d, mega, r;
-	int64_t us;
-
-	dec_from_i64(&mega, 1000000);
-	if (dec_parse(&d, v.p, v.n) != DEC_OK || dec_mul(&r, &d, &mega) != DEC_OK)
-		return "out of range for a time";
-	dec_normalize(&r);
-	if (r.scale > 0)
-		return "more precise than a microsecond";
-	if (!dec_to_i64(&r, &us) || !timefmt_in_range(us, 0))
-		return "out of range for a time";
-	put_time(b, t, us, 0, NULL, 0);
-	return NULL;
-}
-
-static int lower_eq(const char *s, size_t n, const char *word)
-{
-	size_t i = 0;
-
-	for (; i < n && word[i]; i++)
-		if ((s[i] | 0x20) != word[i])
-			return 0;
-	return i == n && !word[i];
-}
-
-/* Any digit other than 0 in the mantissa: a nonzero number. */
-static int nonzero(struct span v)
-{
-	for (size_t i = 0; i < v.n && (v.p[i] | 0x20) != 'e'; i++)
-		if (v.p[i] >= '1' && v.p[i] <= '9')
-			return 1;
-	return 0;
-}
-
-/*
- * Cast the raw value v (not null) to type t, appending the JSON text to b.
- * Numbers and strings convert by their text, which is kept whenever it is
- * already the target's form; string forms are those of etl-from-csv
- * --types.  NULL, or why not.
- */
-static const char *cast(struct buf *b, int t, struct span v)
-{
-	enum scan_kind k = scan_kind(v);
-	const char *s;
-	size_t n;
-
-	if (k == SCAN_TRUE || k == SCAN_FALSE) {
-		if (t == T_BOOL) {
-			buf_add(b, v.p, v.n);
-		} else if (t == T_INT) {
-			buf_addc(b, k == SCAN_TRUE ? '1' : '0');
-		} else if (t == T_STRING) {
-			buf_addc(b, '"');
-			buf_add(b, v.p, v.n);
-			buf_addc(b, '"');
-		} else {
-			return t == T_DECIMAL || t == T_FLOAT ? "not a number" : "a boolean";
-		}
-		return NULL;
-	}
-	if (k == SCAN_ARRAY || k == SCAN_OBJECT) {
-		if (t != T_STRING)
-			return k == SCAN_ARRAY ? "an array" : "an object";
-		jw_string(b, v.p, v.n);
-		return NULL;
-	}
-	if (k == SCAN_NUMBER) {
-		switch (t) {
-		case T_STRING:
-			buf_addc(b, '"');
-			buf_add(b, v.p, v.n);
-			buf_addc(b, '"');
-			return NULL;
-		case T_BOOL: buf_adds(b, nonzero(v) ? "true" : "false"); return NULL;
-		case T_DATE:
-		case T_TIMESTAMP: return epoch_time(b, t, v);
-		default: return cast_number(b, t, v.p, v.n, 1);
-		}
-	}
-	/* a string: its decoded text */
-	if (t == T_STRING) {
-		buf_add(b, v.p, v.n);
-		return NULL;
-	}
-	buf_reset(&strbuf);
-	scan_string(&strbuf, v);
-	s = strbuf.p ? strbuf.p : "";
-	n = strbuf.len;
-	switch (t) {
-	case T_BOOL:
-		if (lower_eq(s, n, "true") || lower_eq(s, n, "yes") || (n == 1 && s[0] == '1'))
-			buf_add(b, "true", 4);
-		else if (lower_eq(s, n, "false") || lower_eq(s, n, "no") || (n == 1 && s[0] == '0'))
-			buf_add(b, "false", 5);
-		else
-			return "not a bool (true/false, yes/no, 1/0)";
-		return NULL;
-	case T_DATE:
-	case T_TIMESTAMP: {
-		int64_t us;
-		int32_t off;
-
-		if (timefmt_parse_iso(s, n, &us, &off) < 0)
-			return t == T_DATE ? "not a date" : "not a timestamp";
-		put_time(b, t, us, off, s, n);
-		return NULL;
-	}
-	default: return cast_number(b, t, s, n, 0);
-	}
-}
-
 /* --- Records ----------------------------------------------------------- */
 
 static struct ndjson *nd;
@@ -577,10 +335,10 @@ static int run_ops(const struct record *rec)
 				if (scan_kind(cur) == SCAN_NONE || scan_kind(cur) == SCAN_NULL)
 					continue;
 				buf_reset(&valbuf);
-				why = cast(&valbuf, o->types[j], cur);
+				why = cast_json(&valbuf, o->types[j], cur, &strbuf);
 				if (why) {
 					reject(rec, "--cast %s=%s: %s: %s", o->paths[j].text,
-					       type_names[o->types[j]], why, shown(cur));
+					       cast_type_name(o->types[j]), why, shown(cur));
 					return 0;
 				}
 				/* cannot fail: the field exists, so its parents are objects */

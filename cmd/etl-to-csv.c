@@ -143,26 +143,34 @@ static void put_eol(void)
 
 static void put_value(struct span v)
 {
+	struct span s = v; /* numbers, true, false: their text */
+
 	switch (scan_kind(v)) {
 	case SCAN_NONE:
-	case SCAN_NULL: put_field(null_text, strlen(null_text)); break;
+	case SCAN_NULL:
+		s.p = null_text;
+		s.n = strlen(null_text);
+		break;
 	case SCAN_STRING:
-		if (!memchr(v.p + 1, '\\', v.n - 2)) {
-			put_field(v.p + 1, v.n - 2);
+		s.p = v.p + 1;
+		s.n = v.n - 2;
+		if (!memchr(s.p, '\\', s.n))
 			break;
-		}
 		buf_reset(&tmp);
 		scan_string(&tmp, v);
-		put_field(tmp.p, tmp.len);
+		s.p = tmp.p;
+		s.n = tmp.len;
 		break;
 	case SCAN_OBJECT:
 	case SCAN_ARRAY:
 		buf_reset(&tmp);
 		jw_compact(&tmp, v.p, v.n);
-		put_field(tmp.p, tmp.len);
+		s.p = tmp.p;
+		s.n = tmp.len;
 		break;
-	default: /* numbers, true, false: their text */ put_field(v.p, v.n); break;
+	default: break;
 	}
+	put_field(s.p, s.n);
 }
 
 static void col_add(const char *s, size_t n)

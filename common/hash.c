@@ -49,7 +49,7 @@ struct hash128 hash_bytes(const void *p, size_t n)
 
 struct hash_canon_member {
 	size_t off, klen, len, ord; /* in c->text: "key" at off (klen bytes), ':value' after */
-	uint64_t pre;               /* the key's first 8 bytes, big-endian: most compares end here */
+	uint64_t pre; /* the key's first 8 bytes, big-endian: most compares end here */
 };
 
 void hash_canon_init(struct hash_canon *c, int exact)
@@ -368,21 +368,13 @@ static void canon_object(struct hash_canon *c, struct span v)
 static void canon_value(struct hash_canon *c, struct span v)
 {
 	switch (v.p[0]) {
-	case '"':
-		canon_string(c, v.p + 1, v.n - 2);
-		break;
-	case '{':
-		canon_object(c, v);
-		break;
-	case '[':
-		canon_array(c, v);
-		break;
-	case 't': case 'f': case 'n':
-		buf_add(&c->text, v.p, v.n);
-		break;
-	default:
-		canon_number(c, v);
-		break;
+	case '"': canon_string(c, v.p + 1, v.n - 2); break;
+	case '{': canon_object(c, v); break;
+	case '[': canon_array(c, v); break;
+	case 't':
+	case 'f':
+	case 'n': buf_add(&c->text, v.p, v.n); break;
+	default: canon_number(c, v); break;
 	}
 }
 
@@ -478,7 +470,8 @@ int hash_num_cmp(struct hash_canon *c, struct span a, struct span b)
 static int rank(enum scan_kind k)
 {
 	switch (k) {
-	case SCAN_NONE: case SCAN_NULL: return 0;
+	case SCAN_NONE:
+	case SCAN_NULL: return 0;
 	case SCAN_FALSE: return 1;
 	case SCAN_TRUE: return 2;
 	case SCAN_NUMBER: return 3;

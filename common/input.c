@@ -26,6 +26,7 @@
 
 #include "die.h"
 #include "mem.h"
+#include "out.h"
 #include "stats.h"
 #include "banned.h"
 
@@ -43,6 +44,7 @@ struct input {
 	uint64_t bytes, total;
 	int new_file;
 	int ranged;           /* read only [start, end) of the one file */
+	int live;             /* a pipe, terminal or socket: reads may block */
 	uint64_t start, left; /* its start, and the bytes of it not read yet */
 	uint64_t lineno0;     /* the line number before the range's first line */
 	int timeout;          /* ms to wait for input before INPUT_TIMEOUT; < 0 forever */
@@ -143,6 +145,11 @@ static int next_file(struct input *in)
 			etl_die(ETL_EXIT_IOERR, f, "cannot seek: %s", strerror(errno));
 	}
 	in->eof = 0;
+	{
+		struct stat st;
+
+		in->live = fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode);
+	}
 	in->lineno = in->lineno0;
 	in->new_file = 1;
 	return 1;
@@ -186,6 +193,15 @@ static int fill(struct input *in)
 	if (want == 0) {
 		in->eof = 1;
 		return 0;
+	}
+	if (in->live) {
+		/* About to wait for a live source: hand on the output so far,
+		 * so a stream's results flow instead of waiting for a full
+		 * buffer (tail -F log | etl-dedupe | ...). */
+		struct pollfd pfd = {in->fd, POLLIN, 0};
+
+		if (poll(&pfd, 1, 0) == 0)
+			out_flush();
 	}
 	if (in->timeout >= 0 && wait_input(in) < 0)
 		return -1;

@@ -450,8 +450,11 @@ int scan_record(const char *text, size_t n, const struct scan_want *w, struct sp
 		 * anything else is reported as the JSON error it is */
 		if (p >= s.end)
 			fail(&s, p, "empty record");
-		else if (finish(&s, skip_value(&s, p, 0), err) != 0)
+		else if (finish(&s, skip_value(&s, p, 0), err) != 0) {
+			if (s.errp == p && strcmp(s.msg, "expected a value") == 0)
+				err->msg = "expected a JSON object";
 			return -1;
+		}
 		else if (*p == '[')
 			fail(&s, p, "not a JSON object: an array");
 		else if (*p == '"')

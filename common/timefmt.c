@@ -217,46 +217,83 @@ static int64_t compose(int y, int mo, int d, int h, int mi, int s, int64_t frac,
 	return secs * TIMEFMT_US_PER_SEC + frac;
 }
 
+/* The two digits at p as a number, or -1. */
+static int digits2(const char *p)
+{
+	unsigned a = (unsigned char)p[0] - '0', b = (unsigned char)p[1] - '0';
+
+	return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
+}
+
+/* The fields of an ISO-8601 text; parse_iso() fills them, 0 or -1. */
+struct iso {
+	int y, mo, d, h, mi, sec;
+	int64_t frac;
+	int32_t off;
+};
+
+static int parse_iso(const char *s, size_t n, struct iso *t)
+{
+	const char *p, *end = s + n;
+	int hi;
+
+	/* the date, and the time up to its minutes, have fixed places: they are
+	 * read in place, without a loop (this runs for every value of a
+	 * timestamp column) */
+	if (n < 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	hi = digits2(s);
+	t->y = digits2(s + 2);
+	t->mo = digits2(s + 5);
+	t->d = digits2(s + 8);
+	if (hi < 0 || t->y < 0 || t->mo < 1 || t->mo > 12 || t->d < 1)
+		return -1;
+	t->y += hi * 100;
+	if (t->d > timefmt_days_in_month(t->y, t->mo))
+		return -1;
+	t->h = t->mi = t->sec = 0;
+	t->frac = 0;
+	t->off = 0;
+	if (n == 10)
+		return 0;
+	if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || n < 16 || s[13] != ':')
+		return -1;
+	t->h = digits2(s + 11);
+	t->mi = digits2(s + 14);
+	if (t->h < 0 || t->h > 23 || t->mi < 0 || t->mi > 59)
+		return -1;
+	p = s + 16;
+	if (p < end && *p == ':') {
+		if (end - p < 3 || (t->sec = digits2(p + 1)) < 0 || t->sec > 59)
+			return -1;
+		p += 3;
+		if (p < end && (*p == '.' || *p == ',')) {
+			p++;
+			if (!parse_fraction(&p, end, &t->frac))
+				return -1;
+		}
+	}
+	if (p < end && !parse_offset(&p, end, &t->off))
+		return -1;
+	return p == end ? 0 : -1;
+}
+
 int timefmt_parse_iso(const char *s, size_t n, int64_t *us, int32_t *off)
 {
-	const char *p = s, *end = s + n;
-	int y, mo, d, h = 0, mi = 0, sec = 0;
-	int64_t frac = 0;
-	int32_t o = 0;
+	struct iso t;
 
-	if (!fixed_digits(&p, end, 4, &y) || p >= end || *p++ != '-' ||
-	    !fixed_digits(&p, end, 2, &mo) || p >= end || *p++ != '-' ||
-	    !fixed_digits(&p, end, 2, &d))
+	if (parse_iso(s, n, &t) < 0)
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > timefmt_days_in_month(y, mo))
-		return -1;
-	if (p < end) {
-		if (*p != 'T' && *p != 't' && *p != ' ')
-			return -1;
-		p++;
-		if (!fixed_digits(&p, end, 2, &h) || p >= end || *p++ != ':' ||
-		    !fixed_digits(&p, end, 2, &mi))
-			return -1;
-		if (p < end && *p == ':') {
-			p++;
-			if (!fixed_digits(&p, end, 2, &sec))
-				return -1;
-			if (p < end && (*p == '.' || *p == ',')) {
-				p++;
-				if (!parse_fraction(&p, end, &frac))
-					return -1;
-			}
-		}
-		if (h > 23 || mi > 59 || sec > 59)
-			return -1;
-		if (p < end && !parse_offset(&p, end, &o))
-			return -1;
-		if (p != end)
-			return -1;
-	}
-	*us = compose(y, mo, d, h, mi, sec, frac, o);
-	*off = o;
+	*us = compose(t.y, t.mo, t.d, t.h, t.mi, t.sec, t.frac, t.off);
+	*off = t.off;
 	return 0;
+}
+
+int timefmt_valid_iso(const char *s, size_t n)
+{
+	struct iso t;
+
+	return parse_iso(s, n, &t) == 0;
 }
 
 static char *put2(char *p, int v)

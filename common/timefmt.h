@@ -41,6 +41,8 @@ void timefmt_split(int64_t us, int32_t off, int64_t *days, int64_t *us_of_day);
  * digits, kept to the microsecond), and an optional offset "Z", "+HH",
  * "+HHMM" or "+HH:MM" (none means UTC).  0, or -1 if s is not one. */
 int timefmt_parse_iso(const char *s, size_t n, int64_t *us, int32_t *off);
+/* Is s such a text?  The same check, without computing the instant. */
+int timefmt_valid_iso(const char *s, size_t n);
 /* Write "2026-11-24T18:30:00.123+01:00": 'Z' for offset 0, the fraction
  * only when nonzero (3 digits, or 6 when the microseconds need them).
  * Returns the length; buf holds TIMEFMT_ISO_BUFSZ bytes. */

@@ -141,7 +141,7 @@ _etl_complete() {
 			[[ ${COMP_WORDS[j]} == -* ]] && break
 		done
 		if [[ ${COMP_WORDS[j]} == --cast ]]; then
-			COMPREPLY=($(compgen -W 'int decimal float string bool date timestamp' -- "$cur"))
+			COMPREPLY=($(compgen -W 'string int decimal float bool date timestamp json' -- "$cur"))
 			return 0
 		fi
 	fi

@@ -607,3 +607,17 @@ fault_shim() {
 	assert_failure 74
 	assert_stderr "ndcat: rej.ndjson: write error: No space left on device"
 }
+
+@test "a live input's records are handed on before the program waits for more" {
+	# the second record comes 3 s later: the first must be out long before
+	local got
+	got=$( (echo '{"a":1}'; sleep 3; echo '{"a":2}') | "$NDCAT" |
+		{ timeout 2 head -n 1; cat >/dev/null; })
+	assert_equal "$got" '{"a":1}'
+}
+
+@test "-o onto /dev/null writes the device, never replaces it" {
+	[ -c /dev/null ] || skip "no /dev/null device"
+	echo '{"a":1}' | "$NDCAT" -o /dev/null --stats /dev/null
+	[ -c /dev/null ]
+}

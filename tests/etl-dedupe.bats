@@ -165,11 +165,12 @@ assert_balanced() {
 }
 
 @test "--require-key: a missing key field is a bad record (status 65)" {
-	put in.ndjson '{"id":1}\n{"id":2}\n{"x":1}\n'
+	put in.ndjson '{"id":1}\n{"id":2}\n{"id":1}\n{"x":1}\n{"id":3}\n'
 	run --separate-stderr etl-dedupe --require-key -k id in.ndjson
 	assert_failure 65
-	assert_output ""
-	assert_stderr "etl-dedupe: in.ndjson:3: key field id is missing"
+	# the records before it are handed on, as by every failing run
+	assert_output $'{"id":1}\n{"id":2}'
+	assert_stderr "etl-dedupe: in.ndjson:4: key field id is missing"
 }
 
 @test "--require-key: a null key field is a bad record, with its column" {
@@ -515,7 +516,7 @@ reference() {
 	put missing.ndjson '{"t":"2026-01-01T00:00:00Z"}\n{"x":1}\n'
 	run --separate-stderr etl-dedupe --within 5m --time-field t missing.ndjson
 	assert_failure 65
-	assert_output ""
+	assert_output '{"t":"2026-01-01T00:00:00Z"}'
 	assert_stderr "etl-dedupe: missing.ndjson:2: time field t is missing"
 	put null.ndjson '{"t":null}\n'
 	run --separate-stderr etl-dedupe --within 5m --time-field t null.ndjson
@@ -601,12 +602,20 @@ reference() {
 	assert_stderr "etl-dedupe: 1 duplicate dropped"
 }
 
-@test "a bad record stops the run with its location (status 65)" {
-	put in.ndjson '{"a":1}\n{"a":1,}\n'
+@test "a bad record stops the run with its location; the records before it are written" {
+	put in.ndjson '{"a":1}\n{"a":2}\n{"a":1}\n{"a":1,}\n{"a":3}\n'
 	run --separate-stderr etl-dedupe in.ndjson
 	assert_failure 65
+	assert_output $'{"a":1}\n{"a":2}'
+	assert_stderr "etl-dedupe: in.ndjson:4:8: invalid JSON: expected a string key"
+}
+
+@test "a failing run with --keep last writes nothing: no winner is known yet" {
+	put in.ndjson '{"a":1,"v":1}\n{"a":2}\n{"a":1,"v":2}\n[]\n'
+	run --separate-stderr etl-dedupe -k a --keep last in.ndjson
+	assert_failure 65
 	assert_output ""
-	assert_stderr "etl-dedupe: in.ndjson:2:8: invalid JSON: expected a string key"
+	assert_stderr "etl-dedupe: in.ndjson:4:1: not a JSON object: an array"
 }
 
 @test "-o writes atomically; a failed run leaves no file" {

@@ -521,16 +521,27 @@ print("valid")' <<<"$output"
 {"n":12345678901234567890123456789012345678901234567890}'
 }
 
+@test "--types int: a number whose value is an integer, as etl-map --cast int takes it" {
+	put in.csv 'n\n7.0\n1e2\n-2.50e1\n12345678901234567890123456789012345678901234567890.000\n'
+	run --separate-stderr etl-from-csv --types n=int in.csv
+	assert_success
+	assert_output '{"n":7}
+{"n":100}
+{"n":-25}
+{"n":12345678901234567890123456789012345678901234567890}'
+}
+
 @test "--types int: anything else is a bad record at its line and column" {
-	put in.csv 'id,n\n1,12a\n2,1.0\n3,+\n4, 5\n'
+	put in.csv 'id,n\n1,12a\n2,1.5\n3,+\n4, 5\n5,1e50\n'
 	run --separate-stderr etl-from-csv --types n=int --bad-records rej.ndjson in.csv
 	assert_success
 	assert_output ""
 	run jq -r '"\(.line):\(.column): \(.error)"' rej.ndjson
 	assert_output '2:2: n: "12a" is not an int
-3:2: n: "1.0" is not an int
+3:2: n: "1.5" is not an int
 4:2: n: "+" is not an int
-5:2: n: " 5" is not an int'
+5:2: n: " 5" is not an int
+6:2: n: "1e50" is not an int'
 }
 
 @test "--types decimal: exact text, plain notation, scale kept" {
@@ -602,18 +613,29 @@ etl-from-csv: 1 bad record skipped'
 10 d: "20261124" is not a date (YYYY-MM-DD)'
 }
 
-@test "--types timestamp: ISO 8601 with a time; a space is written as T" {
-	put in.csv 't\n2026-11-24T18:30:00Z\n2026-11-24 18:30:00\n2026-11-24T18:30:00.123+01:00\n2026-11-24T18:30:00.123456789-05:30\n2026-11-24\n2026-11-24T24:00:00Z\n2026-11-24T18:30Z\n2026-11-24T18:30:00+1:00\n2026-02-30T00:00:00Z\n2026-11-24T18:30:00.Z\n'
+@test "--types timestamp: ISO 8601; the written form is kept, others are completed" {
+	put in.csv 't\n2026-11-24T18:30:00Z\n2026-11-24T18:30:00.123+01:00\n2026-11-24T18:30:00.123456789-05:30\n2026-11-24 18:30:00\n2026-11-24T18:30Z\n2026-11-24\n"2026-11-24 18:30:00,5+0100"\n2026-11-24T24:00:00Z\n2026-11-24T18:30:00+1:00\n2026-02-30T00:00:00Z\n2026-11-24T18:30:00.Z\n2026-11-24T18\n'
 	run --separate-stderr etl-from-csv --types t=timestamp --bad-records rej.ndjson -q in.csv
 	assert_success
 	assert_output '{"t":"2026-11-24T18:30:00Z"}
-{"t":"2026-11-24T18:30:00"}
 {"t":"2026-11-24T18:30:00.123+01:00"}
-{"t":"2026-11-24T18:30:00.123456789-05:30"}'
+{"t":"2026-11-24T18:30:00.123456789-05:30"}
+{"t":"2026-11-24T18:30:00Z"}
+{"t":"2026-11-24T18:30:00Z"}
+{"t":"2026-11-24T00:00:00Z"}
+{"t":"2026-11-24T18:30:00.5+01:00"}'
 	run jq -r .line rej.ndjson
-	assert_output "$(printf '%s\n' 6 7 8 9 10 11)"
+	assert_output "$(printf '%s\n' 9 10 11 12 13)"
 	run jq -r .error rej.ndjson
-	assert_line --index 0 't: "2026-11-24" is not a timestamp (YYYY-MM-DDTHH:MM:SS[.f][Z|+HH:MM])'
+	assert_line --index 0 't: "2026-11-24T24:00:00Z" is not a timestamp (YYYY-MM-DD[THH:MM[:SS[.f]]][Z|+HH:MM])'
+}
+
+@test "--types date: a timestamp gives its date as written" {
+	put in.csv 'd\n2026-11-24T23:30:00-05:00\n2026-11-24 01:00\n'
+	run --separate-stderr etl-from-csv --types d=date in.csv
+	assert_success
+	assert_output '{"d":"2026-11-24"}
+{"d":"2026-11-24"}'
 }
 
 @test "--types json: a JSON value, written compact" {

@@ -227,9 +227,26 @@ EOF
 	put in.ndjson '{"a":"2026-11-24T23:30:00-05:00","b":"2026-11-24","c":1764000000,"d":1764000000.25,"e":"2026-11-24T18:30:00.120+01:00","f":"2026-11-24 18:30:00,5+0100"}\n'
 	run --separate-stderr etl-map --cast 'a=date,b=timestamp,c=timestamp,d=timestamp,e=timestamp,f=timestamp' in.ndjson
 	assert_success
-	assert_output '{"a":"2026-11-24","b":"2026-11-24T00:00:00Z","c":"2025-11-24T16:00:00Z","d":"2025-11-24T16:00:00.250Z","e":"2026-11-24T18:30:00.120+01:00","f":"2026-11-24T18:30:00.500+01:00"}'
+	assert_output '{"a":"2026-11-24","b":"2026-11-24T00:00:00Z","c":"2025-11-24T16:00:00Z","d":"2025-11-24T16:00:00.250Z","e":"2026-11-24T18:30:00.120+01:00","f":"2026-11-24T18:30:00.5+01:00"}'
 	run --separate-stderr etl-map --cast 'c=date' in.ndjson
 	assert_line --partial '"c":"2025-11-24"'
+}
+
+@test "--cast to timestamp keeps every digit of a fraction, as etl-from-csv --types does" {
+	put in.ndjson '{"a":"2026-11-24 18:30:00.123456789","b":"2026-11-24T18:30-0330","c":"2026-11-24T18:30:00.123456789-05:30"}\n'
+	run --separate-stderr etl-map --cast 'a=timestamp,b=timestamp,c=timestamp' in.ndjson
+	assert_success
+	assert_output '{"a":"2026-11-24T18:30:00.123456789Z","b":"2026-11-24T18:30:00-03:30","c":"2026-11-24T18:30:00.123456789-05:30"}'
+}
+
+@test "--cast json reads a string as JSON; an object cast to string is its compact text" {
+	put in.ndjson '{"a":"{\\"x\\": [1, 2]}","b":"42","c":{"y": [1, "z w"]},"d":1.50,"e":"nope"}\n'
+	run --separate-stderr etl-map --cast 'a=json,b=json,c=string,d=json' in.ndjson
+	assert_success
+	assert_output '{"a":{"x":[1,2]},"b":42,"c":"{\"y\":[1,\"z w\"]}","d":1.50,"e":"nope"}'
+	run --separate-stderr etl-map --cast e=json in.ndjson
+	assert_failure 65
+	assert_stderr 'etl-map: in.ndjson:1: --cast e=json: not JSON: "nope"'
 }
 
 @test "--cast: null stays null, a missing field stays missing" {
@@ -277,7 +294,7 @@ EOF
 @test "--cast: an unknown type is a usage error" {
 	run --separate-stderr etl-map --cast 'a=int,b=integer' /dev/null
 	assert_failure 2
-	assert_stderr $'etl-map: --cast: column 9: unknown type \'integer\' (int, decimal, float, string, bool, date or timestamp)\nTry \'etl-map --help\' for more information.'
+	assert_stderr $'etl-map: --cast: column 9: unknown type \'integer\' (string, int, decimal, float, bool, date, timestamp or json)\nTry \'etl-map --help\' for more information.'
 }
 
 # --- set and where ------------------------------------------------------------

@@ -414,12 +414,12 @@ nested() {
 	done <<-'EOF'
 	[]|1: not a JSON object: an array
 	[{"a":1}]|1: not a JSON object: an array
-	1|1: not a JSON object
-	-1.5|1: not a JSON object
-	"s"|1: not a JSON object
-	null|1: not a JSON object
-	true|1: not a JSON object
-	false|1: not a JSON object
+	1|1: not a JSON object: a number
+	-1.5|1: not a JSON object: a number
+	"s"|1: not a JSON object: a string
+	null|1: not a JSON object: null
+	true|1: not a JSON object: a boolean
+	false|1: not a JSON object: a boolean
 	  [1]|3: not a JSON object: an array
 	abc|1: invalid JSON: expected a JSON object
 	{"a":1}{"b":2}|8: invalid JSON: unexpected data after the value
@@ -620,7 +620,7 @@ nested() {
 	assert_output ""
 	assert_equal "$(jq -c '[.line,.column,.error]' rej.ndjson)" "$(cat <<-'EOF2'
 	[1,1,"not a JSON object: an array"]
-	[2,1,"not a JSON object"]
+	[2,1,"not a JSON object: a string"]
 	[3,8,"invalid JSON: expected a string key"]
 	[4,7,"invalid JSON: expected ',' or '}'"]
 	[5,7,"invalid JSON: lone high surrogate in \\u escape"]

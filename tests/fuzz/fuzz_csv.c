@@ -74,8 +74,8 @@ static void check_plain_ascii(const uint8_t *p, size_t n)
 /* --types for columns c1..ck, the types in turn from a starting one. */
 static void set_types(unsigned k, unsigned first)
 {
-	static const int order[] = {T_INT,  T_DECIMAL,   T_FLOAT, T_BOOL,
-				    T_DATE, T_TIMESTAMP, T_JSON,  T_STRING};
+	static const int order[] = {CAST_INT,  CAST_DECIMAL,   CAST_FLOAT, CAST_BOOL,
+				    CAST_DATE, CAST_TIMESTAMP, CAST_JSON,  CAST_STRING};
 
 	types = calloc(k, sizeof(*types));
 	for (unsigned i = 0; i < k; i++) {
