@@ -779,39 +779,7 @@ etl-from-csv: 1 bad record skipped'
 }
 
 @test "the man page's examples run and print what the page shows" {
-	local line cmd="" want="" inblock="" n=0
-
-	run_example() {
-		[[ -n $cmd ]] || return 0
-		n=$((n + 1))
-		run --separate-stderr bash -c "cd '$DATA/csv' && ${cmd#\$ }"
-		assert_success
-		if [[ -n $want ]]; then
-			assert_output "${want%$'\n'}"
-		else
-			assert_output
-		fi
-		cmd="" want=""
-	}
-	while IFS= read -r line; do
-		if [[ $line == '```' ]]; then
-			if [[ -n $inblock ]]; then
-				run_example
-				inblock=""
-			else
-				inblock=1
-			fi
-			continue
-		fi
-		[[ -n $inblock ]] || continue
-		if [[ $line == '$ etl-'* ]]; then
-			run_example
-			cmd=$line
-		elif [[ -n $cmd ]]; then
-			want+="$line"$'\n'
-		fi
-	done <"$ETL_ROOT/man/etl-from-csv.1.scd"
-	((n >= 5)) || fail "only $n examples found"
+	check_man_examples etl-from-csv 5
 }
 
 # ---- round trips and conformance ----

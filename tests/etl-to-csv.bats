@@ -360,39 +360,7 @@ etl-to-csv: in.ndjson:3:1: too many bad records: more than 1 (--max-bad)"
 
 @test "the man page's examples run and print what the page shows" {
 	require_program etl-from-csv
-	local line cmd="" want="" inblock="" n=0
-
-	run_example() {
-		[[ -n $cmd ]] || return 0
-		n=$((n + 1))
-		run --separate-stderr bash -c "cd '$DATA/csv' && ${cmd#\$ }"
-		assert_success
-		if [[ -n $want ]]; then
-			assert_output "${want%$'\n'}"
-		else
-			assert_output
-		fi
-		cmd="" want=""
-	}
-	while IFS= read -r line; do
-		if [[ $line == '```' ]]; then
-			if [[ -n $inblock ]]; then
-				run_example
-				inblock=""
-			else
-				inblock=1
-			fi
-			continue
-		fi
-		[[ -n $inblock ]] || continue
-		if [[ $line == '$ etl-'* ]]; then
-			run_example
-			cmd=$line
-		elif [[ -n $cmd ]]; then
-			want+="$line"$'\n'
-		fi
-	done <"$ETL_ROOT/man/etl-to-csv.1.scd"
-	((n >= 4)) || fail "only $n examples found"
+	check_man_examples etl-to-csv 4
 }
 
 # ---- round trips ----

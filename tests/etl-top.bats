@@ -313,40 +313,7 @@ stat_counts() {
 }
 
 @test "the man page's examples run from tests/data/csv and print what they show" {
-	local line cmd="" want="" inblock="" n=0
-
-	# run_example: run $cmd where the man page says, compare with $want
-	run_example() {
-		[[ -n $cmd ]] || return 0
-		n=$((n + 1))
-		run --separate-stderr bash -c "set -o pipefail; cd '$DATA/csv' && ${cmd#\$ }"
-		assert_success
-		if [[ -n $want ]]; then
-			assert_output "${want%$'\n'}"
-		else
-			assert_output # an example without shown output still writes some
-		fi
-		cmd="" want=""
-	}
-	while IFS= read -r line; do
-		if [[ $line == '```' ]]; then
-			if [[ -n $inblock ]]; then
-				run_example
-				inblock=""
-			else
-				inblock=1
-			fi
-			continue
-		fi
-		[[ -n $inblock ]] || continue
-		if [[ $line == '$ etl-'* ]]; then
-			run_example
-			cmd=$line
-		elif [[ -n $cmd ]]; then
-			want+="$line"$'\n'
-		fi
-	done <"$ETL_ROOT/man/etl-top.1.scd"
-	((n >= 4)) || fail "only $n examples found"
+	check_man_examples etl-top 4
 }
 
 @test "a syntax error in --by is a usage error" {

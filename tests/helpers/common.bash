@@ -109,3 +109,43 @@ assert_no_temp_files() {
 		echo "temporary files left: $left" | batslib_decorate 'leftover files' | fail
 	fi
 }
+
+# check_man_examples PROG MIN: run the ```-fenced "$ etl-..." examples of
+# man/PROG.1.scd from tests/data/csv, each with pipefail, and compare what each
+# prints with the lines the page shows under it (an example that shows
+# nothing must still print something).  Fails when fewer than MIN are found.
+check_man_examples() {
+	local page="$ETL_ROOT/man/$1.1.scd" min=$2 line cmd="" want="" inblock="" n=0
+
+	run_example() {
+		[[ -n $cmd ]] || return 0
+		n=$((n + 1))
+		run --separate-stderr bash -c "set -o pipefail; cd '$DATA/csv' && ${cmd#\$ }"
+		assert_success
+		if [[ -n $want ]]; then
+			assert_output "${want%$'\n'}"
+		else
+			assert_output
+		fi
+		cmd="" want=""
+	}
+	while IFS= read -r line; do
+		if [[ $line == '```' ]]; then
+			if [[ -n $inblock ]]; then
+				run_example
+				inblock=""
+			else
+				inblock=1
+			fi
+			continue
+		fi
+		[[ -n $inblock ]] || continue
+		if [[ $line == '$ etl-'* ]]; then
+			run_example
+			cmd=$line
+		elif [[ -n $cmd ]]; then
+			want+="$line"$'\n'
+		fi
+	done <"$page"
+	((n >= min)) || fail "only $n examples found in $page"
+}
