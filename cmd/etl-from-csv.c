@@ -192,7 +192,8 @@ static void on_opt(int id, const char *arg)
 			at += strcspn(arg + at, ",");
 			t.type = cast_type_parse(arg + w, at - w);
 			if (t.type < 0)
-				cli_usage_error(cli_optname, "unknown type '%.*s' (" CAST_TYPE_LIST ")",
+				cli_usage_error(cli_optname,
+						"unknown type '%.*s' (" CAST_TYPE_LIST ")",
 						(int)(at - w), arg + w);
 			for (size_t i = 0; i < ntypes; i++)
 				if (types[i].name.seg[0].n == t.name.seg[0].n &&

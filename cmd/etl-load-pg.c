@@ -105,8 +105,8 @@ static void on_opt(int id, const char *arg)
 		else if (!strcmp(arg, "replace"))
 			mode = REPLACE;
 		else
-			cli_usage_error(cli_optname,
-					"expected append, upsert or replace, got '%s'", arg);
+			cli_usage_error(cli_optname, "expected append, upsert or replace, got '%s'",
+					arg);
 		break;
 	case OPT_KEY: key_list = arg; break;
 	case OPT_CREATE: create = 1; break;

@@ -228,9 +228,7 @@ static void on_opt(int id, const char *arg)
 	o = new_op(id, names[id]);
 	switch (id) {
 	case OPT_SELECT:
-	case OPT_DROP:
-		cli_paths(cli_optname, arg, &o->paths, &o->n);
-		break;
+	case OPT_DROP: cli_paths(cli_optname, arg, &o->paths, &o->n); break;
 	case OPT_RENAME: parse_pairs(o, arg, rename_to); break;
 	case OPT_CAST: parse_pairs(o, arg, cast_type); break;
 	case OPT_DEFAULT:

@@ -29,8 +29,8 @@
 #include "banned.h"
 
 static const char *const names[CAST_NTYPES] = {
-	[CAST_STRING] = "string", [CAST_INT] = "int",	     [CAST_DECIMAL] = "decimal",
-	[CAST_FLOAT] = "float",	  [CAST_BOOL] = "bool",	     [CAST_DATE] = "date",
+	[CAST_STRING] = "string",       [CAST_INT] = "int",   [CAST_DECIMAL] = "decimal",
+	[CAST_FLOAT] = "float",         [CAST_BOOL] = "bool", [CAST_DATE] = "date",
 	[CAST_TIMESTAMP] = "timestamp", [CAST_JSON] = "json",
 };
 

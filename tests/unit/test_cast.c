@@ -62,7 +62,10 @@ static void test_names(void)
 		struct buf b = BUF_INIT;
 
 		for (int t = 0; t < CAST_NTYPES; t++)
-			buf_printf(&b, "%s%s", t == 0 ? "" : t + 1 == CAST_NTYPES ? " or " : ", ",
+			buf_printf(&b, "%s%s",
+				   t == 0                 ? ""
+				   : t + 1 == CAST_NTYPES ? " or "
+							  : ", ",
 				   cast_type_name(t));
 		CHECK_STR(b.p, CAST_TYPE_LIST);
 		buf_release(&b);

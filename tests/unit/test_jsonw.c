@@ -88,7 +88,8 @@ int main(void)
 					buf_reset(&want);
 					jw_string(&got, (const char *)s, sizeof(s));
 					slow_string(&want, s, sizeof(s));
-					if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
+					if (got.len != want.len ||
+					    memcmp(got.p, want.p, got.len) != 0)
 						ok = 0;
 				}
 			}
@@ -99,7 +100,8 @@ int main(void)
 	}
 
 	CHECK_STR(compact("1.50"), "1.50");
-	CHECK_STR(compact(" { \"a\" : [ 1 , 2 ] ,\t\"b\" :\n\"x y\" } "), "{\"a\":[1,2],\"b\":\"x y\"}");
+	CHECK_STR(compact(" { \"a\" : [ 1 , 2 ] ,\t\"b\" :\n\"x y\" } "),
+		  "{\"a\":[1,2],\"b\":\"x y\"}");
 	CHECK_STR(compact("[\"a \\\" b\", \"\\\\\", \" \"]"), "[\"a \\\" b\",\"\\\\\",\" \"]");
 	CHECK_STR(compact("\"\\u00e9 \""), "\"\\u00e9 \"");
 	CHECK_STR(compact("[ ]"), "[]");
