@@ -82,8 +82,13 @@ void out_open(const char *path)
 	out_buf = xmalloc(out_cap);
 	out_len = 0;
 	etl_atexit(cleanup);
-	if (!path || (path[0] == '-' && !path[1]))
+	if (!path || (path[0] == '-' && !path[1])) {
+		/* a pipe as wide as our buffer: one write per flush instead of
+		 * four, and fewer switches between the programs of a pipeline
+		 * (best effort; the system may cap the size) */
+		fcntl(1, F_SETPIPE_SZ, OUT_BUFSZ);
 		return;
+	}
 	target = xstrdup(path);
 	if (!atomic_target(path)) {
 		/* a device or a pipe: there is nothing to replace, write to it */
