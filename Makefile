@@ -99,10 +99,12 @@ bench: all $(TOOL_BINS)
 deps:
 	tools/install-deps
 
+FORMAT_FILES = common/*.[ch] cmd/*.c cmd/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/tools/*.c \
+	tests/preload/*.c
 format:
-	clang-format -i common/*.c common/*.h cmd/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/tools/*.c
+	clang-format -i $(FORMAT_FILES)
 format-check:
-	clang-format --dry-run -Werror common/*.c common/*.h cmd/*.c tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/tools/*.c
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 install: all
 	mkdir -p $(BINDIR_INST) $(MANDIR_INST)/man1 $(MANDIR_INST)/man7 $(BASHCOMPDIR) $(ZSHCOMPDIR)

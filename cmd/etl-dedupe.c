@@ -201,8 +201,12 @@ static void on_opt(int id, const char *arg)
 		one_path(&latest, "--latest-by", arg);
 		have_latest = 1;
 		break;
-	case OPT_EXACT: exact = 1; break;
-	case OPT_REQUIRE: require_key = 1; break;
+	case OPT_EXACT:
+		exact = 1;
+		break;
+	case OPT_REQUIRE:
+		require_key = 1;
+		break;
 	case OPT_MEMORY:
 		if (parse_size(arg, &memory_budget) != 0)
 			cli_usage_error("--memory", "expected a size such as 512M or 2G, got '%s'",

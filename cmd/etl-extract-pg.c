@@ -72,14 +72,30 @@ static void on_opt(int id, const char *arg)
 	char *end;
 
 	switch (id) {
-	case OPT_DB: db = arg; break;
-	case OPT_TABLE: table_spec = arg; break;
-	case OPT_QUERY: query = arg; break;
-	case OPT_FILE: file = arg; break;
-	case OPT_SINCE_COL: since_col = arg; break;
-	case OPT_SINCE: since = arg; break;
-	case OPT_ORDER: order_by = arg; break;
-	case OPT_PART_COL: part_col = arg; break;
+	case OPT_DB:
+		db = arg;
+		break;
+	case OPT_TABLE:
+		table_spec = arg;
+		break;
+	case OPT_QUERY:
+		query = arg;
+		break;
+	case OPT_FILE:
+		file = arg;
+		break;
+	case OPT_SINCE_COL:
+		since_col = arg;
+		break;
+	case OPT_SINCE:
+		since = arg;
+		break;
+	case OPT_ORDER:
+		order_by = arg;
+		break;
+	case OPT_PART_COL:
+		part_col = arg;
+		break;
 	case OPT_PART:
 		errno = 0;
 		part_k = strtol(arg, &end, 10);

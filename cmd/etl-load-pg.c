@@ -95,8 +95,12 @@ static unsigned long long batch;
 static void on_opt(int id, const char *arg)
 {
 	switch (id) {
-	case OPT_DB: db = arg; break;
-	case OPT_TABLE: table_spec = arg; break;
+	case OPT_DB:
+		db = arg;
+		break;
+	case OPT_TABLE:
+		table_spec = arg;
+		break;
 	case OPT_MODE:
 		if (!strcmp(arg, "append"))
 			mode = APPEND;
@@ -108,16 +112,36 @@ static void on_opt(int id, const char *arg)
 			cli_usage_error(cli_optname, "expected append, upsert or replace, got '%s'",
 					arg);
 		break;
-	case OPT_KEY: key_list = arg; break;
-	case OPT_CREATE: create = 1; break;
-	case OPT_EVOLVE: evolve = 1; break;
-	case OPT_IGNORE: ignore_extra = 1; break;
-	case OPT_COLUMNS: columns_list = arg; break;
-	case OPT_BATCH: batch = cli_uint(cli_optname, arg, 1, ULLONG_MAX); break;
-	case OPT_ALLOW_EMPTY: allow_empty = 1; break;
-	case OPT_STATE_KEY: state_key = arg; break;
-	case OPT_WATERMARK: wm_field = arg; break;
-	case OPT_STATE_TABLE: state_table = arg; break;
+	case OPT_KEY:
+		key_list = arg;
+		break;
+	case OPT_CREATE:
+		create = 1;
+		break;
+	case OPT_EVOLVE:
+		evolve = 1;
+		break;
+	case OPT_IGNORE:
+		ignore_extra = 1;
+		break;
+	case OPT_COLUMNS:
+		columns_list = arg;
+		break;
+	case OPT_BATCH:
+		batch = cli_uint(cli_optname, arg, 1, ULLONG_MAX);
+		break;
+	case OPT_ALLOW_EMPTY:
+		allow_empty = 1;
+		break;
+	case OPT_STATE_KEY:
+		state_key = arg;
+		break;
+	case OPT_WATERMARK:
+		wm_field = arg;
+		break;
+	case OPT_STATE_TABLE:
+		state_table = arg;
+		break;
 	}
 }
 
@@ -247,7 +271,8 @@ static unsigned kind_of_value(struct span v, struct buf *tmp)
 
 	switch (scan_kind(v)) {
 	case SCAN_TRUE:
-	case SCAN_FALSE: return T_BOOL;
+	case SCAN_FALSE:
+		return T_BOOL;
 	case SCAN_NUMBER:
 		if (memchr(v.p, 'e', v.n) || memchr(v.p, 'E', v.n))
 			return T_EXP;
@@ -261,8 +286,10 @@ static unsigned kind_of_value(struct span v, struct buf *tmp)
 			return !ht ? T_DATE : hz ? T_TSTZ : T_TEXT;
 		return T_TEXT;
 	case SCAN_OBJECT:
-	case SCAN_ARRAY: return T_JSON;
-	default: return 0;
+	case SCAN_ARRAY:
+		return T_JSON;
+	default:
+		return 0;
 	}
 }
 

@@ -228,9 +228,15 @@ static void on_opt(int id, const char *arg)
 	o = new_op(id, names[id]);
 	switch (id) {
 	case OPT_SELECT:
-	case OPT_DROP: cli_paths(cli_optname, arg, &o->paths, &o->n); break;
-	case OPT_RENAME: parse_pairs(o, arg, rename_to); break;
-	case OPT_CAST: parse_pairs(o, arg, cast_type); break;
+	case OPT_DROP:
+		cli_paths(cli_optname, arg, &o->paths, &o->n);
+		break;
+	case OPT_RENAME:
+		parse_pairs(o, arg, rename_to);
+		break;
+	case OPT_CAST:
+		parse_pairs(o, arg, cast_type);
+		break;
 	case OPT_DEFAULT:
 		off = parse_target(cli_optname, arg, &p);
 		add_path(o, &p);
@@ -241,7 +247,9 @@ static void on_opt(int id, const char *arg)
 		add_path(o, &p);
 		o->e = compile(cli_optname, arg + off, off);
 		break;
-	case OPT_WHERE: o->e = compile(cli_optname, arg, 0); break;
+	case OPT_WHERE:
+		o->e = compile(cli_optname, arg, 0);
+		break;
 	}
 }
 
@@ -366,7 +374,9 @@ static int run_ops(const struct record *rec)
 				       (struct span){valbuf.p, valbuf.len}) < 0)
 				goto edit_failed;
 			break;
-		case OPT_FLATTEN: fields_flatten(&rec_fields, sep, strlen(sep)); break;
+		case OPT_FLATTEN:
+			fields_flatten(&rec_fields, sep, strlen(sep));
+			break;
 		case OPT_NEST:
 			if (fields_nest(&rec_fields, sep, strlen(sep)) < 0)
 				goto edit_failed;

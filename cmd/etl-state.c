@@ -39,9 +39,15 @@ static const char *db, *table_spec = "etl_state", *dflt;
 static void on_opt(int id, const char *arg)
 {
 	switch (id) {
-	case OPT_DB: db = arg; break;
-	case OPT_TABLE: table_spec = arg; break;
-	case OPT_DEFAULT: dflt = arg; break;
+	case OPT_DB:
+		db = arg;
+		break;
+	case OPT_TABLE:
+		table_spec = arg;
+		break;
+	case OPT_DEFAULT:
+		dflt = arg;
+		break;
 	}
 }
 

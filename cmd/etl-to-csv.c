@@ -83,7 +83,9 @@ static void on_opt(int id, const char *arg)
 		path_list_free(fields, nfields);
 		cli_paths(cli_optname, arg, &fields, &nfields);
 		break;
-	case OPT_NO_HEADER: header = 0; break;
+	case OPT_NO_HEADER:
+		header = 0;
+		break;
 	case OPT_DELIM:
 	case OPT_TSV:
 		if (delim_opt && delim_opt != id)
@@ -92,9 +94,15 @@ static void on_opt(int id, const char *arg)
 		delim = id == OPT_TSV ? '\t' : cli_char(cli_optname, arg);
 		delim_opt = id;
 		break;
-	case OPT_QUOTE: quote = cli_char(cli_optname, arg); break;
-	case OPT_NULL: null_text = arg; break;
-	case OPT_CRLF: crlf = 1; break;
+	case OPT_QUOTE:
+		quote = cli_char(cli_optname, arg);
+		break;
+	case OPT_NULL:
+		null_text = arg;
+		break;
+	case OPT_CRLF:
+		crlf = 1;
+		break;
 	}
 }
 
@@ -168,7 +176,8 @@ static void put_value(struct span v)
 		s.p = tmp.p;
 		s.n = tmp.len;
 		break;
-	default: break;
+	default:
+		break;
 	}
 	put_field(s.p, s.n);
 }

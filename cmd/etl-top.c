@@ -258,9 +258,12 @@ static void on_opt(int id, const char *arg)
 }
 
 static const struct cli_prog prog = {
-	"etl-top", "[-n N] --by EXPR [--asc] [-g FIELDS] [OPTIONS] [FILE...]",
+	"etl-top",
+	"[-n N] --by EXPR [--asc] [-g FIELDS] [OPTIONS] [FILE...]",
 	"Keep the N records with the largest (or smallest) value of EXPR, per group.",
-	opts, 0, on_opt,
+	opts,
+	0,
+	on_opt,
 };
 
 static struct span field_of(void *arg, size_t idx)

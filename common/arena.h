@@ -19,7 +19,10 @@ struct arena {
 	size_t used;              /* bytes used in head */
 };
 
-#define ARENA_INIT {NULL, 0}
+#define ARENA_INIT      \
+	{               \
+		NULL, 0 \
+	}
 
 void *arena_alloc(struct arena *a, size_t n);
 /* A copy of [p, p+n) with a NUL after it. */

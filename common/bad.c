@@ -49,7 +49,8 @@ void bad_setup(const char *policy, const char *max_bad)
 		v = strtod(max_bad, &end);
 		if (end == max_bad || errno || v < 0 || (*end && strcmp(end, "%") != 0) ||
 		    (*end == '%' && v > 100) || (!*end && v != (double)(uint64_t)v))
-			cli_usage_error("--max-bad", "expected a count N or a percentage N%%, got '%s'",
+			cli_usage_error("--max-bad",
+					"expected a count N or a percentage N%%, got '%s'",
 					max_bad);
 		if (mode == BAD_FAIL)
 			cli_usage_error("--max-bad", "needs --bad-records skip or FILE");
@@ -109,8 +110,10 @@ void bad_record(const char *file, uint64_t lineno, unsigned long col, const char
 		etl_die(ETL_EXIT_DATA, etl_where(file, lineno, col), "%s", msg);
 	case BAD_SKIP:
 		if (count == 1)
-			etl_warn(etl_where(file, lineno, col), "%s (skipped; further bad records "
-				 "are counted)", msg);
+			etl_warn(etl_where(file, lineno, col),
+				 "%s (skipped; further bad records "
+				 "are counted)",
+				 msg);
 		break;
 	case BAD_FILE:
 		write_reject(file, lineno, col, raw, rawlen, msg);
@@ -148,7 +151,8 @@ int bad_finish(void)
 		etl_warn(NULL, "%llu bad record%s written to %s", (unsigned long long)count,
 			 count == 1 ? "" : "s", reject_path);
 	if (bad_over_limit()) {
-		etl_error(NULL, "too many bad records: %llu of %llu (%.2f%%) exceeds --max-bad %g%%",
+		etl_error(NULL,
+			  "too many bad records: %llu of %llu (%.2f%%) exceeds --max-bad %g%%",
 			  (unsigned long long)count, (unsigned long long)stats.records_in,
 			  100.0 * count / stats.records_in, max_pct);
 		return ETL_EXIT_CHECK;

@@ -21,8 +21,8 @@
 void bad_setup(const char *policy, const char *max_bad);
 /* Report a bad record. col is 1-based, 0 when unknown.  Under "fail" this
  * does not return (status 65). raw may be NULL. */
-void bad_record(const char *file, uint64_t line, unsigned long col, const char *raw,
-		size_t rawlen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void bad_record(const char *file, uint64_t line, unsigned long col, const char *raw, size_t rawlen,
+		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 uint64_t bad_count(void);
 /* Has --max-bad N% been exceeded by the records read so far?  A program
  * that commits (etl-load-pg) asks before committing, so that a run that will

@@ -17,7 +17,10 @@ struct buf {
 	size_t len, cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT           \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 void buf_init(struct buf *b);
 /* Forget the content, keep the memory. */

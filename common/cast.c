@@ -296,13 +296,20 @@ const char *cast_text(struct buf *out, int t, const char *s, size_t n)
 	struct scan_err err;
 
 	switch (t) {
-	case CAST_STRING: jw_string(out, s, n); return NULL;
-	case CAST_INT: return to_int(out, s, n);
-	case CAST_DECIMAL: return to_decimal(out, s, n);
-	case CAST_FLOAT: return to_float(out, s, n);
-	case CAST_BOOL: return to_bool(out, s, n);
+	case CAST_STRING:
+		jw_string(out, s, n);
+		return NULL;
+	case CAST_INT:
+		return to_int(out, s, n);
+	case CAST_DECIMAL:
+		return to_decimal(out, s, n);
+	case CAST_FLOAT:
+		return to_float(out, s, n);
+	case CAST_BOOL:
+		return to_bool(out, s, n);
 	case CAST_DATE:
-	case CAST_TIMESTAMP: return to_time(out, t, s, n);
+	case CAST_TIMESTAMP:
+		return to_time(out, t, s, n);
 	case CAST_JSON:
 		if (scan_value(s, n, &err) != 0)
 			return "not JSON";
@@ -359,13 +366,21 @@ const char *cast_json(struct buf *out, int t, struct span v, struct buf *tmp)
 		return NULL;
 	case SCAN_NUMBER:
 		switch (t) {
-		case CAST_STRING: quoted(out, v); return NULL;
-		case CAST_BOOL: buf_adds(out, nonzero(v) ? "true" : "false"); return NULL;
+		case CAST_STRING:
+			quoted(out, v);
+			return NULL;
+		case CAST_BOOL:
+			buf_adds(out, nonzero(v) ? "true" : "false");
+			return NULL;
 		case CAST_DATE:
-		case CAST_TIMESTAMP: return from_epoch(out, t, v.p, v.n);
-		case CAST_INT: return to_int(out, v.p, v.n);
-		case CAST_DECIMAL: return to_decimal(out, v.p, v.n);
-		default: break;
+		case CAST_TIMESTAMP:
+			return from_epoch(out, t, v.p, v.n);
+		case CAST_INT:
+			return to_int(out, v.p, v.n);
+		case CAST_DECIMAL:
+			return to_decimal(out, v.p, v.n);
+		default:
+			break;
 		}
 		/* a float needs the number's text NUL-terminated */
 		buf_reset(tmp);
@@ -376,6 +391,7 @@ const char *cast_json(struct buf *out, int t, struct span v, struct buf *tmp)
 		buf_adds(tmp, "");
 		scan_string(tmp, v);
 		return cast_text(out, t, tmp->p, tmp->len);
-	default: return "null";
+	default:
+		return "null";
 	}
 }

@@ -121,9 +121,15 @@ void cli_usage_error(const char *opt, const char *fmt, ...)
 static void common_opt(int id, const char *arg)
 {
 	switch (id) {
-	case OPT_OUTPUT: cli.output = arg; break;
-	case OPT_BAD: cli.bad_records = arg; break;
-	case OPT_MAXBAD: cli.max_bad = arg; break;
+	case OPT_OUTPUT:
+		cli.output = arg;
+		break;
+	case OPT_BAD:
+		cli.bad_records = arg;
+		break;
+	case OPT_MAXBAD:
+		cli.max_bad = arg;
+		break;
 	case OPT_PROGRESS:
 		if (!arg)
 			cli.progress = 1;
@@ -132,10 +138,15 @@ static void common_opt(int id, const char *arg)
 		else if (strcmp(arg, "never") == 0)
 			cli.progress = 0;
 		else
-			cli_usage_error("--progress", "expected 'always' or 'never', got '%s'", arg);
+			cli_usage_error("--progress", "expected 'always' or 'never', got '%s'",
+					arg);
 		break;
-	case OPT_STATS: cli.stats = arg; break;
-	case OPT_QUIET: etl_quiet = 1; break;
+	case OPT_STATS:
+		cli.stats = arg;
+		break;
+	case OPT_QUIET:
+		etl_quiet = 1;
+		break;
 	case OPT_HELP:
 		help();
 		exit(0);
@@ -175,7 +186,7 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 			if (t == 1 && !applies(o))
 				continue;
 			lo[nlo].name = o->lng;
-			lo[nlo].has_arg = o->arg == CLI_NOARG	? no_argument
+			lo[nlo].has_arg = o->arg == CLI_NOARG ? no_argument
 					  : o->arg == CLI_ARG ? required_argument
 							      : optional_argument;
 			lo[nlo].val = 256 + (int)nlo;

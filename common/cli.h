@@ -38,9 +38,9 @@ enum {
 };
 
 struct cli_prog {
-	const char *name;     /* "etl-from-csv" */
-	const char *synopsis; /* "[OPTIONS] [FILE...]" */
-	const char *summary;  /* one line: what it does */
+	const char *name;           /* "etl-from-csv" */
+	const char *synopsis;       /* "[OPTIONS] [FILE...]" */
+	const char *summary;        /* one line: what it does */
 	const struct cli_opt *opts; /* terminated by an entry with id 0 */
 	unsigned flags;
 	/* Called for each program option in command-line order; arg is NULL
@@ -69,7 +69,7 @@ extern const char *cli_optname;
 void cli_start(const struct cli_prog *prog, int argc, char **argv);
 /* "etl-x: --opt: message", status 2. */
 void cli_usage_error(const char *opt, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
-	__attribute__((noreturn));
+__attribute__((noreturn));
 /* Finish a successful run: close the output, write stats, exit 0 (or the
  * status that --max-bad or the policy demand). */
 void cli_finish(void) __attribute__((noreturn));

@@ -33,8 +33,7 @@ extern int etl_quiet;
 
 /* Print "etl-NAME: WHERE: WHAT" (WHERE may be NULL) and exit with status,
  * after running the exit hooks. */
-ETL_NORETURN void etl_die(int status, const char *where, const char *fmt, ...)
-	ETL_PRINTF(3, 4);
+ETL_NORETURN void etl_die(int status, const char *where, const char *fmt, ...) ETL_PRINTF(3, 4);
 ETL_NORETURN void etl_vdie(int status, const char *where, const char *fmt, va_list ap);
 /* The same message without exiting. */
 void etl_error(const char *where, const char *fmt, ...) ETL_PRINTF(2, 3);

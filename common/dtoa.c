@@ -237,7 +237,8 @@ size_t dtoa_shortest(double v, char *buf)
 			memcpy(buf + o, c.d + 1, (size_t)c.n - 1);
 			o += (size_t)c.n - 1;
 		}
-		o += (size_t)snprintf(buf + o, DTOA_BUFSZ - o, "e%c%d", c.e < 0 ? '-' : '+', abs(c.e));
+		o += (size_t)snprintf(buf + o, DTOA_BUFSZ - o, "e%c%d", c.e < 0 ? '-' : '+',
+				      abs(c.e));
 		return o;
 	}
 	if (c.e < 0) {

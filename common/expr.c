@@ -113,12 +113,18 @@ size_t expr_fields_add(struct expr_fields *f, const struct path *p)
 const char *val_kind_name(const struct val *v)
 {
 	switch (v->k) {
-	case VAL_NULL: return "null";
-	case VAL_BOOL: return "a boolean";
-	case VAL_NUM: return "a number";
-	case VAL_STR: return "a string";
-	case VAL_TIME: return "a time";
-	case VAL_JSON: return v->s.n && v->s.p[0] == '[' ? "an array" : "an object";
+	case VAL_NULL:
+		return "null";
+	case VAL_BOOL:
+		return "a boolean";
+	case VAL_NUM:
+		return "a number";
+	case VAL_STR:
+		return "a string";
+	case VAL_TIME:
+		return "a time";
+	case VAL_JSON:
+		return v->s.n && v->s.p[0] == '[' ? "an array" : "an object";
 	}
 	return "a value";
 }
@@ -247,11 +253,21 @@ static size_t json_unescape(char *out, const char *p, size_t n)
 			continue;
 		}
 		switch (p[1]) {
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
 		case 'u':
 			if (end - p < 6 || (u = hex4(p + 2)) < 0) {
 				*o++ = *p++;
@@ -262,7 +278,8 @@ static size_t json_unescape(char *out, const char *p, size_t n)
 				long lo = hex4(p + 8);
 
 				if (lo >= 0xdc00 && lo <= 0xdfff) {
-					o += utf8_encode(0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00),
+					o += utf8_encode(0x10000 + ((u - 0xd800) << 10) +
+								 (lo - 0xdc00),
 							 o);
 					p += 12;
 					continue;
@@ -273,7 +290,9 @@ static size_t json_unescape(char *out, const char *p, size_t n)
 			o += utf8_encode((uint32_t)u, o);
 			p += 6;
 			continue;
-		default: *o++ = p[1]; break;
+		default:
+			*o++ = p[1];
+			break;
 		}
 		p += 2;
 	}
@@ -375,10 +394,17 @@ void val_from_json(struct val *v, struct span raw, struct arena *a)
 		return;
 	}
 	switch (*p) {
-	case 'n': v->k = VAL_NULL; return;
-	case 't': val_set_bool(v, 1); return;
-	case 'f': val_set_bool(v, 0); return;
-	case '[': case '{':
+	case 'n':
+		v->k = VAL_NULL;
+		return;
+	case 't':
+		val_set_bool(v, 1);
+		return;
+	case 'f':
+		val_set_bool(v, 0);
+		return;
+	case '[':
+	case '{':
 		v->k = VAL_JSON;
 		v->s.p = p;
 		v->s.n = n;
@@ -398,7 +424,9 @@ void val_from_json(struct val *v, struct span raw, struct arena *a)
 			val_set_str(v, o, json_unescape(o, p, n));
 		}
 		return;
-	default: number_from_json(v, p, n); return;
+	default:
+		number_from_json(v, p, n);
+		return;
 	}
 }
 
@@ -409,8 +437,12 @@ void val_to_json(struct buf *b, const struct val *v)
 	char tmp[TIMEFMT_ISO_BUFSZ + 2];
 
 	switch (v->k) {
-	case VAL_NULL: buf_add(b, "null", 4); break;
-	case VAL_BOOL: v->b ? buf_add(b, "true", 4) : buf_add(b, "false", 5); break;
+	case VAL_NULL:
+		buf_add(b, "null", 4);
+		break;
+	case VAL_BOOL:
+		v->b ? buf_add(b, "true", 4) : buf_add(b, "false", 5);
+		break;
 	case VAL_NUM:
 		if (v->s.p)
 			buf_add(b, v->s.p, v->s.n);
@@ -419,14 +451,18 @@ void val_to_json(struct buf *b, const struct val *v)
 		else
 			jw_double(b, v->f);
 		break;
-	case VAL_STR: jw_string(b, v->s.p, v->s.n); break;
+	case VAL_STR:
+		jw_string(b, v->s.p, v->s.n);
+		break;
 	case VAL_TIME:
 		tmp[0] = '"';
 		size_t k = timefmt_iso(v->t_us, v->t_off, tmp + 1);
 		tmp[k + 1] = '"';
 		buf_add(b, tmp, k + 2);
 		break;
-	case VAL_JSON: buf_add(b, v->s.p, v->s.n); break;
+	case VAL_JSON:
+		buf_add(b, v->s.p, v->s.n);
+		break;
 	}
 }
 
@@ -447,9 +483,12 @@ static double text_to_double(const char *p, size_t n);
 double val_num_double(const struct val *v)
 {
 	switch (v->nk) {
-	case NUM_DEC: return dec_to_double(&v->d);
-	case NUM_DBL: return v->f;
-	case NUM_BIG: return text_to_double(v->s.p, v->s.n);
+	case NUM_DEC:
+		return dec_to_double(&v->d);
+	case NUM_DBL:
+		return v->f;
+	case NUM_BIG:
+		return text_to_double(v->s.p, v->s.n);
 	}
 	return 0;
 }
@@ -528,7 +567,7 @@ int val_as_i64(const struct val *v, int64_t *out)
 struct digits {
 	const char *p, *end; /* from the first significant digit; may hold the point */
 	int neg, zero;
-	int64_t exp;         /* value = 0.DDDD x 10^exp */
+	int64_t exp; /* value = 0.DDDD x 10^exp */
 };
 
 static void digits_init(struct digits *g, const char *s, size_t n)
@@ -863,7 +902,8 @@ static int exact_arith(struct arena *ar, int op, const struct val *a, const stru
 		memset(acc, 0, nr * sizeof(*acc));
 		for (size_t i = 0; i < x.n; i++)
 			for (size_t j = 0; j < y.n; j++)
-				acc[i + j + 1] += (uint32_t)(x.d[i] - '0') * (uint32_t)(y.d[j] - '0');
+				acc[i + j + 1] +=
+					(uint32_t)(x.d[i] - '0') * (uint32_t)(y.d[j] - '0');
 		r = arena_alloc(ar, nr);
 		uint32_t carry = 0;
 		for (size_t k = nr; k-- > 0;) {
@@ -886,8 +926,8 @@ static int exact_arith(struct arena *ar, int op, const struct val *a, const stru
 		int carry = 0;
 
 		for (size_t k = 0; k < nr; k++) {
-			int t = aligned_digit(&x, e, (int64_t)k) + aligned_digit(&y, e, (int64_t)k) +
-				carry;
+			int t = aligned_digit(&x, e, (int64_t)k) +
+				aligned_digit(&y, e, (int64_t)k) + carry;
 
 			r[nr - 1 - k] = (char)('0' + t % 10);
 			carry = t / 10;
@@ -1008,9 +1048,12 @@ static int big_mod(const struct val *a, const struct val *b, struct val *out)
 static int is_zero(const struct val *v)
 {
 	switch (v->nk) {
-	case NUM_DEC: return v->d.coef == 0;
-	case NUM_DBL: return v->f == 0;
-	case NUM_BIG: return 0; /* zero always fits the decimal type */
+	case NUM_DEC:
+		return v->d.coef == 0;
+	case NUM_DBL:
+		return v->f == 0;
+	case NUM_BIG:
+		return 0; /* zero always fits the decimal type */
 	}
 	return 0;
 }
@@ -1025,18 +1068,29 @@ static int num_arith(struct ev *ev, const struct node *n, const struct val *a, c
 		return ev_fail(ev, n, "division by zero");
 	if (a->nk == NUM_DEC && b->nk == NUM_DEC) {
 		switch (op) {
-		case OP_ADD: rc = dec_add(&r, &a->d, &b->d); break;
-		case OP_SUB: rc = dec_sub(&r, &a->d, &b->d); break;
-		case OP_MUL: rc = dec_mul(&r, &a->d, &b->d); break;
-		case OP_DIV: rc = dec_div(&r, &a->d, &b->d); break;
-		case OP_MOD: rc = dec_mod(&r, &a->d, &b->d); break;
+		case OP_ADD:
+			rc = dec_add(&r, &a->d, &b->d);
+			break;
+		case OP_SUB:
+			rc = dec_sub(&r, &a->d, &b->d);
+			break;
+		case OP_MUL:
+			rc = dec_mul(&r, &a->d, &b->d);
+			break;
+		case OP_DIV:
+			rc = dec_div(&r, &a->d, &b->d);
+			break;
+		case OP_MOD:
+			rc = dec_mod(&r, &a->d, &b->d);
+			break;
 		}
 		if (rc == DEC_OK) {
 			val_set_dec(out, &r);
 			return 0;
 		}
 	}
-	if ((op == OP_ADD || op == OP_SUB || op == OP_MUL) && exact_arith(ev->a, op, a, b, out) == 0) {
+	if ((op == OP_ADD || op == OP_SUB || op == OP_MUL) &&
+	    exact_arith(ev->a, op, a, b, out) == 0) {
 		if (out->nk == NUM_DBL && !isfinite(out->f))
 			return ev_fail(ev, n, "the result is too large for a number");
 		return 0;
@@ -1046,11 +1100,21 @@ static int num_arith(struct ev *ev, const struct node *n, const struct val *a, c
 
 	double x = val_num_double(a), y = val_num_double(b), f = 0;
 	switch (op) {
-	case OP_ADD: f = x + y; break;
-	case OP_SUB: f = x - y; break;
-	case OP_MUL: f = x * y; break;
-	case OP_DIV: f = x / y; break;
-	case OP_MOD: f = fmod(x, y); break;
+	case OP_ADD:
+		f = x + y;
+		break;
+	case OP_SUB:
+		f = x - y;
+		break;
+	case OP_MUL:
+		f = x * y;
+		break;
+	case OP_DIV:
+		f = x / y;
+		break;
+	case OP_MOD:
+		f = fmod(x, y);
+		break;
 	}
 	if (!isfinite(f))
 		return ev_fail(ev, n, "the result is too large for a number");
@@ -1094,11 +1158,16 @@ static void set_seconds(struct val *out, int64_t us)
 static const char *verb(int op)
 {
 	switch (op) {
-	case OP_ADD: return "add";
-	case OP_SUB: return "subtract";
-	case OP_MUL: return "multiply";
-	case OP_DIV: return "divide";
-	default: return "take the remainder of";
+	case OP_ADD:
+		return "add";
+	case OP_SUB:
+		return "subtract";
+	case OP_MUL:
+		return "multiply";
+	case OP_DIV:
+		return "divide";
+	default:
+		return "take the remainder of";
 	}
 }
 
@@ -1129,8 +1198,8 @@ static int arith(struct ev *ev, const struct node *n, const struct val *a, const
 		return 0;
 	}
 	if ((op == OP_ADD || op == OP_SUB) && a->k == VAL_TIME && b->k == VAL_NUM) {
-		if (!seconds_to_us(b, &d) || !timefmt_in_range(t1 = a->t_us + (op == OP_ADD ? d : -d),
-							      a->t_off))
+		if (!seconds_to_us(b, &d) ||
+		    !timefmt_in_range(t1 = a->t_us + (op == OP_ADD ? d : -d), a->t_off))
 			return ev_fail(ev, n, "the time is out of range");
 		val_set_time(out, t1, a->t_off);
 		return 0;
@@ -1141,8 +1210,8 @@ static int arith(struct ev *ev, const struct node *n, const struct val *a, const
 		val_set_time(out, t1, b->t_off);
 		return 0;
 	}
-	if (op == OP_ADD && ((a->k == VAL_STR && b->k == VAL_NUM) ||
-			     (a->k == VAL_NUM && b->k == VAL_STR)))
+	if (op == OP_ADD &&
+	    ((a->k == VAL_STR && b->k == VAL_NUM) || (a->k == VAL_NUM && b->k == VAL_STR)))
 		return ev_fail(ev, n, "cannot add a string and a number (concat() joins text)");
 	const struct val *bad = a->k != VAL_NUM ? a : b;
 	return ev_fail(ev, n, "cannot %s %s", verb(op), val_kind_name(bad));
@@ -1153,16 +1222,24 @@ static int negate(struct ev *ev, const struct node *n, const struct val *a, stru
 	char *p;
 
 	switch (a->k) {
-	case VAL_NULL: val_set_null(out); return 0;
-	case VAL_NUM: break;
-	default: return ev_fail(ev, n, "cannot negate %s", val_kind_name(a));
+	case VAL_NULL:
+		val_set_null(out);
+		return 0;
+	case VAL_NUM:
+		break;
+	default:
+		return ev_fail(ev, n, "cannot negate %s", val_kind_name(a));
 	}
 	*out = *a;
 	out->s.p = NULL;
 	out->s.n = 0;
 	switch (a->nk) {
-	case NUM_DEC: dec_neg(&out->d); break;
-	case NUM_DBL: out->f = -a->f; break;
+	case NUM_DEC:
+		dec_neg(&out->d);
+		break;
+	case NUM_DBL:
+		out->f = -a->f;
+		break;
 	case NUM_BIG:
 		if (a->s.p[0] == '-') {
 			out->s.p = a->s.p + 1;
@@ -1208,11 +1285,20 @@ static int order(const struct val *a, const struct val *b, int *c)
 
 	if (a->k == b->k) {
 		switch (a->k) {
-		case VAL_NUM: *c = num_cmp(a, b); return 1;
-		case VAL_STR: *c = bytes_cmp(a->s, b->s); return 1;
-		case VAL_BOOL: *c = a->b - b->b; return 1;
-		case VAL_TIME: *c = a->t_us < b->t_us ? -1 : a->t_us > b->t_us; return 1;
-		default: return 0;
+		case VAL_NUM:
+			*c = num_cmp(a, b);
+			return 1;
+		case VAL_STR:
+			*c = bytes_cmp(a->s, b->s);
+			return 1;
+		case VAL_BOOL:
+			*c = a->b - b->b;
+			return 1;
+		case VAL_TIME:
+			*c = a->t_us < b->t_us ? -1 : a->t_us > b->t_us;
+			return 1;
+		default:
+			return 0;
 		}
 	}
 	if ((a->k == VAL_TIME && b->k == VAL_STR) || (a->k == VAL_STR && b->k == VAL_TIME)) {
@@ -1246,9 +1332,13 @@ int val_cmp(const struct val *a, const struct val *b)
 	if (a->k != b->k)
 		return rank[a->k] < rank[b->k] ? -1 : 1;
 	switch (a->k) {
-	case VAL_NULL: return 0;
-	case VAL_JSON: return bytes_cmp(a->s, b->s);
-	default: order(a, b, &c); return c;
+	case VAL_NULL:
+		return 0;
+	case VAL_JSON:
+		return bytes_cmp(a->s, b->s);
+	default:
+		order(a, b, &c);
+		return c;
 	}
 }
 
@@ -1269,10 +1359,18 @@ static int compare(struct ev *ev, const struct node *n, const struct val *a, con
 		return ev_fail(ev, n, "cannot compare %s with %s", val_kind_name(a),
 			       val_kind_name(b));
 	switch (n->op) {
-	case OP_LT: r = c < 0; break;
-	case OP_LE: r = c <= 0; break;
-	case OP_GT: r = c > 0; break;
-	case OP_GE: r = c >= 0; break;
+	case OP_LT:
+		r = c < 0;
+		break;
+	case OP_LE:
+		r = c <= 0;
+		break;
+	case OP_GT:
+		r = c > 0;
+		break;
+	case OP_GE:
+		r = c >= 0;
+		break;
 	}
 	val_set_bool(out, r);
 	return 0;
@@ -1389,21 +1487,32 @@ int ev_eval(struct ev *ev, const struct node *n, struct val *out)
 		*out = a;
 		out->b = !a.b;
 		return 0;
-	case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MOD:
+	case OP_ADD:
+	case OP_SUB:
+	case OP_MUL:
+	case OP_DIV:
+	case OP_MOD:
 		if (ev_eval(ev, n->args[0], &a) || ev_eval(ev, n->args[1], &b))
 			return -1;
 		return arith(ev, n, &a, &b, out);
-	case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE:
+	case OP_EQ:
+	case OP_NE:
+	case OP_LT:
+	case OP_LE:
+	case OP_GT:
+	case OP_GE:
 		if (ev_eval(ev, n->args[0], &a) || ev_eval(ev, n->args[1], &b))
 			return -1;
 		return compare(ev, n, &a, &b, out);
-	case OP_AND: case OP_OR:
+	case OP_AND:
+	case OP_OR:
 		return logic(ev, n, out);
 	case OP_COAL:
 		if (ev_eval(ev, n->args[0], out))
 			return -1;
 		return out->k == VAL_NULL ? ev_eval(ev, n->args[1], out) : 0;
-	case OP_IN: case OP_NOTIN:
+	case OP_IN:
+	case OP_NOTIN:
 		return eval_in(ev, n, out);
 	}
 	return ev_fail(ev, n, "internal error: unknown operator");
@@ -1427,11 +1536,34 @@ const char *expr_text(const struct expr *e)
 /* ---- lexer ---- */
 
 enum tok {
-	T_END, T_NUM, T_STR, T_PATH, T_TRUE, T_FALSE, T_NULL,
-	T_LP, T_RP, T_LB, T_RB, T_COMMA,
-	T_PLUS, T_MINUS, T_STAR, T_SLASH, T_PCT,
-	T_EQ, T_NE, T_LT, T_LE, T_GT, T_GE, T_QQ,
-	T_AND, T_OR, T_NOT, T_IN,
+	T_END,
+	T_NUM,
+	T_STR,
+	T_PATH,
+	T_TRUE,
+	T_FALSE,
+	T_NULL,
+	T_LP,
+	T_RP,
+	T_LB,
+	T_RB,
+	T_COMMA,
+	T_PLUS,
+	T_MINUS,
+	T_STAR,
+	T_SLASH,
+	T_PCT,
+	T_EQ,
+	T_NE,
+	T_LT,
+	T_LE,
+	T_GT,
+	T_GE,
+	T_QQ,
+	T_AND,
+	T_OR,
+	T_NOT,
+	T_IN,
 };
 
 struct parser {
@@ -1439,10 +1571,10 @@ struct parser {
 	struct expr_fields *fields;
 	struct expr_err *err;
 	const char *src;
-	size_t n, pos;    /* the lexer's position */
-	int t;            /* the current token */
+	size_t n, pos; /* the lexer's position */
+	int t;         /* the current token */
 	size_t toff, tlen;
-	struct span str;  /* T_STR: the decoded literal, in the arena */
+	struct span str; /* T_STR: the decoded literal, in the arena */
 	int depth;
 	int failed;
 };
@@ -1548,15 +1680,33 @@ static const char *lex_string(struct parser *p, const char *q)
 		if (*q == '\'')
 			break;
 		switch (q[1]) {
-		case '\'': *o++ = '\''; break;
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
+		case '\'':
+			*o++ = '\'';
+			break;
+		case '"':
+			*o++ = '"';
+			break;
+		case '\\':
+			*o++ = '\\';
+			break;
+		case '/':
+			*o++ = '/';
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
 		case 'u':
 			if ((u = hex4(q + 2)) < 0)
 				return perr(p, (size_t)(q - p->src),
@@ -1616,17 +1766,40 @@ static int next(struct parser *p)
 	p->toff = (size_t)(q - s);
 	e = q + 1;
 	switch (*q) {
-	case '\0': t = T_END; e = q; break;
-	case '(': t = T_LP; break;
-	case ')': t = T_RP; break;
-	case '[': t = T_LB; break;
-	case ']': t = T_RB; break;
-	case ',': t = T_COMMA; break;
-	case '+': t = T_PLUS; break;
-	case '-': t = T_MINUS; break;
-	case '*': t = T_STAR; break;
-	case '/': t = T_SLASH; break;
-	case '%': t = T_PCT; break;
+	case '\0':
+		t = T_END;
+		e = q;
+		break;
+	case '(':
+		t = T_LP;
+		break;
+	case ')':
+		t = T_RP;
+		break;
+	case '[':
+		t = T_LB;
+		break;
+	case ']':
+		t = T_RB;
+		break;
+	case ',':
+		t = T_COMMA;
+		break;
+	case '+':
+		t = T_PLUS;
+		break;
+	case '-':
+		t = T_MINUS;
+		break;
+	case '*':
+		t = T_STAR;
+		break;
+	case '/':
+		t = T_SLASH;
+		break;
+	case '%':
+		t = T_PCT;
+		break;
 	case '<':
 		t = q[1] == '=' ? T_LE : T_LT;
 		e += q[1] == '=';
@@ -1685,9 +1858,11 @@ static int next(struct parser *p)
 				e = q;
 			}
 		} else {
-			size_t k = utf8_seq((const unsigned char *)q, (const unsigned char *)s + p->n);
+			size_t k =
+				utf8_seq((const unsigned char *)q, (const unsigned char *)s + p->n);
 
-			return perr(p, p->toff, "unexpected character '%.*s'", (int)(k ? k : 1), q), -1;
+			return perr(p, p->toff, "unexpected character '%.*s'", (int)(k ? k : 1), q),
+			       -1;
 		}
 		break;
 	}
@@ -1948,7 +2123,8 @@ static struct node *parse_primary(struct parser *p)
 			return perr(p, off, "invalid UTF-8 in a string");
 		val_set_str(&n->k, p->str.p, p->str.n);
 		break;
-	case T_TRUE: case T_FALSE:
+	case T_TRUE:
+	case T_FALSE:
 		n = new_node(p, OP_CONST, 0, off, p->tlen, off);
 		val_set_bool(&n->k, p->t == T_TRUE);
 		break;
@@ -2143,13 +2319,27 @@ static struct node *parse_cmp(struct parser *p)
 		n = parse_in(p, a, OP_NOTIN, opoff);
 	} else if (is_cmp(p->t)) {
 		switch (p->t) {
-		case T_EQ: op = OP_EQ; break;
-		case T_NE: op = OP_NE; break;
-		case T_LT: op = OP_LT; break;
-		case T_LE: op = OP_LE; break;
-		case T_GT: op = OP_GT; break;
-		case T_GE: op = OP_GE; break;
-		default: op = OP_IN; break;
+		case T_EQ:
+			op = OP_EQ;
+			break;
+		case T_NE:
+			op = OP_NE;
+			break;
+		case T_LT:
+			op = OP_LT;
+			break;
+		case T_LE:
+			op = OP_LE;
+			break;
+		case T_GT:
+			op = OP_GT;
+			break;
+		case T_GE:
+			op = OP_GE;
+			break;
+		default:
+			op = OP_IN;
+			break;
 		}
 		if (next(p))
 			return NULL;

@@ -45,10 +45,10 @@ void expr_fields_release(struct expr_fields *f);
 size_t expr_fields_add(struct expr_fields *f, const struct path *p);
 
 struct expr_err {
-	size_t col;     /* 1-based column (in characters) in the expression text: where
+	size_t col;    /* 1-based column (in characters) in the expression text: where
 			   parsing failed, or the operator or function at fault at run
 			   time; 0 if none */
-	char msg[256];  /* quotes the subexpression at fault when there is one:
+	char msg[256]; /* quotes the subexpression at fault when there is one:
 			   "name * 2: cannot multiply a string" */
 };
 
@@ -71,9 +71,9 @@ enum val_kind {
 };
 
 enum num_kind {
-	NUM_DEC,  /* exact: d */
-	NUM_DBL,  /* binary floating point: f */
-	NUM_BIG,  /* an exact number beyond the decimal type (an integer of more
+	NUM_DEC, /* exact: d */
+	NUM_DBL, /* binary floating point: f */
+	NUM_BIG, /* an exact number beyond the decimal type (an integer of more
 		     than 38 digits, or more than 38 decimals), kept as its
 		     JSON number text in s */
 };
@@ -84,12 +84,12 @@ struct val {
 	int b;
 	dec_t d;
 	double f;
-	struct span s;   /* VAL_STR, VAL_JSON, NUM_BIG; also VAL_NUM's JSON text when
+	struct span s; /* VAL_STR, VAL_JSON, NUM_BIG; also VAL_NUM's JSON text when
 			    the number is unchanged from where it was written (the
 			    record, a literal, a string given to to_number());
 			    s.p == NULL otherwise */
 	int64_t t_us;
-	int32_t t_off;   /* seconds east of UTC */
+	int32_t t_off; /* seconds east of UTC */
 };
 
 struct expr_ctx {

@@ -43,10 +43,14 @@ typedef unsigned __int128 u128;
 static const char *kind_word(int k)
 {
 	switch (k) {
-	case VAL_STR: return "a string";
-	case VAL_NUM: return "a number";
-	case VAL_BOOL: return "a boolean";
-	default: return "a value";
+	case VAL_STR:
+		return "a string";
+	case VAL_NUM:
+		return "a number";
+	case VAL_BOOL:
+		return "a boolean";
+	default:
+		return "a value";
 	}
 }
 
@@ -151,14 +155,23 @@ static size_t u8_decode(const unsigned char *p, const unsigned char *end, uint32
 	size_t k = utf8_seq(p, end);
 
 	switch (k) {
-	case 1: *cp = p[0]; break;
-	case 2: *cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f); break;
-	case 3: *cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f); break;
+	case 1:
+		*cp = p[0];
+		break;
+	case 2:
+		*cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+		break;
+	case 3:
+		*cp = (uint32_t)(p[0] & 0x0f) << 12 | (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+		break;
 	case 4:
 		*cp = (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3f) << 12 |
 		      (uint32_t)(p[2] & 0x3f) << 6 | (p[3] & 0x3f);
 		break;
-	default: *cp = p[0]; k = 1; break; /* not UTF-8: leave the byte alone */
+	default:
+		*cp = p[0];
+		k = 1;
+		break; /* not UTF-8: leave the byte alone */
 	}
 	return k;
 }
@@ -489,8 +502,8 @@ static int fn_contains(struct ev *ev, const struct node *n, struct val *args, st
 {
 	if (strings2(ev, n, args))
 		return -1;
-	val_set_bool(out, args[1].s.n == 0 ||
-				  memmem(args[0].s.p, args[0].s.n, args[1].s.p, args[1].s.n) != NULL);
+	val_set_bool(out, args[1].s.n == 0 || memmem(args[0].s.p, args[0].s.n, args[1].s.p,
+						     args[1].s.n) != NULL);
 	return 0;
 }
 
@@ -502,8 +515,11 @@ static struct span as_text(struct ev *ev, const struct val *v)
 	char *p;
 
 	switch (v->k) {
-	case VAL_STR: case VAL_JSON: return v->s;
-	case VAL_NUM: return val_num_text(v, ev->a);
+	case VAL_STR:
+	case VAL_JSON:
+		return v->s;
+	case VAL_NUM:
+		return val_num_text(v, ev->a);
 	case VAL_BOOL:
 		s.p = v->b ? "true" : "false";
 		s.n = strlen(s.p);
@@ -679,12 +695,16 @@ static int to_number(struct ev *ev, const struct node *n, struct val *args, stru
 	dec_t d;
 
 	switch (v->k) {
-	case VAL_NUM: *out = *v; return 0;
+	case VAL_NUM:
+		*out = *v;
+		return 0;
 	case VAL_BOOL:
 		dec_from_i64(&d, v->b);
 		val_set_dec(out, &d);
 		return 0;
-	case VAL_TIME: set_seconds(out, v->t_us); return 0;
+	case VAL_TIME:
+		set_seconds(out, v->t_us);
+		return 0;
 	case VAL_STR:
 		s = v->s;
 		while (s.n && is_space(*s.p))
@@ -695,7 +715,8 @@ static int to_number(struct ev *ev, const struct node *n, struct val *args, stru
 			return 0;
 		return ev_fail(ev, n, "'%.*s%s' is not a number", shown_len(v->s), v->s.p,
 			       (size_t)shown_len(v->s) < v->s.n ? "..." : "");
-	default: return type_error(ev, n, args, 0, "a string or a number");
+	default:
+		return type_error(ev, n, args, 0, "a string or a number");
 	}
 }
 
@@ -895,7 +916,9 @@ static int fn_abs(struct ev *ev, const struct node *n, struct val *args, struct 
 			out->d.neg = 0;
 		}
 		break;
-	case NUM_DBL: out->f = fabs(v->f); break;
+	case NUM_DBL:
+		out->f = fabs(v->f);
+		break;
 	case NUM_BIG:
 		if (v->s.p[0] == '-')
 			out->s.p++, out->s.n--;
@@ -975,10 +998,18 @@ static int fn_trunc(struct ev *ev, const struct node *n, struct val *args, struc
 	}
 	timefmt_split(us, off, &days, &tod);
 	switch (unit) {
-	case U_SECOND: tod -= tod % TIMEFMT_US_PER_SEC; break;
-	case U_MINUTE: tod -= tod % (60 * TIMEFMT_US_PER_SEC); break;
-	case U_HOUR: tod -= tod % (3600 * TIMEFMT_US_PER_SEC); break;
-	case U_DAY: tod = 0; break;
+	case U_SECOND:
+		tod -= tod % TIMEFMT_US_PER_SEC;
+		break;
+	case U_MINUTE:
+		tod -= tod % (60 * TIMEFMT_US_PER_SEC);
+		break;
+	case U_HOUR:
+		tod -= tod % (3600 * TIMEFMT_US_PER_SEC);
+		break;
+	case U_DAY:
+		tod = 0;
+		break;
 	case U_WEEK:
 		/* ISO weeks start on Monday; day 0 was a Thursday. */
 		days -= ((days + 3) % 7 + 7) % 7;
@@ -1010,11 +1041,13 @@ static int check_format(struct expr *e, struct node *n, struct expr_err *err)
 	if (n->nargs < 2 || f->op != OP_CONST || f->k.k == VAL_NULL)
 		return 0;
 	if (f->k.k != VAL_STR)
-		return expr_node_error(e, f, err, "the format of %s() must be a string", n->fn->name);
+		return expr_node_error(e, f, err, "the format of %s() must be a string",
+				       n->fn->name);
 	msg = timefmt_check(f->k.s.p, f->k.s.n, strcmp(n->fn->name, "parse_time") == 0, &off);
 	if (msg)
 		return expr_node_error(e, f, err, "%s (at '%.*s')", msg,
-				       (int)(f->k.s.n - off < 2 ? f->k.s.n - off : 2), f->k.s.p + off);
+				       (int)(f->k.s.n - off < 2 ? f->k.s.n - off : 2),
+				       f->k.s.p + off);
 	return 0;
 }
 
@@ -1024,8 +1057,8 @@ static int runtime_format(struct ev *ev, const struct node *n, struct span fmt, 
 	const char *msg = timefmt_check(fmt.p, fmt.n, parsing, &off);
 
 	if (msg)
-		return ev_fail(ev, n, "%s (at '%.*s')", msg, (int)(fmt.n - off < 2 ? fmt.n - off : 2),
-			       fmt.p + off);
+		return ev_fail(ev, n, "%s (at '%.*s')", msg,
+			       (int)(fmt.n - off < 2 ? fmt.n - off : 2), fmt.p + off);
 	return 0;
 }
 

@@ -34,7 +34,7 @@ enum op {
 	OP_AND,
 	OP_OR,
 	OP_COAL,
-	OP_IN,    /* args[0] in [args[1], ...], or in the array args[1] when !list */
+	OP_IN, /* args[0] in [args[1], ...], or in the array args[1] when !list */
 	OP_NOTIN,
 };
 
@@ -42,23 +42,23 @@ struct exprfn;
 
 struct node {
 	uint8_t op;
-	uint8_t list;     /* OP_IN, OP_NOTIN: the right side is a bracketed list */
+	uint8_t list; /* OP_IN, OP_NOTIN: the right side is a bracketed list */
 	uint32_t nargs;
 	uint32_t off, len; /* the node's text in the source, for messages */
 	uint32_t coff;     /* byte offset of its operator or function name */
 	uint32_t height;   /* of the subtree: bounds the evaluator's recursion */
 	struct node **args;
-	struct val k;      /* OP_CONST */
-	size_t field;      /* OP_FIELD: index in the program's expr_fields */
+	struct val k; /* OP_CONST */
+	size_t field; /* OP_FIELD: index in the program's expr_fields */
 	const struct exprfn *fn;
-	void *aux;         /* a function's parse-time state (a compiled regex) */
+	void *aux; /* a function's parse-time state (a compiled regex) */
 };
 
 struct ev {
 	struct expr_ctx *ctx;
 	struct expr_err *err;
-	const char *src;   /* the expression's text */
-	struct arena *a;   /* where results live: the context's scratch */
+	const char *src; /* the expression's text */
+	struct arena *a; /* where results live: the context's scratch */
 };
 
 enum {

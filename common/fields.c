@@ -157,12 +157,17 @@ static struct span raw_key(struct fields *f, const char *s, size_t n)
 static const char *kind_name(struct span v)
 {
 	switch (scan_kind(v)) {
-	case SCAN_NUMBER: return "a number";
-	case SCAN_STRING: return "a string";
-	case SCAN_ARRAY: return "an array";
+	case SCAN_NUMBER:
+		return "a number";
+	case SCAN_STRING:
+		return "a string";
+	case SCAN_ARRAY:
+		return "an array";
 	case SCAN_TRUE:
-	case SCAN_FALSE: return "a boolean";
-	default: return "not an object";
+	case SCAN_FALSE:
+		return "a boolean";
+	default:
+		return "not an object";
 	}
 }
 

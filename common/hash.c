@@ -368,13 +368,23 @@ static void canon_object(struct hash_canon *c, struct span v)
 static void canon_value(struct hash_canon *c, struct span v)
 {
 	switch (v.p[0]) {
-	case '"': canon_string(c, v.p + 1, v.n - 2); break;
-	case '{': canon_object(c, v); break;
-	case '[': canon_array(c, v); break;
+	case '"':
+		canon_string(c, v.p + 1, v.n - 2);
+		break;
+	case '{':
+		canon_object(c, v);
+		break;
+	case '[':
+		canon_array(c, v);
+		break;
 	case 't':
 	case 'f':
-	case 'n': buf_add(&c->text, v.p, v.n); break;
-	default: canon_number(c, v); break;
+	case 'n':
+		buf_add(&c->text, v.p, v.n);
+		break;
+	default:
+		canon_number(c, v);
+		break;
 	}
 }
 
@@ -471,12 +481,18 @@ static int rank(enum scan_kind k)
 {
 	switch (k) {
 	case SCAN_NONE:
-	case SCAN_NULL: return 0;
-	case SCAN_FALSE: return 1;
-	case SCAN_TRUE: return 2;
-	case SCAN_NUMBER: return 3;
-	case SCAN_STRING: return 4;
-	default: return 5;
+	case SCAN_NULL:
+		return 0;
+	case SCAN_FALSE:
+		return 1;
+	case SCAN_TRUE:
+		return 2;
+	case SCAN_NUMBER:
+		return 3;
+	case SCAN_STRING:
+		return 4;
+	default:
+		return 5;
 	}
 }
 

@@ -69,7 +69,8 @@ struct input *input_open(char **files, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 
-		if (strcmp(files[i], "-") == 0 || stat(files[i], &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (strcmp(files[i], "-") == 0 || stat(files[i], &st) != 0 ||
+		    !S_ISREG(st.st_mode)) {
 			in->total = 0;
 			break;
 		}

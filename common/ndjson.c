@@ -61,7 +61,8 @@ int nd_next(struct ndjson *nd, struct record *rec)
 	while ((r = input_line(nd->in, &l)) != 0) {
 		if (r == INPUT_TIMEOUT)
 			return ND_TIMEOUT;
-		if (l.n == 0 || ((l.p[0] == ' ' || l.p[0] == '\t' || l.p[0] == '\r') && blank(l.p, l.n)))
+		if (l.n == 0 ||
+		    ((l.p[0] == ' ' || l.p[0] == '\t' || l.p[0] == '\r') && blank(l.p, l.n)))
 			continue;
 		stats.records_in++;
 		progress_tick();
@@ -84,8 +85,7 @@ int nd_next(struct ndjson *nd, struct record *rec)
 	return 0;
 }
 
-void nd_reject(struct ndjson *nd, const struct record *rec, unsigned long col, const char *fmt,
-	       ...)
+void nd_reject(struct ndjson *nd, const struct record *rec, unsigned long col, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;

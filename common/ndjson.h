@@ -19,10 +19,10 @@
 struct ndjson;
 
 struct record {
-	struct span line;   /* the line's bytes, without its line ending */
-	const char *file;   /* for messages */
+	struct span line; /* the line's bytes, without its line ending */
+	const char *file; /* for messages */
 	uint64_t lineno;
-	struct span *vals;  /* the wanted paths' values (see nd_open) */
+	struct span *vals; /* the wanted paths' values (see nd_open) */
 };
 
 /* Open the program's inputs; the wanted paths (may be 0) are looked up in
@@ -41,7 +41,7 @@ void nd_set_timeout(struct ndjson *nd, int ms);
 void nd_close(struct ndjson *nd);
 /* Declare the current record bad after all (a program's own check failed):
  * applies the policy; under "fail" does not return. */
-void nd_reject(struct ndjson *nd, const struct record *rec, unsigned long col, const char *fmt,
-	       ...) __attribute__((format(printf, 4, 5)));
+void nd_reject(struct ndjson *nd, const struct record *rec, unsigned long col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -13,8 +13,8 @@
 
 static int is_bare(unsigned char c)
 {
-	return c != '.' && c != ',' && c != '"' && c != '=' && c != ' ' && c != '\t' &&
-	       c != '\n' && c != '\r' && c != '\0';
+	return c != '.' && c != ',' && c != '"' && c != '=' && c != ' ' && c != '\t' && c != '\n' &&
+	       c != '\r' && c != '\0';
 }
 
 long path_parse(struct path *p, const char *s, int whole, const char **err, size_t *erroff)
@@ -79,8 +79,7 @@ fail:
 	return -1;
 }
 
-int path_list_parse(const char *s, struct path **paths, size_t *n, const char **err,
-		    size_t *erroff)
+int path_list_parse(const char *s, struct path **paths, size_t *n, const char **err, size_t *erroff)
 {
 	const char *q = s;
 	size_t cap = 0;

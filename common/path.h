@@ -30,7 +30,8 @@ struct path {
  * static message in *err and the 0-based offset of the fault in *erroff. */
 long path_parse(struct path *p, const char *s, int whole, const char **err, size_t *erroff);
 /* Parse a comma-separated list into a new array; 0 or -1 as path_parse. */
-int path_list_parse(const char *s, struct path **paths, size_t *n, const char **err, size_t *erroff);
+int path_list_parse(const char *s, struct path **paths, size_t *n, const char **err,
+		    size_t *erroff);
 void path_release(struct path *p);
 void path_list_free(struct path *paths, size_t n);
 /* Write p in its canonical written form (quoting only where needed). */

@@ -349,8 +349,11 @@ PGconn *pg_connect(const char *conninfo)
 						 ? ETL_EXIT_TEMPFAIL
 						 : ETL_EXIT_UNAVAIL;
 				break;
-			case PQPING_NO_ATTEMPT: status = ETL_EXIT_USAGE; break;
-			default: status = ETL_EXIT_TEMPFAIL;
+			case PQPING_NO_ATTEMPT:
+				status = ETL_EXIT_USAGE;
+				break;
+			default:
+				status = ETL_EXIT_TEMPFAIL;
 			}
 		}
 		etl_die(status, pg_where(), "could not connect: %s", m.p);
@@ -555,11 +558,20 @@ void pg_copy_escape(struct buf *b, const char *s, size_t n)
 		char e;
 
 		switch (*s) {
-		case '\\': e = '\\'; break;
-		case '\t': e = 't'; break;
-		case '\n': e = 'n'; break;
-		case '\r': e = 'r'; break;
-		default: continue;
+		case '\\':
+			e = '\\';
+			break;
+		case '\t':
+			e = 't';
+			break;
+		case '\n':
+			e = 'n';
+			break;
+		case '\r':
+			e = 'r';
+			break;
+		default:
+			continue;
 		}
 		buf_add(b, run, s - run);
 		buf_addc(b, '\\');
@@ -593,12 +605,24 @@ size_t pg_copy_unescape(char *s, size_t n)
 		}
 		r++;
 		switch (*r) {
-		case 'b': *w++ = '\b'; break;
-		case 'f': *w++ = '\f'; break;
-		case 'n': *w++ = '\n'; break;
-		case 'r': *w++ = '\r'; break;
-		case 't': *w++ = '\t'; break;
-		case 'v': *w++ = '\v'; break;
+		case 'b':
+			*w++ = '\b';
+			break;
+		case 'f':
+			*w++ = '\f';
+			break;
+		case 'n':
+			*w++ = '\n';
+			break;
+		case 'r':
+			*w++ = '\r';
+			break;
+		case 't':
+			*w++ = '\t';
+			break;
+		case 'v':
+			*w++ = '\v';
+			break;
 		case 'x':
 			if (r + 1 < end && hexval(r[1]) >= 0) {
 				int v = hexval(*++r);
@@ -681,25 +705,39 @@ enum pg_kind pg_kind_of(unsigned oid)
 	case OID_INT2:
 	case OID_INT4:
 	case OID_INT8:
-	case OID_OID: return PGK_INT;
-	case OID_NUMERIC: return PGK_NUMERIC;
+	case OID_OID:
+		return PGK_INT;
+	case OID_NUMERIC:
+		return PGK_NUMERIC;
 	case OID_FLOAT4:
-	case OID_FLOAT8: return PGK_FLOAT;
-	case OID_BOOL: return PGK_BOOL;
+	case OID_FLOAT8:
+		return PGK_FLOAT;
+	case OID_BOOL:
+		return PGK_BOOL;
 	case OID_TEXT:
 	case OID_VARCHAR:
 	case OID_BPCHAR:
 	case OID_NAME:
-	case OID_CHAR: return PGK_TEXT;
-	case OID_DATE: return PGK_DATE;
-	case OID_TIMESTAMPTZ: return PGK_TSTZ;
-	case OID_TIMESTAMP: return PGK_TS;
-	case OID_TIME: return PGK_TIME;
-	case OID_JSON: return PGK_JSON;
-	case OID_JSONB: return PGK_JSONB;
-	case OID_BYTEA: return PGK_BYTEA;
-	case OID_UUID: return PGK_UUID;
-	default: return PGK_OTHER;
+	case OID_CHAR:
+		return PGK_TEXT;
+	case OID_DATE:
+		return PGK_DATE;
+	case OID_TIMESTAMPTZ:
+		return PGK_TSTZ;
+	case OID_TIMESTAMP:
+		return PGK_TS;
+	case OID_TIME:
+		return PGK_TIME;
+	case OID_JSON:
+		return PGK_JSON;
+	case OID_JSONB:
+		return PGK_JSONB;
+	case OID_BYTEA:
+		return PGK_BYTEA;
+	case OID_UUID:
+		return PGK_UUID;
+	default:
+		return PGK_OTHER;
 	}
 }
 
@@ -789,7 +827,9 @@ static void ts_json(struct buf *b, const char *s, size_t n, int zone)
 void pg_text_to_json(struct buf *b, enum pg_kind k, const char *s, size_t n)
 {
 	switch (k) {
-	case PGK_INT: buf_add(b, s, n); return;
+	case PGK_INT:
+		buf_add(b, s, n);
+		return;
 	case PGK_NUMERIC:
 	case PGK_FLOAT:
 		/* NaN, Infinity and -Infinity are not JSON numbers */
@@ -799,13 +839,24 @@ void pg_text_to_json(struct buf *b, enum pg_kind k, const char *s, size_t n)
 		else
 			jw_string(b, s, n);
 		return;
-	case PGK_BOOL: buf_adds(b, n && s[0] == 't' ? "true" : "false"); return;
-	case PGK_TSTZ: ts_json(b, s, n, 1); return;
-	case PGK_TS: ts_json(b, s, n, 0); return;
+	case PGK_BOOL:
+		buf_adds(b, n && s[0] == 't' ? "true" : "false");
+		return;
+	case PGK_TSTZ:
+		ts_json(b, s, n, 1);
+		return;
+	case PGK_TS:
+		ts_json(b, s, n, 0);
+		return;
 	case PGK_JSON:
-	case PGK_JSONB: json_compact(b, s, n); return;
-	case PGK_BYTEA: bytea_json(b, s, n); return;
-	default: jw_string(b, s, n);
+	case PGK_JSONB:
+		json_compact(b, s, n);
+		return;
+	case PGK_BYTEA:
+		bytea_json(b, s, n);
+		return;
+	default:
+		jw_string(b, s, n);
 	}
 }
 
@@ -944,10 +995,17 @@ static int conv_int(struct buf *b, const struct pg_type *t, struct span v, struc
 	if (rc == DEC_SYNTAX)
 		goto notnum;
 	switch (t->oid) {
-	case OID_INT2: lo = -32768, hi = 32767, tn = "smallint"; break;
-	case OID_INT4: lo = INT32_MIN, hi = INT32_MAX, tn = "integer"; break;
-	case OID_OID: lo = 0, hi = UINT32_MAX, tn = "oid"; break;
-	default: lo = INT64_MIN, hi = INT64_MAX, tn = "bigint";
+	case OID_INT2:
+		lo = -32768, hi = 32767, tn = "smallint";
+		break;
+	case OID_INT4:
+		lo = INT32_MIN, hi = INT32_MAX, tn = "integer";
+		break;
+	case OID_OID:
+		lo = 0, hi = UINT32_MAX, tn = "oid";
+		break;
+	default:
+		lo = INT64_MIN, hi = INT64_MAX, tn = "bigint";
 	}
 	if (rc == DEC_INEXACT) {
 		snprintf(err, errsz, "%s is out of range for %s", shown(x), tn);
@@ -1411,27 +1469,37 @@ static int conv_scalar(struct buf *b, const struct pg_type *t, struct span v, st
 		       char *err, size_t errsz)
 {
 	switch (t->kind) {
-	case PGK_INT: return conv_int(b, t, v, tmp, err, errsz);
-	case PGK_NUMERIC: return conv_numeric(b, t, v, tmp, err, errsz);
-	case PGK_FLOAT: return conv_float(b, t, v, tmp, err, errsz);
-	case PGK_BOOL: return conv_bool(b, v, tmp, err, errsz);
+	case PGK_INT:
+		return conv_int(b, t, v, tmp, err, errsz);
+	case PGK_NUMERIC:
+		return conv_numeric(b, t, v, tmp, err, errsz);
+	case PGK_FLOAT:
+		return conv_float(b, t, v, tmp, err, errsz);
+	case PGK_BOOL:
+		return conv_bool(b, v, tmp, err, errsz);
 	case PGK_DATE:
 	case PGK_TSTZ:
 	case PGK_TS:
-	case PGK_TIME: return conv_time(b, t, v, tmp, err, errsz);
+	case PGK_TIME:
+		return conv_time(b, t, v, tmp, err, errsz);
 	case PGK_JSONB:
 		if (has_nul_escape(v)) {
 			snprintf(err, errsz, "jsonb cannot hold \\u0000 in a string");
 			return -1;
 		}
 		/* fall through */
-	case PGK_JSON: buf_add(b, v.p, v.n); return 0;
-	case PGK_BYTEA: return conv_bytea(b, v, tmp, err, errsz);
-	case PGK_UUID: return conv_uuid(b, v, tmp, err, errsz);
+	case PGK_JSON:
+		buf_add(b, v.p, v.n);
+		return 0;
+	case PGK_BYTEA:
+		return conv_bytea(b, v, tmp, err, errsz);
+	case PGK_UUID:
+		return conv_uuid(b, v, tmp, err, errsz);
 	case PGK_ARRAY:
 	case PGK_TEXT:
 	case PGK_OTHER:
-	default: return conv_text(b, t, v, tmp, err, errsz);
+	default:
+		return conv_text(b, t, v, tmp, err, errsz);
 	}
 }
 

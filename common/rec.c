@@ -53,10 +53,14 @@ static json_t *build(struct span v, struct buf *tmp)
 	json_t *r;
 
 	switch (scan_kind(v)) {
-	case SCAN_NULL: return json_null();
-	case SCAN_TRUE: return json_true();
-	case SCAN_FALSE: return json_false();
-	case SCAN_NUMBER: return rec_number(v.p, v.n);
+	case SCAN_NULL:
+		return json_null();
+	case SCAN_TRUE:
+		return json_true();
+	case SCAN_FALSE:
+		return json_false();
+	case SCAN_NUMBER:
+		return rec_number(v.p, v.n);
 	case SCAN_STRING:
 		buf_reset(tmp);
 		scan_string(tmp, v);
@@ -131,7 +135,7 @@ void rec_write(struct buf *b, const json_t *v)
 	}
 	case JSON_ARRAY:
 		buf_addc(b, '[');
-		json_array_foreach(v, i, e) {
+		json_array_foreach (v, i, e) {
 			if (i)
 				buf_addc(b, ',');
 			rec_write(b, e);
@@ -154,8 +158,14 @@ void rec_write(struct buf *b, const json_t *v)
 	case JSON_REAL:
 		jw_double(b, json_real_value(v));
 		break;
-	case JSON_TRUE: buf_add(b, "true", 4); break;
-	case JSON_FALSE: buf_add(b, "false", 5); break;
-	case JSON_NULL: buf_add(b, "null", 4); break;
+	case JSON_TRUE:
+		buf_add(b, "true", 4);
+		break;
+	case JSON_FALSE:
+		buf_add(b, "false", 5);
+		break;
+	case JSON_NULL:
+		buf_add(b, "null", 4);
+		break;
 	}
 }

@@ -100,7 +100,8 @@ static cp string(struct sc *s, cp p)
 
 		while (s->end - p >= 16) {
 			__m128i v = _mm_loadu_si128((const __m128i *)p);
-			__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+			__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q),
+							      _mm_cmpeq_epi8(v, bs)),
 						 _mm_cmplt_epi8(v, sp));
 			unsigned mask = _mm_movemask_epi8(m);
 
@@ -122,7 +123,14 @@ static cp string(struct sc *s, cp p)
 			long u;
 
 			switch (p[1]) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
 				p += 2;
 				continue;
 			case 'u':
@@ -135,7 +143,8 @@ static cp string(struct sc *s, cp p)
 					long lo = p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
 
 					if (lo < 0xdc00 || lo > 0xdfff)
-						return fail(s, p, "lone high surrogate in \\u escape");
+						return fail(s, p,
+							    "lone high surrogate in \\u escape");
 					p += 12;
 					continue;
 				}
@@ -247,8 +256,17 @@ value:
 	case 'n':
 		p = literal(s, p, "null", 4);
 		break;
-	case '-': case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
+	case '-':
+	case '0':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
 		p = number(s, p);
 		break;
 	default:
@@ -272,8 +290,9 @@ close:
 			d--;
 			goto close;
 		}
-		return fail(s, p, p >= s->end ? "unexpected end of line, expected ',' or '}'"
-					      : "expected ',' or '}'");
+		return fail(s, p,
+			    p >= s->end ? "unexpected end of line, expected ',' or '}'"
+					: "expected ',' or '}'");
 	}
 	if (*p == ',') {
 		p = ws(p + 1);
@@ -284,12 +303,14 @@ close:
 		d--;
 		goto close;
 	}
-	return fail(s, p, p >= s->end ? "unexpected end of line, expected ',' or ']'"
-				      : "expected ',' or ']'");
+	return fail(s, p,
+		    p >= s->end ? "unexpected end of line, expected ',' or ']'"
+				: "expected ',' or ']'");
 key:
 	if (*p != '"')
-		return fail(s, p, p >= s->end ? "unexpected end of line, expected a key"
-					      : "expected a string key");
+		return fail(s, p,
+			    p >= s->end ? "unexpected end of line, expected a key"
+					: "expected a string key");
 	p = string(s, p);
 	if (!p)
 		return NULL;
@@ -390,8 +411,9 @@ static cp obj_tracked(struct sc *s, cp p, const struct want_node *node, struct s
 		cp k, v;
 
 		if (*p != '"')
-			return fail(s, p, p >= s->end ? "unexpected end of line, expected a key"
-						      : "expected a string key");
+			return fail(s, p,
+				    p >= s->end ? "unexpected end of line, expected a key"
+						: "expected a string key");
 		k = p + 1;
 		p = string(s, p);
 		if (!p)
@@ -421,8 +443,9 @@ static cp obj_tracked(struct sc *s, cp p, const struct want_node *node, struct s
 		}
 		if (*p == '}')
 			return p + 1;
-		return fail(s, p, p >= s->end ? "unexpected end of line, expected ',' or '}'"
-					      : "expected ',' or '}'");
+		return fail(s, p,
+			    p >= s->end ? "unexpected end of line, expected ',' or '}'"
+					: "expected ',' or '}'");
 	}
 }
 
@@ -454,8 +477,7 @@ int scan_record(const char *text, size_t n, const struct scan_want *w, struct sp
 			if (s.errp == p && strcmp(s.msg, "expected a value") == 0)
 				err->msg = "expected a JSON object";
 			return -1;
-		}
-		else if (*p == '[')
+		} else if (*p == '[')
 			fail(&s, p, "not a JSON object: an array");
 		else if (*p == '"')
 			fail(&s, p, "not a JSON object: a string");
@@ -509,13 +531,20 @@ enum scan_kind scan_kind(struct span v)
 	if (!v.n)
 		return SCAN_NONE;
 	switch (v.p[0]) {
-	case 'n': return SCAN_NULL;
-	case 'f': return SCAN_FALSE;
-	case 't': return SCAN_TRUE;
-	case '"': return SCAN_STRING;
-	case '[': return SCAN_ARRAY;
-	case '{': return SCAN_OBJECT;
-	default: return SCAN_NUMBER;
+	case 'n':
+		return SCAN_NULL;
+	case 'f':
+		return SCAN_FALSE;
+	case 't':
+		return SCAN_TRUE;
+	case '"':
+		return SCAN_STRING;
+	case '[':
+		return SCAN_ARRAY;
+	case '{':
+		return SCAN_OBJECT;
+	default:
+		return SCAN_NUMBER;
 	}
 }
 
@@ -537,15 +566,22 @@ static const char *fast_skip(const char *p, const char *end)
 			}
 			p++;
 			break;
-		case '{': case '[':
+		case '{':
+		case '[':
 			d++;
 			p++;
 			break;
-		case '}': case ']':
+		case '}':
+		case ']':
 			d--;
 			p++;
 			break;
-		case ' ': case '\t': case '\r': case '\n': case ',': case ':':
+		case ' ':
+		case '\t':
+		case '\r':
+		case '\n':
+		case ',':
+		case ':':
 			p++;
 			break;
 		default:
@@ -602,11 +638,21 @@ static size_t unescape_one(const char **pp, char *out)
 	unsigned long u;
 
 	switch (p[1]) {
-	case 'b': out[0] = '\b'; break;
-	case 'f': out[0] = '\f'; break;
-	case 'n': out[0] = '\n'; break;
-	case 'r': out[0] = '\r'; break;
-	case 't': out[0] = '\t'; break;
+	case 'b':
+		out[0] = '\b';
+		break;
+	case 'f':
+		out[0] = '\f';
+		break;
+	case 'n':
+		out[0] = '\n';
+		break;
+	case 'r':
+		out[0] = '\r';
+		break;
+	case 't':
+		out[0] = '\t';
+		break;
 	case 'u':
 		u = hex4((cp)p + 2);
 		*pp = p + 6;
@@ -615,7 +661,9 @@ static size_t unescape_one(const char **pp, char *out)
 			*pp = p + 12;
 		}
 		return utf8_encode(u, out);
-	default: out[0] = p[1]; break;
+	default:
+		out[0] = p[1];
+		break;
 	}
 	*pp = p + 2;
 	return 1;

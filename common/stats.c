@@ -91,8 +91,9 @@ static void draw(double t)
 		total = total_records;
 	}
 	hms(e, sizeof(e), el);
-	n = snprintf(line, sizeof(line), "%s: %llu records, %.0f rec/s, %.1f MB/s, %s", etl_progname,
-		     (unsigned long long)stats.records_in, stats.records_in / el, bytes / el / 1e6, e);
+	n = snprintf(line, sizeof(line), "%s: %llu records, %.0f rec/s, %.1f MB/s, %s",
+		     etl_progname, (unsigned long long)stats.records_in, stats.records_in / el,
+		     bytes / el / 1e6, e);
 	if (total && done <= total && n > 0 && (size_t)n < sizeof(line)) {
 		double f = (double)done / total;
 		char bar[21], eta[32];
@@ -162,7 +163,8 @@ void stats_finish(int status)
 			buf_addc(&b, ',');
 		jw_string(&b, sargv[i], strlen(sargv[i]));
 	}
-	buf_printf(&b, "],\"records_in\":%llu,\"records_out\":%llu,\"bad\":%llu,\"dropped\":%llu,"
+	buf_printf(&b,
+		   "],\"records_in\":%llu,\"records_out\":%llu,\"bad\":%llu,\"dropped\":%llu,"
 		   "\"bytes_in\":%llu,\"seconds\":%.3f,\"exit_status\":%d}\n",
 		   (unsigned long long)stats.records_in, (unsigned long long)stats.records_out,
 		   (unsigned long long)stats.bad, (unsigned long long)stats.dropped,

@@ -423,7 +423,8 @@ static int parse_name(const char **pp, const char *end, const char *const *names
 		const char *p = *pp;
 
 		for (k = 0; k < full && p + k < end; k++)
-			if (lower_ascii((unsigned char)p[k]) != lower_ascii((unsigned char)names[i][k]))
+			if (lower_ascii((unsigned char)p[k]) !=
+			    lower_ascii((unsigned char)names[i][k]))
 				break;
 		if (k == full || k >= 3) {
 			*pp = p + (k == full ? full : 3);
@@ -515,13 +516,16 @@ static int parse_with(struct fields *f, const char **pp, const char *end, const 
 			if (!var_digits(&p, end, 3, &f->yday) || f->yday < 1 || f->yday > 366)
 				return 0;
 			break;
-		case 'b': case 'h': case 'B':
+		case 'b':
+		case 'h':
+		case 'B':
 			if (!parse_name(&p, end, month_names, 12, &v))
 				return 0;
 			f->mo = v + 1;
 			f->have_md = 1;
 			break;
-		case 'a': case 'A':
+		case 'a':
+		case 'A':
 			if (!parse_name(&p, end, day_names, 7, &v))
 				return 0;
 			break;
@@ -556,7 +560,8 @@ static int parse_with(struct fields *f, const char **pp, const char *end, const 
 			if (!parse_with(f, &p, end, "%H:%M", 5))
 				return 0;
 			break;
-		case 'n': case 't':
+		case 'n':
+		case 't':
 			while (p < end && is_space((unsigned char)*p))
 				p++;
 			break;
@@ -664,24 +669,62 @@ static void format_with(struct out *o, const char *fmt, size_t fn, int64_t us, i
 			continue;
 		}
 		switch (fmt[++i]) {
-		case 'Y': out_num(o, y, 4, '0'); break;
-		case 'y': out_num(o, y % 100, 2, '0'); break;
-		case 'm': out_num(o, m, 2, '0'); break;
-		case 'd': out_num(o, d, 2, '0'); break;
-		case 'e': out_num(o, d, 2, ' '); break;
-		case 'H': out_num(o, secs / 3600, 2, '0'); break;
-		case 'I': out_num(o, (secs / 3600 + 11) % 12 + 1, 2, '0'); break;
-		case 'M': out_num(o, secs / 60 % 60, 2, '0'); break;
-		case 'S': out_num(o, secs % 60, 2, '0'); break;
-		case 'f': out_num(o, tod % TIMEFMT_US_PER_SEC, 6, '0'); break;
-		case 'p': out_add(o, secs < 12 * 3600 ? "AM" : "PM", 2); break;
-		case 'j': out_num(o, days - timefmt_days(y, 1, 1) + 1, 3, '0'); break;
-		case 'a': out_add(o, day_names[weekday(days)], 3); break;
-		case 'A': out_add(o, day_names[weekday(days)], strlen(day_names[weekday(days)])); break;
-		case 'b': case 'h': out_add(o, month_names[m - 1], 3); break;
-		case 'B': out_add(o, month_names[m - 1], strlen(month_names[m - 1])); break;
-		case 'z': out_offset(o, off, 0); break;
-		case ':': out_offset(o, off, 1); i++; break;
+		case 'Y':
+			out_num(o, y, 4, '0');
+			break;
+		case 'y':
+			out_num(o, y % 100, 2, '0');
+			break;
+		case 'm':
+			out_num(o, m, 2, '0');
+			break;
+		case 'd':
+			out_num(o, d, 2, '0');
+			break;
+		case 'e':
+			out_num(o, d, 2, ' ');
+			break;
+		case 'H':
+			out_num(o, secs / 3600, 2, '0');
+			break;
+		case 'I':
+			out_num(o, (secs / 3600 + 11) % 12 + 1, 2, '0');
+			break;
+		case 'M':
+			out_num(o, secs / 60 % 60, 2, '0');
+			break;
+		case 'S':
+			out_num(o, secs % 60, 2, '0');
+			break;
+		case 'f':
+			out_num(o, tod % TIMEFMT_US_PER_SEC, 6, '0');
+			break;
+		case 'p':
+			out_add(o, secs < 12 * 3600 ? "AM" : "PM", 2);
+			break;
+		case 'j':
+			out_num(o, days - timefmt_days(y, 1, 1) + 1, 3, '0');
+			break;
+		case 'a':
+			out_add(o, day_names[weekday(days)], 3);
+			break;
+		case 'A':
+			out_add(o, day_names[weekday(days)], strlen(day_names[weekday(days)]));
+			break;
+		case 'b':
+		case 'h':
+			out_add(o, month_names[m - 1], 3);
+			break;
+		case 'B':
+			out_add(o, month_names[m - 1], strlen(month_names[m - 1]));
+			break;
+		case 'z':
+			out_offset(o, off, 0);
+			break;
+		case ':':
+			out_offset(o, off, 1);
+			i++;
+			break;
 		case 's': {
 			int64_t q = us / TIMEFMT_US_PER_SEC;
 
@@ -690,16 +733,38 @@ static void format_with(struct out *o, const char *fmt, size_t fn, int64_t us, i
 			out_num(o, q, 1, '0');
 			break;
 		}
-		case 'u': out_num(o, weekday(days) + 1, 1, '0'); break;
-		case 'w': out_num(o, (weekday(days) + 1) % 7, 1, '0'); break;
-		case 'G': iso_week(days, &wy, &wn); out_num(o, wy, 4, '0'); break;
-		case 'V': iso_week(days, &wy, &wn); out_num(o, wn, 2, '0'); break;
-		case 'T': format_with(o, "%H:%M:%S", 8, us, off); break;
-		case 'F': format_with(o, "%Y-%m-%d", 8, us, off); break;
-		case 'R': format_with(o, "%H:%M", 5, us, off); break;
-		case 'n': out_add(o, "\n", 1); break;
-		case 't': out_add(o, "\t", 1); break;
-		default: out_add(o, "%", 1); break;
+		case 'u':
+			out_num(o, weekday(days) + 1, 1, '0');
+			break;
+		case 'w':
+			out_num(o, (weekday(days) + 1) % 7, 1, '0');
+			break;
+		case 'G':
+			iso_week(days, &wy, &wn);
+			out_num(o, wy, 4, '0');
+			break;
+		case 'V':
+			iso_week(days, &wy, &wn);
+			out_num(o, wn, 2, '0');
+			break;
+		case 'T':
+			format_with(o, "%H:%M:%S", 8, us, off);
+			break;
+		case 'F':
+			format_with(o, "%Y-%m-%d", 8, us, off);
+			break;
+		case 'R':
+			format_with(o, "%H:%M", 5, us, off);
+			break;
+		case 'n':
+			out_add(o, "\n", 1);
+			break;
+		case 't':
+			out_add(o, "\t", 1);
+			break;
+		default:
+			out_add(o, "%", 1);
+			break;
 		}
 	}
 }

@@ -417,7 +417,9 @@ static int number_of(const struct val *v, dec_t *d)
 	size_t n;
 
 	switch (v->nk) {
-	case NUM_DEC: *d = v->d; return 1;
+	case NUM_DEC:
+		*d = v->d;
+		return 1;
 	case NUM_DBL:
 		n = dtoa_shortest(v->f, t);
 		if (!n)

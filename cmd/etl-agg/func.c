@@ -44,12 +44,18 @@ static int canon_ready;
 static const char *kind_name(const struct val *v)
 {
 	switch (v->k) {
-	case VAL_NULL: return "null";
-	case VAL_BOOL: return "a boolean";
-	case VAL_NUM: return "a number";
-	case VAL_STR: return "a string";
-	case VAL_TIME: return "a time";
-	default: return v->s.n && v->s.p[0] == '[' ? "an array" : "an object";
+	case VAL_NULL:
+		return "null";
+	case VAL_BOOL:
+		return "a boolean";
+	case VAL_NUM:
+		return "a number";
+	case VAL_STR:
+		return "a string";
+	case VAL_TIME:
+		return "a time";
+	default:
+		return v->s.n && v->s.p[0] == '[' ? "an array" : "an object";
 	}
 }
 
@@ -58,8 +64,10 @@ static double num_double(const struct val *v)
 	static struct buf t;
 
 	switch (v->nk) {
-	case NUM_DEC: return dec_to_double(&v->d);
-	case NUM_DBL: return v->f;
+	case NUM_DEC:
+		return dec_to_double(&v->d);
+	case NUM_DBL:
+		return v->f;
 	default:
 		buf_reset(&t);
 		buf_add(&t, v->s.p, v->s.n);

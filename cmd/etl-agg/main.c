@@ -146,14 +146,22 @@ static uint64_t parse_size(const char *s)
 static void on_opt(int id, const char *arg)
 {
 	switch (id) {
-	case OPT_GROUP: gspec = arg; break;
+	case OPT_GROUP:
+		gspec = arg;
+		break;
 	case OPT_AGG:
 		xgrow(&agg_specs, &capagg_specs, nagg_specs + 1, sizeof(*agg_specs));
 		agg_specs[nagg_specs++] = (char *)arg;
 		break;
-	case OPT_SORT: sort_spec = arg; break;
-	case OPT_PARTIAL: opt.partial = 1; break;
-	case OPT_MERGE: opt.merge = 1; break;
+	case OPT_SORT:
+		sort_spec = arg;
+		break;
+	case OPT_PARTIAL:
+		opt.partial = 1;
+		break;
+	case OPT_MERGE:
+		opt.merge = 1;
+		break;
 	case OPT_JOBS: {
 		char *end;
 		long n = strtol(arg, &end, 10);
@@ -169,16 +177,24 @@ static void on_opt(int id, const char *arg)
 			cli_usage_error("--memory",
 					"expected a size of at least 1k (512M, 2G), got '%s'", arg);
 		break;
-	case OPT_TEMP: opt.temp_dir = arg; break;
-	case OPT_WINDOW: opt.window = arg; break;
-	case OPT_TIME: opt.time_field = arg; break;
+	case OPT_TEMP:
+		opt.temp_dir = arg;
+		break;
+	case OPT_WINDOW:
+		opt.window = arg;
+		break;
+	case OPT_TIME:
+		opt.time_field = arg;
+		break;
 	case OPT_LATENESS:
 		if (duration_parse(arg, &opt.lateness_us) != 0)
 			cli_usage_error("--lateness",
 					"expected a duration (30s, 5m, 1h30m), got '%s'", arg);
 		opt.lateness_set = 1;
 		break;
-	case OPT_LATE: opt.late = arg; break;
+	case OPT_LATE:
+		opt.late = arg;
+		break;
 	case OPT_EMIT:
 		if (strcmp(arg, "close") == 0)
 			opt.emit_update = 0;

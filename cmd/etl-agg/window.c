@@ -440,7 +440,8 @@ static int event_time(struct span v, int64_t *us, char *err, size_t errsz)
 			}
 		}
 		break;
-	default: break;
+	default:
+		break;
 	}
 	snprintf(err, errsz, "%s: not an ISO-8601 time or seconds since the epoch: %.*s",
 		 opt.time_field, (int)(v.n < 64 ? v.n : 64), v.p);

@@ -19,7 +19,8 @@
 enum { OPT_FIELDS = 1 };
 
 static const struct cli_opt opts[] = {
-	{OPT_FIELDS, "fields", 'f', CLI_ARG, "PATHS", "print only these fields' raw values, tab-separated"},
+	{OPT_FIELDS, "fields", 'f', CLI_ARG, "PATHS",
+	 "print only these fields' raw values, tab-separated"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -33,8 +34,8 @@ static void on_opt(int id, const char *arg)
 }
 
 static const struct cli_prog prog = {
-	"ndcat", "[OPTIONS] [FILE...]", "Validate NDJSON and pass it through byte-exact.",
-	opts, 0, on_opt,
+	"ndcat", "[OPTIONS] [FILE...]", "Validate NDJSON and pass it through byte-exact.", opts, 0,
+	on_opt,
 };
 
 int main(int argc, char **argv)

@@ -103,7 +103,8 @@ static void candidate(double v, int prec, int step, char *buf, size_t size)
 			dig[n++] = *p;
 	e = (int)strtol(p + 1, NULL, 10) - (prec - 1);
 	dig[n] = '\0';
-	snprintf(buf, size, "%llue%d", strtoull(dig, NULL, 10) + (unsigned long long)(long long)step, e);
+	snprintf(buf, size, "%llue%d",
+		 strtoull(dig, NULL, 10) + (unsigned long long)(long long)step, e);
 }
 
 /* Does a decimal of prec digits read back as v?  With neighbours, also the

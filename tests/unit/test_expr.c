@@ -88,7 +88,8 @@ static void test_parse_errors(void)
 	T("a b", "parse error 3: unexpected 'b'");
 	T("'abc' * 2", "parse error 7: 'abc' * 2: cannot multiply a string");
 	T("1 + (2 - 'x')", "parse error 8: 2 - 'x': cannot subtract a string");
-	T("'a' + 1", "parse error 5: 'a' + 1: cannot add a string and a number (concat() joins text)");
+	T("'a' + 1",
+	  "parse error 5: 'a' + 1: cannot add a string and a number (concat() joins text)");
 	T("1 / 0", "parse error 3: 1 / 0: division by zero");
 	T("a = 1", "parse error 3: '=' is not an operator: use '==' to compare");
 	T("a <> 1", "parse error 3: '<>' is not an operator: use '!='");
@@ -217,12 +218,16 @@ static void test_exact_arithmetic(void)
 	T("12345678901234567890123 == 12345678901234567890123.0", "true");
 	/* Beyond 38 digits: exact integer sums, differences and products. */
 	T("99999999999999999999999999999999999999 + 1", "100000000000000000000000000000000000000");
-	T("9999999999999999999999999999999999999999 + 1", "10000000000000000000000000000000000000000");
-	T("10000000000000000000000000000000000000000 - 1", "9999999999999999999999999999999999999999");
-	T("1 - 10000000000000000000000000000000000000000", "-9999999999999999999999999999999999999999");
+	T("9999999999999999999999999999999999999999 + 1",
+	  "10000000000000000000000000000000000000000");
+	T("10000000000000000000000000000000000000000 - 1",
+	  "9999999999999999999999999999999999999999");
+	T("1 - 10000000000000000000000000000000000000000",
+	  "-9999999999999999999999999999999999999999");
 	T("-10000000000000000000000000000000000000000 + 10000000000000000000000000000000000000000",
 	  "0");
-	T("100000000000000000000 * 100000000000000000000", "10000000000000000000000000000000000000000");
+	T("100000000000000000000 * 100000000000000000000",
+	  "10000000000000000000000000000000000000000");
 	T("-12345678901234567890123456789 * 98765432109876543210987654321",
 	  "-1219326311370217952261850327336229233322374638011112635269");
 	T("1234567890123456789012345678901234567890 > 1234567890123456789012345678901234567889",
@@ -240,7 +245,8 @@ static void test_exact_arithmetic(void)
 	T("0.1 * 1e-38", "1e-39");
 	T("99999999999999999999999999999999999999 + 0.1", "1e+38");
 	T("0.1 + 1e-38 > 0.1", "true");
-	T("123456789012345678901234567890123456789012 * 0.5", "61728394506172839450617283945061728394506");
+	T("123456789012345678901234567890123456789012 * 0.5",
+	  "61728394506172839450617283945061728394506");
 	T("123456789012345678901234567890123456789012 * 0.1", "1.2345678901234568e+40");
 	T("1e400 - 1e400", "0");
 	T("1e-400 * 1e-400", "0");
@@ -285,10 +291,12 @@ static void test_null_semantics(void)
 {
 	static const char *const v[] = {"true", "false", "null"};
 	/* and / or tables, SQL's three-valued logic. */
-	static const char *const and_t[3][3] = {
-		{"true", "false", "null"}, {"false", "false", "false"}, {"null", "false", "null"}};
-	static const char *const or_t[3][3] = {
-		{"true", "true", "true"}, {"true", "false", "null"}, {"true", "null", "null"}};
+	static const char *const and_t[3][3] = {{"true", "false", "null"},
+						{"false", "false", "false"},
+						{"null", "false", "null"}};
+	static const char *const or_t[3][3] = {{"true", "true", "true"},
+					       {"true", "false", "null"},
+					       {"true", "null", "null"}};
 	char src[64];
 
 	for (int i = 0; i < 3; i++) {
@@ -386,12 +394,14 @@ static void test_runtime_errors(void)
 	   "error: substr(s, 'x'): argument 2 of substr() must be a number, not a string");
 	TR("substr(s, 1.5)", "{\"s\":\"abc\"}",
 	   "error: substr(s, 1.5): argument 2 of substr() must be an integer");
-	TR("qty and true", "{\"qty\":1}", "error: qty and true: 'and' needs booleans, not a number");
+	TR("qty and true", "{\"qty\":1}",
+	   "error: qty and true: 'and' needs booleans, not a number");
 	TR("not qty", "{\"qty\":1}", "error: not qty: 'not' needs booleans, not a number");
 	TR("if(qty, 1, 2)", "{\"qty\":1}",
 	   "error: if(qty, 1, 2): the condition of if() must be a boolean, not a number");
 	TR("to_number(s)", "{\"s\":\"12abc\"}", "error: to_number(s): '12abc' is not a number");
-	TR("date(s)", "{\"s\":\"yesterday\"}", "error: date(s): 'yesterday' is not an ISO-8601 time");
+	TR("date(s)", "{\"s\":\"yesterday\"}",
+	   "error: date(s): 'yesterday' is not an ISO-8601 time");
 	TR("date(n)", "{\"n\":5}",
 	   "error: date(n): date() needs a time or an ISO-8601 string, not a number");
 	TR("matches(s, p)", "{\"s\":\"a\",\"p\":\"(\"}",
@@ -477,10 +487,8 @@ static void test_string_functions(void)
 	struct expr *e = expr_parse("matches(s, p)", &fields, &err);
 	struct expr_ctx ctx = {by_lookup, NULL, &scratch, NOW_US};
 	static const char *const recs[][2] = {
-		{"{\"s\":\"abc\",\"p\":\"^a\"}", "true"},
-		{"{\"s\":\"xbc\",\"p\":\"^a\"}", "false"},
-		{"{\"s\":\"xbc\",\"p\":\"^x\"}", "true"},
-		{"{\"s\":\"xbc\",\"p\":null}", "null"},
+		{"{\"s\":\"abc\",\"p\":\"^a\"}", "true"}, {"{\"s\":\"xbc\",\"p\":\"^a\"}", "false"},
+		{"{\"s\":\"xbc\",\"p\":\"^x\"}", "true"}, {"{\"s\":\"xbc\",\"p\":null}", "null"},
 		{"{\"s\":\"abc\",\"p\":\"c$\"}", "true"},
 	};
 	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
@@ -580,10 +588,12 @@ static void test_time(void)
 	T("parse_time('2026-11-24T18:30:00.5+01:00') == parse_time('2026-11-24T17:30:00.5Z')",
 	  "true");
 	T("parse_time('2024-02-29')", "\"2024-02-29T00:00:00Z\"");
-	T("parse_time('2026-02-29')", "parse error 1: parse_time('2026-02-29'): '2026-02-29' is not "
-				      "an ISO-8601 time");
-	T("parse_time('2026-11-24T24:00:00Z')", "parse error 1: parse_time('2026-11-24T24:00:00Z'): "
-						"'2026-11-24T24:00:00Z' is not an ISO-8601 time");
+	T("parse_time('2026-02-29')",
+	  "parse error 1: parse_time('2026-02-29'): '2026-02-29' is not "
+	  "an ISO-8601 time");
+	T("parse_time('2026-11-24T24:00:00Z')",
+	  "parse error 1: parse_time('2026-11-24T24:00:00Z'): "
+	  "'2026-11-24T24:00:00Z' is not an ISO-8601 time");
 	T("parse_time('2026-11-24T18:30:00+24:00')",
 	  "parse error 1: parse_time('2026-11-24T18:30:00+24:00'): '2026-11-24T18:30:00+24:00' is "
 	  "not an ISO-8601 time");
@@ -683,7 +693,8 @@ static void test_calendar(void)
 	CHECK(timefmt_days(0, 1, 1) == -719528);
 	timefmt_civil(-1, &y, &m, &d);
 	CHECK(y == 1969 && m == 12 && d == 31);
-	CHECK(timefmt_parse_iso("0000-01-01T00:00:00Z", 20, &us, &off) == 0 && us == TIMEFMT_MIN_US);
+	CHECK(timefmt_parse_iso("0000-01-01T00:00:00Z", 20, &us, &off) == 0 &&
+	      us == TIMEFMT_MIN_US);
 	CHECK(timefmt_parse_iso("9999-12-31T23:59:59.999999Z", 27, &us, &off) == 0 &&
 	      us == TIMEFMT_MAX_US);
 	timefmt_iso(TIMEFMT_MAX_US, 0, buf);
@@ -715,8 +726,8 @@ static void test_records(void)
 		"{\"name\":\"x\",\"qty\":4}",
 		"{\"qty\":\"7\",\"unit_price\":1,\"name\":\"X\\u0020\"}",
 	};
-	static const char *const want_revenue[] = {"59.97", "2.5", "null",
-						   "error: qty * unit_price: cannot multiply a string"};
+	static const char *const want_revenue[] =
+		{"59.97", "2.5", "null", "error: qty * unit_price: cannot multiply a string"};
 	static const char *const want_filter[] = {"false", "false", "true", "error"};
 	struct expr_fields f;
 	struct expr_err err;
@@ -780,9 +791,22 @@ static struct val json_val(const char *text)
 static void test_number_decoding(void)
 {
 	static const char *const fixed[] = {
-		"0", "-0", "7", "-7", "19.99", "-0.001", "0.10", "1234567890123456789",
-		"-1234567890123456789", "9999999999999999999", "12345678901234567890", "1.000000000000000000",
-		"0.0000000000000000001", "1e2", "-1.5E-3", "100000000000000000000000000000000000000",
+		"0",
+		"-0",
+		"7",
+		"-7",
+		"19.99",
+		"-0.001",
+		"0.10",
+		"1234567890123456789",
+		"-1234567890123456789",
+		"9999999999999999999",
+		"12345678901234567890",
+		"1.000000000000000000",
+		"0.0000000000000000001",
+		"1e2",
+		"-1.5E-3",
+		"100000000000000000000000000000000000000",
 	};
 	char text[64];
 	int ok = 1;
@@ -798,7 +822,8 @@ static void test_number_decoding(void)
 		} else {
 			/* Random JSON numbers of 1 to 22 digits, point anywhere. */
 			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-			int nd = (int)(seed >> 59) % 22 + 1, pt = (int)(seed >> 40) % (nd + 1), k = 0;
+			int nd = (int)(seed >> 59) % 22 + 1, pt = (int)(seed >> 40) % (nd + 1),
+			    k = 0;
 
 			if (seed & 1)
 				text[k++] = '-';
@@ -806,8 +831,9 @@ static void test_number_decoding(void)
 				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
 				if (j == pt && j > 0)
 					text[k++] = '.';
-				text[k++] = (char)('0' + (j == 0 && nd > 1 && pt != 1 ? 1 + (seed >> 60) % 9
-										   : (seed >> 60) % 10));
+				text[k++] = (char)('0' + (j == 0 && nd > 1 && pt != 1
+								  ? 1 + (seed >> 60) % 9
+								  : (seed >> 60) % 10));
 			}
 			text[k] = '\0';
 		}
@@ -816,7 +842,8 @@ static void test_number_decoding(void)
 		if (rc == DEC_SYNTAX)
 			continue;
 		if (v.k != VAL_NUM || (rc == DEC_OK) != (v.nk == NUM_DEC) ||
-		    (rc == DEC_OK && (v.d.coef != d.coef || v.d.scale != d.scale || v.d.neg != d.neg))) {
+		    (rc == DEC_OK &&
+		     (v.d.coef != d.coef || v.d.scale != d.scale || v.d.neg != d.neg))) {
 			printf("# %s decodes differently\n", t);
 			ok = 0;
 		}
@@ -827,9 +854,15 @@ static void test_number_decoding(void)
 static void test_val_cmp(void)
 {
 	static const char *const ordered[] = {
-		"null", "false", "true", "-1e400", "-5", "0", "0.1", "1", "1.5",
-		"123456789012345678901234567890123456789012", "1e400", "\"\"", "\"a\"",
-		"\"ab\"", "\"b\"", "[1]", "{\"a\":1}",
+		"null",      "false",
+		"true",      "-1e400",
+		"-5",        "0",
+		"0.1",       "1",
+		"1.5",       "123456789012345678901234567890123456789012",
+		"1e400",     "\"\"",
+		"\"a\"",     "\"ab\"",
+		"\"b\"",     "[1]",
+		"{\"a\":1}",
 	};
 	size_t n = sizeof(ordered) / sizeof(ordered[0]);
 	int ok = 1;

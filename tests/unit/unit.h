@@ -27,10 +27,10 @@ static inline void unit_point(int ok, const char *file, int line, const char *wh
 /* CHECK_STR(got, want): string equality, showing both on failure. */
 #define CHECK_STR(got, want)                                                              \
 	do {                                                                              \
-		const char *g_ = (got), *w_ = (want);                                      \
-		int ok_ = g_ && w_ && strcmp(g_, w_) == 0;                                 \
-		unit_point(ok_, __FILE__, __LINE__, #got " == " #want);                    \
-		if (!ok_)                                                                  \
+		const char *g_ = (got), *w_ = (want);                                     \
+		int ok_ = g_ && w_ && strcmp(g_, w_) == 0;                                \
+		unit_point(ok_, __FILE__, __LINE__, #got " == " #want);                   \
+		if (!ok_)                                                                 \
 			printf("#   got  '%s'\n#   want '%s'\n", g_ ? g_ : "(null)", w_); \
 	} while (0)
 
