@@ -26,11 +26,16 @@
  * unquoted field (5'11") is taken as data, as most readers do: the strict
  * parser stops there, and the quote is handed to it once in lenient mode.
  *
+ * libcsv runs in a second thread, which hands the fields on in batches to
+ * the main thread (see "Pipeline"); everything else happens in the main
+ * thread, in the order of the input.
+ *
  * tests/fuzz/fuzz_csv.c includes this file with FROM_CSV_EMIT and
  * FROM_CSV_DIE defined, to drive the conversion (conv_*) without a process
  * per input.
  */
 #include <csv.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -112,13 +117,34 @@ struct col {
 	int type;
 };
 
-/* The conversion state: one input stream, file after file. */
+/* A batch of parser events (see "Pipeline" below). */
+struct batch {
+	char *p;
+	size_t len, cap;
+	int last; /* the last batch of a job */
+};
+#define NBATCH 4
+#define BATCH_BYTES (64 * 1024)
+
+/* The conversion state: one input stream, file after file.  The parser
+ * (libcsv, line numbers, raw text) and the converter (columns, values,
+ * output) may run in two threads: each field says which side owns it. */
 static struct {
+	/* parser side */
 	struct csv_parser p;
 	unsigned char opts;
-	const char *file;
-	uint64_t lineno;   /* the physical line being parsed (1-based) */
-	uint64_t rec_line; /* where the record in progress starts */
+	uint64_t lineno;                 /* the physical line being parsed (1-based) */
+	uint64_t rec_start;              /* where the record in progress starts */
+	const char *seg_start, *seg_end; /* the line being parsed (NULL in csv_fini) */
+	const char *raw_from;            /* where the record starts in the current chunk */
+	struct buf carry;                /* its text from earlier chunks */
+	int skip_line;                   /* after a syntax error: drop the rest of the line */
+	int bom;     /* bytes of a UTF-8 BOM matched at the file's start; 3 = done */
+	int failed;  /* libcsv failed (not a syntax error): parse no more */
+	unsigned wi; /* the batch being filled */
+	/* converter side (apart from the parser's, not to share cache lines) */
+	_Alignas(64) const char *file;
+	uint64_t rec_line; /* where the record being converted starts */
 	int have_header;   /* columns are known (always, unless HDR_FIRST_ROW) */
 	int width_fixed;   /* the number of columns is known */
 	struct col *cols;
@@ -128,12 +154,13 @@ static struct {
 	struct buf line;       /* its JSON text so far */
 	unsigned long bad_col; /* the first field error of the record, 1-based */
 	char bad_msg[512];
-	const char *seg_start, *seg_end; /* the line being parsed (NULL in csv_fini) */
-	const char *raw_from;            /* where the record starts in the current chunk */
-	struct buf carry;                /* its text from earlier chunks */
+	const char *ev_carry, *ev_raw; /* its raw text: carried part, chunk part */
+	size_t ev_carry_n, ev_raw_n;
 	struct buf raw;
-	int skip_line; /* after a syntax error: drop the rest of the line */
-	int bom;       /* bytes of a UTF-8 BOM matched at the file's start; 3 = done */
+	unsigned ri; /* the batch being converted */
+	/* shared, under pipe_.mu when the pipeline runs */
+	_Alignas(64) struct batch b[NBATCH];
+	unsigned nfull; /* batches filled and not yet converted */
 } conv;
 
 static void on_opt(int id, const char *arg)
@@ -156,7 +183,8 @@ static void on_opt(int id, const char *arg)
 							given[i].text);
 		}
 		break;
-	case OPT_NO_HEADER: break;
+	case OPT_NO_HEADER:
+		break;
 	case OPT_DELIM:
 	case OPT_TSV:
 		if (delim_opt && delim_opt != id)
@@ -165,13 +193,17 @@ static void on_opt(int id, const char *arg)
 		delim = id == OPT_TSV ? '\t' : cli_char(cli_optname, arg);
 		delim_opt = id;
 		break;
-	case OPT_QUOTE: quote = cli_char(cli_optname, arg); break;
+	case OPT_QUOTE:
+		quote = cli_char(cli_optname, arg);
+		break;
 	case OPT_NULL:
 		xgrow(&nulls, &capnull, nnull + 1, sizeof(*nulls));
 		nulls[nnull].p = arg;
 		nulls[nnull++].n = strlen(arg);
 		break;
-	case OPT_INFER: infer = 1; break;
+	case OPT_INFER:
+		infer = 1;
+		break;
 	case OPT_TYPES: {
 		size_t at = 0;
 
@@ -473,18 +505,18 @@ static void header_finish(void)
 	conv.width_fixed = 1;
 }
 
-/* --- Records ----------------------------------------------------------- */
+/* --- Records: the converter side --------------------------------------- */
 
-/* The raw text of the record in progress, for the reject file: without its
- * line ending.  Lines after the one where libcsv ended it (CR-only line
+/* The raw text of the record being converted, for the reject file: without
+ * its line ending.  Lines after the one where libcsv ended it (CR-only line
  * ends) may come along. */
 static void record_raw(const char **p, size_t *n)
 {
 	buf_reset(&conv.raw);
-	if (conv.carry.len)
-		buf_add(&conv.raw, conv.carry.p, conv.carry.len);
-	if (conv.raw_from && conv.seg_end)
-		buf_add(&conv.raw, conv.raw_from, conv.seg_end - conv.raw_from);
+	if (conv.ev_carry_n)
+		buf_add(&conv.raw, conv.ev_carry, conv.ev_carry_n);
+	if (conv.ev_raw_n)
+		buf_add(&conv.raw, conv.ev_raw, conv.ev_raw_n);
 	if (conv.raw.len && conv.raw.p[conv.raw.len - 1] == '\n')
 		conv.raw.len--;
 	if (conv.raw.len && conv.raw.p[conv.raw.len - 1] == '\r')
@@ -508,24 +540,19 @@ static void record_bad(unsigned long col, const char *fmt, ...)
 	bad_record(conv.file, conv.rec_line, col, raw, rawlen, "%s", msg);
 }
 
-/* Forget the record in progress; the next one starts here. */
+/* Forget the record in progress. */
 static void record_reset(void)
 {
 	conv.nf = 0;
 	conv.bad_col = 0;
 	buf_reset(&conv.line);
-	buf_reset(&conv.carry);
-	conv.rec_line = conv.lineno;
-	conv.raw_from = conv.seg_start;
 }
 
-/* libcsv: a field ended. */
-static void on_field(void *data, size_t n, void *unused)
+/* A field ended (s[n] == '\0'). */
+static void c_field(const char *s, size_t n)
 {
-	const char *s = data;
 	size_t i = conv.nf++;
 
-	(void)unused;
 	if (!conv.have_header) {
 		col_add(s, n);
 		return;
@@ -541,11 +568,9 @@ static void on_field(void *data, size_t n, void *unused)
 	field_value(i, s, n);
 }
 
-/* libcsv: a record ended. */
-static void on_record(int term, void *unused)
+/* A record ended. */
+static void c_record(void)
 {
-	(void)term;
-	(void)unused;
 	if (!conv.have_header) {
 		header_finish();
 		record_reset();
@@ -570,11 +595,9 @@ static void on_record(int term, void *unused)
 	record_reset();
 }
 
-/* A syntax error ends the record where it is; the rest of the line goes. */
-static void syntax_error(const char *what)
+/* A syntax error ended the record where it was. */
+static void c_syntax(const char *what)
 {
-	unsigned char lenient = conv.opts & ~(CSV_STRICT | CSV_STRICT_FINI);
-
 	if (!conv.have_header)
 		FROM_CSV_DIE(ETL_EXIT_DATA, etl_where(conv.file, conv.rec_line, conv.nf + 1),
 			     "invalid CSV in the header: %s", what);
@@ -587,24 +610,190 @@ static void syntax_error(const char *what)
 		buf_reset(&conv.names);
 		buf_reset(&conv.keys);
 	}
+	record_reset();
+}
+
+/* --- Events: from the parser to the converter -------------------------- */
+
+/* A batch holds events one after the other, each a uint64_t head
+ * (n << 2 | kind) and then:
+ *  EV_FIELD: the field's n bytes and a '\0';
+ *  EV_RECORD, EV_SYNTAX: a struct ev_rec, then n bytes of carried raw text;
+ *  EV_FAIL: nothing (n is libcsv's error code).
+ * The raw text's chunk part points into the chunk being parsed: a job's
+ * events are all converted before the next chunk is read. */
+enum { EV_FIELD, EV_RECORD, EV_SYNTAX, EV_FAIL };
+
+struct ev_rec {
+	uint64_t line;
+	const char *raw;
+	size_t raw_n;
+	const char *what; /* EV_SYNTAX: the message (a string constant) */
+};
+
+static void batch_send(int last);
+
+/* Room for n more bytes in the batch being filled. */
+static char *ev_room(size_t n)
+{
+	struct batch *b = &conv.b[conv.wi];
+
+	if (b->cap - b->len < n) {
+		size_t cap = b->cap ? b->cap : BATCH_BYTES + 256;
+
+		while (cap - b->len < n)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	return b->p + b->len;
+}
+
+static void ev_done(char *end)
+{
+	struct batch *b = &conv.b[conv.wi];
+
+	b->len = end - b->p;
+	if (b->len >= BATCH_BYTES)
+		batch_send(0);
+}
+
+static void ev_field(const char *s, size_t n)
+{
+	struct batch *b = &conv.b[conv.wi];
+	uint64_t h = (uint64_t)n << 2 | EV_FIELD;
+	char *w =
+		b->cap - b->len > sizeof(h) + n ? b->p + b->len : ev_room(sizeof(uint64_t) + n + 1);
+
+	memcpy(w, &h, sizeof(h));
+	w += sizeof(h);
+	memcpy(w, s, n);
+	w[n] = '\0';
+	ev_done(w + n + 1);
+}
+
+/* The record in progress ended (EV_RECORD) or broke (EV_SYNTAX). */
+static void ev_record(int kind, const char *what)
+{
+	size_t cn = conv.carry.len;
+	char *w = ev_room(sizeof(uint64_t) + sizeof(struct ev_rec) + cn);
+	uint64_t h = (uint64_t)cn << 2 | kind;
+	struct ev_rec r = {conv.rec_start, NULL, 0, what};
+
+	if (conv.raw_from && conv.seg_end) {
+		r.raw = conv.raw_from;
+		r.raw_n = conv.seg_end - conv.raw_from;
+	}
+	memcpy(w, &h, sizeof(h));
+	w += sizeof(h);
+	memcpy(w, &r, sizeof(r));
+	w += sizeof(r);
+	if (cn)
+		memcpy(w, conv.carry.p, cn);
+	ev_done(w + cn);
+}
+
+/* Convert one batch of events. */
+static void convert(const struct batch *b)
+{
+	const char *p = b->p, *end;
+
+	if (!b->len)
+		return;
+	end = p + b->len;
+	while (p < end) {
+		uint64_t h;
+		size_t n;
+
+		memcpy(&h, p, sizeof(h));
+		p += sizeof(h);
+		n = h >> 2;
+		switch (h & 3) {
+		case EV_FIELD:
+			c_field(p, n);
+			p += n + 1;
+			break;
+		case EV_RECORD:
+		case EV_SYNTAX: {
+			struct ev_rec r;
+
+			memcpy(&r, p, sizeof(r));
+			p += sizeof(r);
+			conv.rec_line = r.line;
+			conv.ev_carry = p;
+			conv.ev_carry_n = n;
+			conv.ev_raw = r.raw;
+			conv.ev_raw_n = r.raw_n;
+			p += n;
+			if ((h & 3) == EV_RECORD)
+				c_record();
+			else
+				c_syntax(r.what);
+			break;
+		}
+		case EV_FAIL:
+			FROM_CSV_DIE(ETL_EXIT_SOFTWARE, conv.file, "libcsv: %s",
+				     csv_strerror((int)n));
+		}
+	}
+}
+
+/* --- Records: the parser side ------------------------------------------ */
+
+/* The next record starts here. */
+static void parse_reset(void)
+{
+	buf_reset(&conv.carry);
+	conv.rec_start = conv.lineno;
+	conv.raw_from = conv.seg_start;
+}
+
+/* libcsv: a field ended. */
+static void on_field(void *data, size_t n, void *unused)
+{
+	(void)unused;
+	ev_field(data, n);
+}
+
+/* libcsv: a record ended. */
+static void on_record(int term, void *unused)
+{
+	(void)term;
+	(void)unused;
+	ev_record(EV_RECORD, NULL);
+	parse_reset();
+}
+
+/* A syntax error ends the record where it is; the rest of the line goes. */
+static void syntax_error(const char *what)
+{
+	unsigned char lenient = conv.opts & ~(CSV_STRICT | CSV_STRICT_FINI);
+
+	ev_record(EV_SYNTAX, what);
 	/* csv_fini() resets libcsv between records; lenient, it cannot fail */
 	csv_set_opts(&conv.p, lenient);
 	csv_fini(&conv.p, NULL, NULL, NULL);
 	csv_set_opts(&conv.p, conv.opts);
-	record_reset();
+	parse_reset();
 }
 
 /* Parse [s, e), part of one line. */
 static void parse(const char *s, const char *e)
 {
-	while (s < e) {
+	while (s < e && !conv.failed) {
 		size_t k = csv_parse(&conv.p, s, e - s, on_field, on_record, NULL);
 
 		if (k == (size_t)(e - s))
 			return;
-		if (csv_error(&conv.p) != CSV_EPARSE)
-			FROM_CSV_DIE(ETL_EXIT_SOFTWARE, conv.file, "libcsv: %s",
-				     csv_strerror(csv_error(&conv.p)));
+		if (csv_error(&conv.p) != CSV_EPARSE) {
+			char *w = ev_room(sizeof(uint64_t));
+			uint64_t h = (uint64_t)csv_error(&conv.p) << 2 | EV_FAIL;
+
+			memcpy(w, &h, sizeof(h));
+			ev_done(w + sizeof(h));
+			conv.failed = 1;
+			return;
+		}
 		s += k;
 		if ((unsigned char)*s == quote) {
 			/* a quote inside an unquoted field: data */
@@ -620,9 +809,10 @@ static void parse(const char *s, const char *e)
 	}
 }
 
-/* Feed one chunk of the current file: line by line, so that conv.lineno is
- * the line of every callback.  p[0..n) stays valid until the next call. */
-static void conv_feed(const char *p, size_t n)
+/* Parse one chunk of the current file: line by line, so that conv.lineno
+ * is the line of every callback.  p[0..n) stays valid until the job's
+ * events are converted. */
+static void parse_chunk(const char *p, size_t n)
 {
 	static const char bom[] = "\xef\xbb\xbf";
 	const char *end = p + n;
@@ -639,7 +829,7 @@ static void conv_feed(const char *p, size_t n)
 			int k = conv.bom;
 
 			conv.bom = 3;
-			conv_feed(bom, k);
+			parse_chunk(bom, k);
 		}
 		conv.bom = 3;
 	}
@@ -651,7 +841,7 @@ static void conv_feed(const char *p, size_t n)
 		if (!conv.skip_line) {
 			/* state 0 is libcsv's ROW_NOT_BEGUN: a record starts on this line */
 			if (conv.p.pstate == 0) {
-				conv.rec_line = conv.lineno;
+				conv.rec_start = conv.lineno;
 				conv.raw_from = p;
 			}
 			conv.seg_start = p;
@@ -669,6 +859,165 @@ static void conv_feed(const char *p, size_t n)
 	conv.raw_from = conv.seg_start = conv.seg_end = NULL;
 }
 
+/* The file ended: the last record may have no line break after it. */
+static void parse_end(void)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+
+	if (conv.bom > 0 && conv.bom < 3) {
+		/* a file holding only the start of a BOM */
+		int k = conv.bom;
+
+		conv.bom = 3;
+		parse_chunk(bom, k);
+	}
+	if (conv.failed)
+		return;
+	if (csv_fini(&conv.p, on_field, on_record, NULL) != 0)
+		syntax_error("quoted field not closed at the end of the file");
+}
+
+/* --- Pipeline ---------------------------------------------------------- */
+
+/* With the pipeline on, a second thread parses while this one converts
+ * and writes: jobs (a chunk, the end of a file) go to the parser one at a
+ * time, and its events come back in batches, at most NBATCH in flight.
+ * This thread waits for a job's last batch before it reads the next chunk,
+ * so everything that may end the process (bad records, the header, read
+ * and write errors) happens here, in the order of the input, while the
+ * parser touches nothing but its own state and the batches.  Off (the
+ * fuzzer), each batch is converted as soon as it is full. */
+enum { JOB_NONE, JOB_CHUNK, JOB_END, JOB_QUIT };
+
+static struct {
+	int on;
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t job_cv, full_cv, free_cv;
+	int job;
+	const char *job_p;
+	size_t job_n;
+} pipe_ = {0,
+	   0,
+	   PTHREAD_MUTEX_INITIALIZER,
+	   PTHREAD_COND_INITIALIZER,
+	   PTHREAD_COND_INITIALIZER,
+	   PTHREAD_COND_INITIALIZER,
+	   JOB_NONE,
+	   NULL,
+	   0};
+
+/* The batch being filled is done: hand it over, start the next one. */
+static void batch_send(int last)
+{
+	if (!pipe_.on) {
+		convert(&conv.b[0]);
+		conv.b[0].len = 0;
+		return;
+	}
+	conv.b[conv.wi].last = last;
+	pthread_mutex_lock(&pipe_.mu);
+	conv.nfull++;
+	pthread_cond_signal(&pipe_.full_cv);
+	conv.wi = (conv.wi + 1) % NBATCH;
+	while (conv.nfull == NBATCH)
+		pthread_cond_wait(&pipe_.free_cv, &pipe_.mu);
+	pthread_mutex_unlock(&pipe_.mu);
+	conv.b[conv.wi].len = 0;
+}
+
+static void job_do(int job, const char *p, size_t n)
+{
+	if (job == JOB_CHUNK)
+		parse_chunk(p, n);
+	else
+		parse_end();
+	batch_send(1);
+}
+
+static void *parser_main(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&pipe_.mu);
+	for (;;) {
+		int job;
+
+		while (pipe_.job == JOB_NONE)
+			pthread_cond_wait(&pipe_.job_cv, &pipe_.mu);
+		job = pipe_.job;
+		pipe_.job = JOB_NONE;
+		if (job == JOB_QUIT)
+			break;
+		pthread_mutex_unlock(&pipe_.mu);
+		job_do(job, pipe_.job_p, pipe_.job_n);
+		pthread_mutex_lock(&pipe_.mu);
+	}
+	pthread_mutex_unlock(&pipe_.mu);
+	return NULL;
+}
+
+/* Run a job and convert its events. */
+static void job_run(int job, const char *p, size_t n)
+{
+	int last = 0;
+
+	if (!pipe_.on) {
+		job_do(job, p, n);
+		return;
+	}
+	pthread_mutex_lock(&pipe_.mu);
+	pipe_.job = job;
+	pipe_.job_p = p;
+	pipe_.job_n = n;
+	pthread_cond_signal(&pipe_.job_cv);
+	pthread_mutex_unlock(&pipe_.mu);
+	while (!last) {
+		struct batch *b = &conv.b[conv.ri];
+
+		pthread_mutex_lock(&pipe_.mu);
+		while (conv.nfull == 0)
+			pthread_cond_wait(&pipe_.full_cv, &pipe_.mu);
+		pthread_mutex_unlock(&pipe_.mu);
+		convert(b);
+		last = b->last;
+		pthread_mutex_lock(&pipe_.mu);
+		conv.nfull--;
+		pthread_cond_signal(&pipe_.free_cv);
+		pthread_mutex_unlock(&pipe_.mu);
+		conv.ri = (conv.ri + 1) % NBATCH;
+	}
+}
+
+static void pipe_start(void)
+{
+	int e = pthread_create(&pipe_.tid, NULL, parser_main, NULL);
+
+	if (e)
+		FROM_CSV_DIE(ETL_EXIT_SOFTWARE, NULL, "cannot start a thread: %s", strerror(e));
+	pipe_.on = 1;
+}
+
+static void pipe_stop(void)
+{
+	if (!pipe_.on)
+		return;
+	pthread_mutex_lock(&pipe_.mu);
+	pipe_.job = JOB_QUIT;
+	pthread_cond_signal(&pipe_.job_cv);
+	pthread_mutex_unlock(&pipe_.mu);
+	pthread_join(pipe_.tid, NULL);
+	pipe_.on = 0;
+}
+
+/* --- Files ------------------------------------------------------------- */
+
+/* Feed one chunk of the current file.  p[0..n) stays valid until the next
+ * call. */
+static void conv_feed(const char *p, size_t n)
+{
+	job_run(JOB_CHUNK, p, n);
+}
+
 static void conv_begin_file(const char *file)
 {
 	conv.file = file;
@@ -682,25 +1031,17 @@ static void conv_begin_file(const char *file)
 		buf_reset(&conv.names);
 		buf_reset(&conv.keys);
 	}
+	conv.seg_start = NULL;
+	parse_reset();
 	record_reset();
 }
 
-/* The file ended: the last record may have no line break after it. */
+/* The file ended. */
 static void conv_end_file(void)
 {
-	static const char bom[] = "\xef\xbb\xbf";
-
 	if (!conv.file)
 		return;
-	if (conv.bom > 0 && conv.bom < 3) {
-		/* a file holding only the start of a BOM */
-		int k = conv.bom;
-
-		conv.bom = 3;
-		conv_feed(bom, k);
-	}
-	if (csv_fini(&conv.p, on_field, on_record, NULL) != 0)
-		syntax_error("quoted field not closed at the end of the file");
+	job_run(JOB_END, NULL, 0);
 	conv.file = NULL;
 }
 
@@ -770,6 +1111,12 @@ static void conv_release(void)
 	buf_release(&conv.line);
 	buf_release(&conv.carry);
 	buf_release(&conv.raw);
+	for (int i = 0; i < NBATCH; i++) {
+		free(conv.b[i].p);
+		conv.b[i].p = NULL;
+		conv.b[i].len = conv.b[i].cap = 0;
+	}
+	conv.wi = conv.ri = conv.nfull = 0;
 }
 
 int main(int argc, char **argv)
@@ -785,6 +1132,7 @@ int main(int argc, char **argv)
 	conv_setup();
 	in = input_open(cli.files, cli.nfiles);
 	progress_input(in);
+	pipe_start();
 	while (input_chunk(in, &p, &n, &file, &first)) {
 		if (first) {
 			conv_end_file();
@@ -793,6 +1141,7 @@ int main(int argc, char **argv)
 		conv_feed(p, n);
 	}
 	conv_end_file();
+	pipe_stop();
 	input_close(in);
 	conv_release();
 	path_list_free(given, ngiven);
