@@ -2204,48 +2204,54 @@ static struct node *binary(struct parser *p, int op, struct node *a, struct node
 	return finish(p, n);
 }
 
-static struct node *parse_mul(struct parser *p)
-{
-	struct node *a = parse_unary(p), *b;
+/* One level of left-associative binary operators: operands come from sub,
+ * ops maps each of the level's tokens to its operation (ending with T_END). */
+struct binop {
+	int tok, op;
+};
 
-	while (a && (p->t == T_STAR || p->t == T_SLASH || p->t == T_PCT)) {
-		int op = p->t == T_STAR ? OP_MUL : p->t == T_SLASH ? OP_DIV : OP_MOD;
+static struct node *left_assoc(struct parser *p, struct node *(*sub)(struct parser *),
+			       const struct binop *ops)
+{
+	struct node *a = sub(p), *b;
+
+	while (a) {
+		const struct binop *o = ops;
 		size_t opoff = p->toff;
 
-		if (next(p) || !(b = parse_unary(p)))
+		while (o->tok != T_END && o->tok != p->t)
+			o++;
+		if (o->tok == T_END)
+			break;
+		if (next(p) || !(b = sub(p)))
 			return NULL;
-		a = binary(p, op, a, b, opoff);
+		a = binary(p, o->op, a, b, opoff);
 	}
 	return a;
+}
+
+static struct node *parse_mul(struct parser *p)
+{
+	static const struct binop ops[] = {{T_STAR, OP_MUL},
+					   {T_SLASH, OP_DIV},
+					   {T_PCT, OP_MOD},
+					   {T_END, 0}};
+
+	return left_assoc(p, parse_unary, ops);
 }
 
 static struct node *parse_add(struct parser *p)
 {
-	struct node *a = parse_mul(p), *b;
+	static const struct binop ops[] = {{T_PLUS, OP_ADD}, {T_MINUS, OP_SUB}, {T_END, 0}};
 
-	while (a && (p->t == T_PLUS || p->t == T_MINUS)) {
-		int op = p->t == T_PLUS ? OP_ADD : OP_SUB;
-		size_t opoff = p->toff;
-
-		if (next(p) || !(b = parse_mul(p)))
-			return NULL;
-		a = binary(p, op, a, b, opoff);
-	}
-	return a;
+	return left_assoc(p, parse_mul, ops);
 }
 
 static struct node *parse_coal(struct parser *p)
 {
-	struct node *a = parse_add(p), *b;
+	static const struct binop ops[] = {{T_QQ, OP_COAL}, {T_END, 0}};
 
-	while (a && p->t == T_QQ) {
-		size_t opoff = p->toff;
-
-		if (next(p) || !(b = parse_add(p)))
-			return NULL;
-		a = binary(p, OP_COAL, a, b, opoff);
-	}
-	return a;
+	return left_assoc(p, parse_add, ops);
 }
 
 static int is_cmp(int t)
@@ -2378,30 +2384,16 @@ static struct node *parse_not(struct parser *p)
 
 static struct node *parse_and(struct parser *p)
 {
-	struct node *a = parse_not(p), *b;
+	static const struct binop ops[] = {{T_AND, OP_AND}, {T_END, 0}};
 
-	while (a && p->t == T_AND) {
-		size_t opoff = p->toff;
-
-		if (next(p) || !(b = parse_not(p)))
-			return NULL;
-		a = binary(p, OP_AND, a, b, opoff);
-	}
-	return a;
+	return left_assoc(p, parse_not, ops);
 }
 
 static struct node *parse_or(struct parser *p)
 {
-	struct node *a = parse_and(p), *b;
+	static const struct binop ops[] = {{T_OR, OP_OR}, {T_END, 0}};
 
-	while (a && p->t == T_OR) {
-		size_t opoff = p->toff;
-
-		if (next(p) || !(b = parse_and(p)))
-			return NULL;
-		a = binary(p, OP_OR, a, b, opoff);
-	}
-	return a;
+	return left_assoc(p, parse_and, ops);
 }
 
 void expr_free(struct expr *e)
