@@ -431,7 +431,15 @@ static int create_table(struct ndjson *nd)
 
 /* ---- COPY ------------------------------------------------------------------ */
 
-#define COPY_CHUNK (256 * 1024)
+/*
+ * COPY data goes to libpq in small chunks so that the server works while we
+ * convert: a chunk larger than the socket's buffer (about 200 KB on Linux)
+ * makes the send wait until the server has drained nearly all of it, and the
+ * server then sits idle while we build the next chunk, so the two take turns
+ * instead of overlapping.  With 256 KB chunks a 1M-row load took 2.9 s;
+ * with 32 KB, 1.4 s (bench/run pg).
+ */
+#define COPY_CHUNK (32 * 1024)
 
 /* Where each COPY line came from, as runs of consecutive input lines, so
  * that an error the server finds at "COPY t, line 812" names the record. */
