@@ -32,6 +32,7 @@
 #include "mem.h"
 #include "out.h"
 #include "pg.h"
+#include "pgval.h"
 #include "stats.h"
 #include "utf8.h"
 #include "banned.h"

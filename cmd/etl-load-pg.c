@@ -41,6 +41,7 @@
 #include "ndjson.h"
 #include "path.h"
 #include "pg.h"
+#include "pgval.h"
 #include "stats.h"
 #include "banned.h"
 

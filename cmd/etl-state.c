@@ -20,6 +20,7 @@
 #include "jsonw.h"
 #include "out.h"
 #include "pg.h"
+#include "pgval.h"
 #include "stats.h"
 #include "banned.h"
 
