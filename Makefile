@@ -48,6 +48,14 @@ $(B)/%: $(O)/cmd/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# etl-load-pg is a folder of a few files (cmd/etl-load-pg/load.h says which).
+LOAD_PG_SRCS = main columns copy watermark
+LOAD_PG_OBJS = $(LOAD_PG_SRCS:%=$(O)/cmd/etl-load-pg/%.o)
+$(LOAD_PG_OBJS): cmd/etl-load-pg/load.h
+$(B)/etl-load-pg: $(LOAD_PG_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(LOAD_PG_OBJS) $(LIB) $(LIBS)
+
 # etl-agg is a folder of a few files (cmd/etl-agg/agg.h says which).
 AGG_SRCS = main exact func partial window spill
 AGG_OBJS = $(AGG_SRCS:%=$(O)/cmd/etl-agg/%.o)

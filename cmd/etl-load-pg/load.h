@@ -1,0 +1,105 @@
+/*
+ * load.h - the inside of etl-load-pg, shared by its files:
+ *
+ *   main.c       options, transactions, each record checked and sent, main
+ *   columns.c    the table's columns; new columns' types for --create and
+ *                --evolve
+ *   copy.c       COPY into the table or the staging table; the upsert merge
+ *   watermark.c  the greatest --watermark value, saved with the data
+ *
+ * One connection and one thread: the module-level state below is the state
+ * of the one load the process does.
+ */
+#ifndef ETL_LOAD_H
+#define ETL_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "ndjson.h"
+#include "pg.h"
+#include "pgval.h"
+#include "scan.h"
+
+enum mode { APPEND, UPSERT, REPLACE };
+
+/* ---- main.c: the options and the connection ---- */
+
+extern enum mode mode;
+extern const char *key_list, *state_key, *state_table;
+extern PGconn *conn;
+extern struct pg_table tbl;
+
+/* ---- columns.c ---- */
+
+struct col {
+	char *name;
+	size_t namelen;
+	struct pg_type type;
+	char *typname;
+	int notnull;
+	int copy; /* in the current COPY column list */
+	int is_key;
+	int pending; /* --evolve: added by the current record, not yet in the table */
+};
+
+extern struct col *cols;
+extern size_t ncols;
+extern char **wanted; /* --columns, NULL-terminated; NULL for all */
+extern char **keys;   /* --key */
+extern size_t nkeys;
+
+struct col *col_find(const char *name, size_t n);
+/* Is the field one that --columns names (or is there no --columns)? */
+int is_wanted(const char *name, size_t n);
+void col_release(struct col *c);
+/* Read the table's columns and their types; returns how many it has (0:
+ * no such table). */
+int load_columns(void);
+void columns_release(void);
+
+/* --create: the table made from the types of the first records, which are
+ * kept here (held[0..nheld)) to be loaded first; 0 when there was no
+ * record to make it from. */
+struct held {
+	char *line;
+	size_t n;
+	const char *file;
+	uint64_t lineno;
+};
+extern struct held *held;
+extern size_t nheld;
+int create_table(struct ndjson *nd);
+
+/* --evolve: a column for a new field, in memory only (pending) until the
+ * record proves good; drop_pending() forgets those of a refused record. */
+struct col *add_pending(const char *name, size_t n, struct span v);
+void drop_pending(void);
+
+/* ---- copy.c ---- */
+
+extern int copying;        /* a COPY is open */
+extern const char *target; /* the table COPY writes to: tbl.quoted or stage */
+extern const char *stage;  /* upsert's staging table */
+
+/* Open a COPY with the columns marked copy; send one row (its line from
+ * rec, for the messages); end it, dying with the record's line when the
+ * server refuses a row. */
+void copy_start(void);
+void copy_line(const struct record *rec, const struct buf *line);
+void copy_end(void);
+void copy_release(void);
+/* upsert: create the staging table; merge what it holds into the table. */
+void setup_stage(void);
+void merge(void);
+
+/* ---- watermark.c ---- */
+
+/* Note a --watermark value; write the greatest one noted to the state
+ * table, in the current transaction. */
+void wm_see(struct span v);
+void wm_save(void);
+void wm_release(void);
+
+#endif
