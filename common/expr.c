@@ -2035,9 +2035,43 @@ static void token_path(struct parser *p, struct path *path)
 	}
 }
 
+/* The comma-separated expressions up to the closing token close (the
+ * current token is the first one's), into a new array *items (the caller
+ * frees it) of *count; the closing token stays current.  0, or -1 with the
+ * error set and nothing to free. */
+static int parse_list(struct parser *p, int close, const char *expected, struct node ***items,
+		      size_t *count)
+{
+	size_t cap = 0;
+
+	*items = NULL;
+	*count = 0;
+	if (p->t == close)
+		return 0;
+	for (;;) {
+		struct node *a = parse_nested(p);
+
+		if (!a)
+			break;
+		xgrow(items, &cap, *count + 1, sizeof(**items));
+		(*items)[(*count)++] = a;
+		if (p->t == close)
+			return 0;
+		if (p->t != T_COMMA) {
+			unexpected(p, expected);
+			break;
+		}
+		if (next(p))
+			break;
+	}
+	free(*items);
+	*items = NULL;
+	return -1;
+}
+
 static struct node *parse_call(struct parser *p)
 {
-	size_t off = p->toff, nlen = p->tlen, cap = 0, nargs = 0;
+	size_t off = p->toff, nlen = p->tlen, nargs = 0;
 	const char *name = p->src + off;
 	const struct exprfn *fn;
 	struct node **args = NULL, *n;
@@ -2056,28 +2090,8 @@ static struct node *parse_call(struct parser *p)
 	}
 	if (next(p) || next(p)) /* the name, the '(' */
 		return NULL;
-	if (p->t != T_RP) {
-		for (;;) {
-			struct node *a = parse_nested(p);
-
-			if (!a) {
-				free(args);
-				return NULL;
-			}
-			xgrow(&args, &cap, nargs + 1, sizeof(*args));
-			args[nargs++] = a;
-			if (p->t == T_RP)
-				break;
-			if (p->t != T_COMMA) {
-				free(args);
-				return unexpected(p, "',' or ')'");
-			}
-			if (next(p)) {
-				free(args);
-				return NULL;
-			}
-		}
-	}
+	if (parse_list(p, T_RP, "',' or ')'", &args, &nargs) < 0)
+		return NULL;
 	if (nargs < fn->min || nargs > fn->max) {
 		free(args);
 		if (fn->min == 0 && fn->max == 0)
@@ -2264,7 +2278,7 @@ static int is_cmp(int t)
 static struct node *parse_in(struct parser *p, struct node *x, int op, size_t opoff)
 {
 	struct node **items = NULL, *n;
-	size_t cap = 0, count = 0;
+	size_t count = 0;
 
 	if (p->t != T_LB) {
 		struct node *y = parse_coal(p);
@@ -2273,28 +2287,8 @@ static struct node *parse_in(struct parser *p, struct node *x, int op, size_t op
 	}
 	if (next(p))
 		return NULL;
-	if (p->t != T_RB) {
-		for (;;) {
-			struct node *a = parse_nested(p);
-
-			if (!a) {
-				free(items);
-				return NULL;
-			}
-			xgrow(&items, &cap, count + 1, sizeof(*items));
-			items[count++] = a;
-			if (p->t == T_RB)
-				break;
-			if (p->t != T_COMMA) {
-				free(items);
-				return unexpected(p, "',' or ']'");
-			}
-			if (next(p)) {
-				free(items);
-				return NULL;
-			}
-		}
-	}
+	if (parse_list(p, T_RB, "',' or ']'", &items, &count) < 0)
+		return NULL;
 	n = new_node(p, op, (uint32_t)count + 1, x->off, p->toff + 1 - x->off, opoff);
 	n->list = 1;
 	n->args[0] = x;
