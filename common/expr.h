@@ -131,5 +131,7 @@ int val_true(const struct val *v);
  * value, exact across kinds: 1.0 and 1.00 are equal) < strings (bytewise)
  * < times (by instant) < JSON (text, bytewise). */
 int val_cmp(const struct val *a, const struct val *b);
+/* "a string", "a number"...: what v is, for messages. */
+const char *val_kind_name(const struct val *v);
 
 #endif

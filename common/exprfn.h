@@ -94,8 +94,6 @@ int expr_node_error(struct expr *e, const struct node *n, struct expr_err *err, 
 /* Run fn(p) when the expression is freed. */
 void expr_on_free(struct expr *e, void (*fn)(void *), void *p);
 
-/* "a string", "a number"...: for messages. */
-const char *val_kind_name(const struct val *v);
 /* Parse number text (lenient: also "+1", "007", surrounding blanks) into v;
  * the text must outlive v.  0, or -1 if it is not a number. */
 int val_parse_number(struct val *v, const char *p, size_t n);

@@ -41,24 +41,6 @@ static struct buf tmp;          /* a value's JSON text */
 static struct hash_canon canon; /* its canonical key */
 static int canon_ready;
 
-static const char *kind_name(const struct val *v)
-{
-	switch (v->k) {
-	case VAL_NULL:
-		return "null";
-	case VAL_BOOL:
-		return "a boolean";
-	case VAL_NUM:
-		return "a number";
-	case VAL_STR:
-		return "a string";
-	case VAL_TIME:
-		return "a time";
-	default:
-		return v->s.n && v->s.p[0] == '[' ? "an array" : "an object";
-	}
-}
-
 static double num_double(const struct val *v)
 {
 	static struct buf t;
@@ -1213,7 +1195,7 @@ int fn_check(const struct agg *a, const struct val *v, char *err, size_t errsz)
 	if (v->k == VAL_NULL || !a->fi->numeric)
 		return 0;
 	if (v->k != VAL_NUM) {
-		snprintf(err, errsz, "%s: expected a number, got %s", a->spec, kind_name(v));
+		snprintf(err, errsz, "%s: expected a number, got %s", a->spec, val_kind_name(v));
 		return -1;
 	}
 	if (a->fi->add == pct_add ? !isfinite(num_double(v)) : !xsum_can_add(v)) {
