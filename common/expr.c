@@ -228,77 +228,6 @@ static long hex4(const char *p)
 	return v;
 }
 
-/* Decode the content of a JSON string (validated by the scanner) into out,
- * which holds n bytes: a decoded string is never longer than its escaped
- * form.  Defensive about malformed escapes: they are copied as they are. */
-static size_t json_unescape(char *out, const char *p, size_t n)
-{
-	const char *end = p + n;
-	char *o = out;
-
-	while (p < end) {
-		const char *bs = memchr(p, '\\', (size_t)(end - p));
-		long u;
-
-		if (!bs) {
-			memcpy(o, p, (size_t)(end - p));
-			o += end - p;
-			break;
-		}
-		memcpy(o, p, (size_t)(bs - p));
-		o += bs - p;
-		p = bs;
-		if (end - p < 2) {
-			*o++ = *p++;
-			continue;
-		}
-		switch (p[1]) {
-		case 'b':
-			*o++ = '\b';
-			break;
-		case 'f':
-			*o++ = '\f';
-			break;
-		case 'n':
-			*o++ = '\n';
-			break;
-		case 'r':
-			*o++ = '\r';
-			break;
-		case 't':
-			*o++ = '\t';
-			break;
-		case 'u':
-			if (end - p < 6 || (u = hex4(p + 2)) < 0) {
-				*o++ = *p++;
-				continue;
-			}
-			if (u >= 0xd800 && u <= 0xdbff && end - p >= 12 && p[6] == '\\' &&
-			    p[7] == 'u') {
-				long lo = hex4(p + 8);
-
-				if (lo >= 0xdc00 && lo <= 0xdfff) {
-					o += utf8_encode(0x10000 + ((u - 0xd800) << 10) +
-								 (lo - 0xdc00),
-							 o);
-					p += 12;
-					continue;
-				}
-			}
-			if (u >= 0xd800 && u <= 0xdfff)
-				u = 0xfffd;
-			o += utf8_encode((uint32_t)u, o);
-			p += 6;
-			continue;
-		default:
-			*o++ = p[1];
-			break;
-		}
-		p += 2;
-	}
-	return (size_t)(o - out);
-}
-
 /*
  * The usual number of a record, "19.99" or "-3": at most 19 digits and no
  * exponent, read into 64 bits.  The text is valid JSON already (checked by
@@ -421,7 +350,7 @@ void val_from_json(struct val *v, struct span raw, struct arena *a)
 		} else {
 			char *o = arena_alloc(a, n);
 
-			val_set_str(v, o, json_unescape(o, p, n));
+			val_set_str(v, o, scan_unescape_to(o, p, n));
 		}
 		return;
 	default:

@@ -119,7 +119,8 @@ int expr_eval(const struct expr *e, struct expr_ctx *ctx, struct val *out, struc
  * released; a value without bytes (null, a boolean, a time, a computed
  * number) takes nothing from store. */
 void val_copy(struct val *dst, const struct val *src, struct buf *store);
-/* A raw JSON value as a val (strings decoded into the arena). */
+/* A raw JSON value, validated by the scanner, as a val (strings decoded
+ * into the arena). */
 void val_from_json(struct val *v, struct span raw, struct arena *a);
 /* Append v as JSON text: numbers exact (a number that came unchanged from
  * the record keeps its text), doubles in shortest round-trip form, times as

@@ -669,26 +669,37 @@ static size_t unescape_one(const char **pp, char *out)
 	return 1;
 }
 
-size_t scan_unescape(struct buf *out, const char *p, size_t n)
+size_t scan_unescape_to(char *out, const char *p, size_t n)
 {
 	const char *end = p + n;
-	size_t before = out->len;
+	char *o = out;
 
+	/* o never overtakes p: every escape decodes to fewer bytes than it has */
 	while (p < end) {
 		const char *bs = memchr(p, '\\', end - p);
-		char tmp[4];
-		size_t k;
 
 		if (!bs) {
-			buf_add(out, p, end - p);
+			memcpy(o, p, end - p);
+			o += end - p;
 			break;
 		}
-		buf_add(out, p, bs - p);
+		memcpy(o, p, bs - p);
+		o += bs - p;
 		p = bs;
-		k = unescape_one(&p, tmp);
-		buf_add(out, tmp, k);
+		o += unescape_one(&p, o);
 	}
-	return out->len - before;
+	return o - out;
+}
+
+size_t scan_unescape(struct buf *out, const char *p, size_t n)
+{
+	size_t k;
+
+	buf_grow(out, n);
+	k = scan_unescape_to(out->p + out->len, p, n);
+	out->len += k;
+	out->p[out->len] = '\0';
+	return k;
 }
 
 size_t scan_string(struct buf *out, struct span v)

@@ -77,6 +77,9 @@ int scan_key_eq(struct span rawkey, const char *s, size_t n);
  * into out (appending).  Returns the decoded length appended. */
 struct buf;
 size_t scan_unescape(struct buf *out, const char *p, size_t n);
+/* The same into out, which has room for n bytes (the decoded form is never
+ * longer): returns the decoded length; no NUL is added. */
+size_t scan_unescape_to(char *out, const char *p, size_t n);
 /* Decode a validated string value (with quotes) into out, appending. */
 size_t scan_string(struct buf *out, struct span v);
 /* Find a path inside a validated value (an object); empty span if absent. */
