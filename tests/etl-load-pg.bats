@@ -228,6 +228,23 @@ EOF
 	assert_output 0
 }
 
+@test "a row the server refuses deep in a big load is named by its file and line" {
+	# many COPY chunks, two files, and a rejected record in between: the
+	# server's "COPY t, line N" still maps back to the input line
+	sql "CREATE TABLE t (id int PRIMARY KEY, note text)"
+	seq 1 12000 | sed 's/.*/{"id":&,"note":"some text to fill the line"}/' >a.ndjson
+	sed -i '7000s/.*/{"id":"seven thousand"}/' a.ndjson
+	{
+		seq 12001 20000 | sed 's/.*/{"id":&,"note":"more"}/'
+	} >b.ndjson
+	sed -i '5000s/.*/{"id":42,"note":"again"}/' b.ndjson
+	run --separate-stderr etl-load-pg -t t --bad-records skip -q a.ndjson b.ndjson
+	assert_failure 65
+	assert_stderr 'etl-load-pg: b.ndjson:5000: t: duplicate key value violates unique constraint "t_pkey" (Key (id)=(42) already exists.)'
+	run count t
+	assert_output 0
+}
+
 @test "a duplicate key in append mode fails at the line of the duplicate" {
 	sql "CREATE TABLE t (id int PRIMARY KEY)"
 	put a.ndjson '{"id":1}\n{"id":2}\n'
