@@ -67,12 +67,8 @@ int nd_next(struct ndjson *nd, struct record *rec)
 		stats.records_in++;
 		progress_tick();
 		if (scan_record(l.p, l.n, nd->want, nd->vals, &err) != 0) {
-			int plain = strncmp(err.msg, "not a JSON", 10) == 0 ||
-				    strcmp(err.msg, "invalid UTF-8") == 0 ||
-				    strcmp(err.msg, "NUL byte") == 0;
-
 			bad_record(l.file, l.lineno, err.off + 1, l.p, l.n, "%s%s",
-				   plain ? "" : "invalid JSON: ", err.msg);
+				   err.syntax ? "invalid JSON: " : "", err.msg);
 			continue;
 		}
 		rec->line.p = l.p;

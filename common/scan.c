@@ -34,6 +34,7 @@ struct sc {
 	cp start, end;
 	cp errp;
 	const char *msg;
+	int syntax; /* the failure breaks JSON's grammar (see struct scan_err) */
 };
 
 /* The compiled wanted paths: a trie of segments. */
@@ -55,6 +56,16 @@ static cp fail(struct sc *s, cp p, const char *msg)
 {
 	s->errp = p;
 	s->msg = msg;
+	s->syntax = 1;
+	return NULL;
+}
+
+/* A failure that is not about JSON's grammar: the bytes are not text (a NUL,
+ * invalid UTF-8), or the record is valid JSON of the wrong kind. */
+static cp fail_other(struct sc *s, cp p, const char *msg)
+{
+	fail(s, p, msg);
+	s->syntax = 0;
 	return NULL;
 }
 
@@ -158,14 +169,14 @@ static cp string(struct sc *s, cp p)
 			size_t k = utf8_seq(p, s->end);
 
 			if (!k)
-				return fail(s, p, "invalid UTF-8");
+				return fail_other(s, p, "invalid UTF-8");
 			p += k;
 			continue;
 		}
 		if (p >= s->end)
 			return fail(s, p, "unterminated string");
 		if (c == 0)
-			return fail(s, p, "NUL byte");
+			return fail_other(s, p, "NUL byte");
 		return fail(s, p, "control character in string");
 	}
 }
@@ -272,7 +283,7 @@ value:
 	default:
 		if (p >= s->end)
 			return fail(s, p, "unexpected end of line, expected a value");
-		return fail(s, p, *p ? "expected a value" : "NUL byte");
+		return *p ? fail(s, p, "expected a value") : fail_other(s, p, "NUL byte");
 	}
 	if (!p)
 		return NULL;
@@ -455,17 +466,21 @@ static int finish(struct sc *s, cp p, struct scan_err *err)
 		p = ws(p);
 		if (p == s->end)
 			return 0;
-		fail(s, p, *p ? "unexpected data after the value" : "NUL byte");
+		if (*p)
+			fail(s, p, "unexpected data after the value");
+		else
+			fail_other(s, p, "NUL byte");
 	}
 	err->off = s->errp - s->start;
 	err->msg = s->msg;
+	err->syntax = s->syntax;
 	return -1;
 }
 
 int scan_record(const char *text, size_t n, const struct scan_want *w, struct span *vals,
 		struct scan_err *err)
 {
-	struct sc s = {(cp)text, (cp)text + n, NULL, NULL};
+	struct sc s = {(cp)text, (cp)text + n, NULL, NULL, 0};
 	cp p = ws(s.start);
 
 	if (*p != '{') {
@@ -478,15 +493,15 @@ int scan_record(const char *text, size_t n, const struct scan_want *w, struct sp
 				err->msg = "expected a JSON object";
 			return -1;
 		} else if (*p == '[')
-			fail(&s, p, "not a JSON object: an array");
+			fail_other(&s, p, "not a JSON object: an array");
 		else if (*p == '"')
-			fail(&s, p, "not a JSON object: a string");
+			fail_other(&s, p, "not a JSON object: a string");
 		else if (*p == 't' || *p == 'f')
-			fail(&s, p, "not a JSON object: a boolean");
+			fail_other(&s, p, "not a JSON object: a boolean");
 		else if (*p == 'n')
-			fail(&s, p, "not a JSON object: null");
+			fail_other(&s, p, "not a JSON object: null");
 		else
-			fail(&s, p, "not a JSON object: a number");
+			fail_other(&s, p, "not a JSON object: a number");
 		return finish(&s, NULL, err);
 	}
 	if (w && w->n) {
@@ -505,7 +520,7 @@ int scan_record(const char *text, size_t n, const struct scan_want *w, struct sp
 
 int scan_value(const char *text, size_t n, struct scan_err *err)
 {
-	struct sc s = {(cp)text, (cp)text + n, NULL, NULL};
+	struct sc s = {(cp)text, (cp)text + n, NULL, NULL, 0};
 
 	return finish(&s, skip_value(&s, ws(s.start), 0), err);
 }

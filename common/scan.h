@@ -32,6 +32,8 @@ struct span {
 struct scan_err {
 	size_t off;      /* 0-based byte offset in the line */
 	const char *msg; /* static text, e.g. "expected ',' or '}'" */
+	int syntax;      /* 1: the text breaks JSON's grammar; 0: it is not text
+			  * (a NUL byte, invalid UTF-8) or not an object */
 };
 
 /* The set of paths a program wants from each record, compiled once. */

@@ -323,7 +323,7 @@ static void test_verdicts(void)
 			struct path *pl = paths(track_lists[t], &nw);
 			struct scan_want *w = scan_want_new(pl, nw);
 			struct span vals[8];
-			struct scan_err e2 = {999999, NULL};
+			struct scan_err e2 = {999999, NULL, -1};
 
 			rc = scan_record(s, n, w, vals, &e2);
 			point(rc == -1 && e2.off == c->off && e2.msg && strcmp(e2.msg, c->msg) == 0,
@@ -826,6 +826,42 @@ static void test_lookup(void)
 	CHECK_STR(lookup("{\"a\":{},\"a\":null}", "a"), "null");
 }
 
+/* The syntax flag tells a broken grammar ("invalid JSON: ...") from bytes
+ * that are not text and from a valid value that is not an object. */
+static void test_syntax_flag(void)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+		int syntax;
+	} cases[] = {
+		{"{\"a\":1,}", 8, 1},
+		{"{\"a\" 1}", 7, 1},
+		{"", 0, 1},
+		{"{\"a\":tru}", 9, 1},
+		{"[1,2]", 5, 0},
+		{"\"s\"", 3, 0},
+		{"null", 4, 0},
+		{"{\"a\":\"\xff\"}", 9, 0},
+		{"{\"a\":1}\0", 8, 0},
+		{"{\"a\":\"x\0y\"}", 11, 0},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = malloc(cases[i].n + 1);
+		struct scan_err e = {0, NULL, -1};
+		int rc;
+
+		memcpy(t, cases[i].s, cases[i].n);
+		t[cases[i].n] = '\0';
+		rc = scan_record(t, cases[i].n, NULL, NULL, &e);
+		point(rc == -1 && e.syntax == cases[i].syntax, __LINE__,
+		      "syntax flag %d for %s (%s)", cases[i].syntax, show(t, cases[i].n),
+		      e.msg ? e.msg : "accepted");
+		free(t);
+	}
+}
+
 int main(void)
 {
 	test_verdicts();
@@ -837,5 +873,6 @@ int main(void)
 	test_unescape();
 	test_key_eq();
 	test_lookup();
+	test_syntax_flag();
 	return unit_done();
 }
