@@ -46,6 +46,7 @@
 #include "path.h"
 #include "scan.h"
 #include "stats.h"
+#include "tempfile.h"
 #include "timefmt.h"
 #include "banned.h"
 
@@ -457,18 +458,11 @@ static uint64_t default_budget(void)
 
 static void spill_open(void)
 {
-	const char *dir = getenv("TMPDIR");
-	struct buf path = BUF_INIT;
+	const char *dir;
 
-	if (!dir || !*dir)
-		dir = "/tmp";
-	buf_printf(&path, "%s/etl-dedupe.XXXXXX", dir);
-	hold.fd = mkstemp(path.p);
+	hold.fd = tempfile_open(NULL, &dir);
 	if (hold.fd < 0)
 		etl_die(ETL_EXIT_IOERR, dir, "cannot create a temporary file: %s", strerror(errno));
-	/* unlinked at once: nothing is left behind whatever way the run ends */
-	unlink(path.p);
-	buf_release(&path);
 	hold.wbuf = xmalloc(WBUF_SIZE);
 	hold.rbuf = xmalloc(RBUF_SIZE);
 }

@@ -33,6 +33,7 @@
 #include "die.h"
 #include "mem.h"
 #include "out.h"
+#include "tempfile.h"
 #include "banned.h"
 
 #define FANIN 16
@@ -51,22 +52,12 @@ int spilled(void)
 
 static FILE *temp_file(void)
 {
-	struct buf path = BUF_INIT;
 	FILE *f;
-	int fd;
+	int fd = tempfile_open(opt.temp_dir, &tdir);
 
-	if (!tdir) {
-		tdir = opt.temp_dir ? opt.temp_dir : getenv("TMPDIR");
-		if (!tdir || !*tdir)
-			tdir = "/tmp";
-	}
-	buf_printf(&path, "%s/etl-agg.XXXXXX", tdir);
-	fd = mkstemp(path.p);
 	if (fd < 0)
 		etl_die(ETL_EXIT_IOERR, tdir, "cannot create a temporary file: %s",
 			strerror(errno));
-	unlink(path.p);
-	buf_release(&path);
 	f = fdopen(fd, "w+");
 	if (!f)
 		etl_die(ETL_EXIT_IOERR, tdir, "cannot open a temporary file: %s", strerror(errno));
