@@ -57,6 +57,7 @@ enum {
 	OPT_EXACT,
 	OPT_REQUIRE,
 	OPT_MEMORY,
+	OPT_TEMP,
 	OPT_WINDOW,
 	OPT_WITHIN,
 	OPT_TIME,
@@ -72,7 +73,8 @@ static const struct cli_opt opts[] = {
 	{OPT_REQUIRE, "require-key", 0, CLI_NOARG, NULL,
 	 "a missing or null key field is a bad record"},
 	{OPT_MEMORY, "memory", 0, CLI_ARG, "SIZE",
-	 "held records kept in memory before spilling to $TMPDIR"},
+	 "held records kept in memory before spilling to a temporary file"},
+	{OPT_TEMP, "temp-dir", 0, CLI_ARG, "DIR", "where to spill (default: $TMPDIR or /tmp)"},
 	{OPT_WINDOW, "window", 0, CLI_ARG, "N", "remember only the last N distinct keys"},
 	{OPT_WITHIN, "within", 0, CLI_ARG, "DURATION",
 	 "a duplicate only within DURATION of event time"},
@@ -84,84 +86,9 @@ static struct path *keys;
 static size_t nkeys;
 static struct path latest, timef;
 static int have_latest, have_time, keep_last, keep_given, exact, require_key;
-static const char *memory_arg;
+static const char *memory_arg, *temp_dir;
 static uint64_t memory_budget, window;
 static int64_t within_us;
-
-/* "512M", "2G", "100": bytes, K/M/G/T being powers of 1024. */
-static int parse_size(const char *s, uint64_t *v)
-{
-	static const char units[] = "kmgt";
-	const char *unit;
-	char *end;
-	unsigned long long n;
-	int shift = 0;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	if (*end && (unit = strchr(units, *end | 0x20)) != NULL) {
-		shift = 10 * (int)(unit - units + 1);
-		end++;
-	}
-	if (*end || (shift && n > (UINT64_MAX >> shift)))
-		return -1;
-	*v = (uint64_t)n << shift;
-	return 0;
-}
-
-/* A positive decimal count. */
-static int parse_count(const char *s, uint64_t *v)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno || *end || *v == 0 ? -1 : 0;
-}
-
-/* "30s", "5m", "1h30m", "2d", "250ms": a positive number of microseconds. */
-static int parse_duration(const char *s, int64_t *us)
-{
-	int64_t total = 0;
-
-	if (!*s)
-		return -1;
-	while (*s) {
-		int64_t n = 0, unit;
-
-		if (*s < '0' || *s > '9')
-			return -1;
-		for (; *s >= '0' && *s <= '9'; s++)
-			if (__builtin_mul_overflow(n, 10, &n) ||
-			    __builtin_add_overflow(n, *s - '0', &n))
-				return -1;
-		if (s[0] == 'm' && s[1] == 's')
-			unit = 1000, s += 2;
-		else if (*s == 's')
-			unit = 1000000, s++;
-		else if (*s == 'm')
-			unit = 60 * INT64_C(1000000), s++;
-		else if (*s == 'h')
-			unit = 3600 * INT64_C(1000000), s++;
-		else if (*s == 'd')
-			unit = 86400 * INT64_C(1000000), s++;
-		else
-			return -1;
-		if (__builtin_mul_overflow(n, unit, &n) || __builtin_add_overflow(total, n, &total))
-			return -1;
-	}
-	/* twice the duration is subtracted from times: keep that far from overflow */
-	if (total <= 0 || total > INT64_MAX / 4)
-		return -1;
-	*us = total;
-	return 0;
-}
 
 static void one_path(struct path *p, const char *opt, const char *arg)
 {
@@ -209,21 +136,17 @@ static void on_opt(int id, const char *arg)
 		require_key = 1;
 		break;
 	case OPT_MEMORY:
-		if (parse_size(arg, &memory_budget) != 0)
-			cli_usage_error("--memory", "expected a size such as 512M or 2G, got '%s'",
-					arg);
+		memory_budget = cli_size(cli_optname, arg, 0);
 		memory_arg = arg;
 		break;
+	case OPT_TEMP:
+		temp_dir = arg;
+		break;
 	case OPT_WINDOW:
-		if (parse_count(arg, &window) != 0)
-			cli_usage_error("--window", "expected a positive number of keys, got '%s'",
-					arg);
+		window = cli_uint(cli_optname, arg, 1, UINT64_MAX);
 		break;
 	case OPT_WITHIN:
-		if (parse_duration(arg, &within_us) != 0)
-			cli_usage_error("--within",
-					"expected a duration such as 30s, 5m, 1h or 2d, got '%s'",
-					arg);
+		within_us = cli_duration(cli_optname, arg, 1);
 		break;
 	case OPT_TIME:
 		one_path(&timef, "--time-field", arg);
@@ -259,6 +182,8 @@ static void check_options(void)
 		cli_usage_error("--time-field", "applies only to --within");
 	if (memory_arg && !keep_last)
 		cli_usage_error("--memory", "applies only to --keep last and --latest-by");
+	if (temp_dir && !keep_last)
+		cli_usage_error("--temp-dir", "applies only to --keep last and --latest-by");
 	if (require_key && !nkeys)
 		cli_usage_error("--require-key", "needs key fields (-k)");
 }
@@ -460,7 +385,7 @@ static void spill_open(void)
 {
 	const char *dir;
 
-	hold.fd = tempfile_open(NULL, &dir);
+	hold.fd = tempfile_open(temp_dir, &dir);
 	if (hold.fd < 0)
 		etl_die(ETL_EXIT_IOERR, dir, "cannot create a temporary file: %s", strerror(errno));
 	hold.wbuf = xmalloc(WBUF_SIZE);

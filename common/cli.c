@@ -27,6 +27,7 @@
 #include "out.h"
 #include "path.h"
 #include "stats.h"
+#include "timefmt.h"
 #include "banned.h"
 
 struct cli_common cli;
@@ -306,6 +307,76 @@ unsigned long long cli_uint(const char *opt, const char *arg, unsigned long long
 	if (errno == ERANGE || v > max)
 		cli_usage_error(opt, "too large: '%s'", arg);
 	return v;
+}
+
+/* min written back the way a user would write it: 1k, 64M, 4096. */
+static void size_text(char *b, size_t n, uint64_t v)
+{
+	static const char units[] = "kMGT";
+	int u = -1;
+
+	while (u < 3 && v && v % 1024 == 0)
+		v /= 1024, u++;
+	if (u < 0)
+		snprintf(b, n, "%llu", (unsigned long long)v);
+	else
+		snprintf(b, n, "%llu%c", (unsigned long long)v, units[u]);
+}
+
+uint64_t cli_size(const char *opt, const char *arg, uint64_t min)
+{
+	const char *p = arg, *units = "kmgt", *u;
+	double v = 0, scale = 1;
+	int digits = 0;
+	char mintext[32];
+
+	/* digits, then maybe a fraction: no sign, exponent, hex, inf or nan */
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		v = v * 10 + (*p - '0');
+	if (digits && *p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			digits = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			v += (*p - '0') / (scale *= 10);
+	}
+	if (digits && *p && (u = strchr(units, *p | 0x20)) != NULL) {
+		for (const char *k = units; k <= u; k++)
+			v *= 1024;
+		p++;
+	}
+	if (digits && (*p == 'B' || *p == 'b'))
+		p++;
+	if (!digits || *p || v >= 1.8e19 || (uint64_t)v < min) {
+		if (!min)
+			cli_usage_error(opt, "expected a size (512M, 1.5G, 64k), got '%s'", arg);
+		size_text(mintext, sizeof(mintext), min);
+		cli_usage_error(opt, "expected a size of at least %s (512M, 1.5G, 64k), got '%s'",
+				mintext, arg);
+	}
+	return (uint64_t)v;
+}
+
+int64_t cli_duration(const char *opt, const char *arg, int64_t min_us)
+{
+	int64_t us;
+
+	if (timefmt_duration(arg, &us) != 0 || us < min_us) {
+		if (min_us <= 0)
+			cli_usage_error(opt, "expected a duration (30s, 5m, 1h30m), got '%s'", arg);
+		if (min_us == 1)
+			cli_usage_error(opt,
+					"expected a positive duration (30s, 5m, 1h30m), got '%s'",
+					arg);
+		if (min_us % 1000000 == 0)
+			cli_usage_error(opt,
+					"expected a duration of at least %llds (30s, 5m, 1h30m), "
+					"got '%s'",
+					(long long)(min_us / 1000000), arg);
+		cli_usage_error(opt,
+				"expected a duration of at least %lldms (30s, 5m, 1h30m), got '%s'",
+				(long long)(min_us / 1000), arg);
+	}
+	return us;
 }
 
 size_t cli_path(const char *opt, const char *arg, size_t at, int whole, struct path *p)

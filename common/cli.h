@@ -8,14 +8,16 @@
  * and stats.  The same tables are what the tests compare with the man pages
  * and the completions, so the three cannot drift apart.
  *
- * The value parsers below (cli_char, cli_uint, cli_paths, cli_path) are for
- * on_opt handlers: each checks one kind of value the same way in every
- * program and reports a bad one as a usage error with the same words.
+ * The value parsers below (cli_char, cli_uint, cli_size, cli_duration,
+ * cli_paths, cli_path) are for on_opt handlers: each checks one kind of
+ * value the same way in every program and reports a bad one as a usage
+ * error with the same words.
  */
 #ifndef ETL_CLI_H
 #define ETL_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum { CLI_NOARG, CLI_ARG, CLI_OPTARG };
 
@@ -83,6 +85,16 @@ unsigned char cli_char(const char *opt, const char *arg);
  * above) or "OPT: too large: 'X'". */
 unsigned long long cli_uint(const char *opt, const char *arg, unsigned long long min,
 			    unsigned long long max);
+/* A size in bytes: a number (decimals allowed) with an optional K, M, G or
+ * T, powers of 1024, and an optional B ("512M", "1.5G", "64k", "4096"), of
+ * at least min.  Otherwise "OPT: expected a size (512M, 1.5G, 64k), got
+ * 'X'" ("a size of at least MIN" when min > 0). */
+uint64_t cli_size(const char *opt, const char *arg, uint64_t min);
+/* A duration (timefmt_duration(): "30s", "5m", "1h30m", "250ms", "2w") of
+ * at least min_us microseconds, in microseconds.  Otherwise "OPT: expected
+ * a duration (30s, 5m, 1h30m), got 'X'" ("a positive duration" for min_us
+ * 1, "a duration of at least MIN" above). */
+int64_t cli_duration(const char *opt, const char *arg, int64_t min_us);
 /* A comma-separated list of field paths (path.h) into a new array, freed
  * with path_list_free().  A malformed list is "OPT: column N: WHAT", N the
  * 1-based column of the fault in arg. */

@@ -776,3 +776,44 @@ size_t timefmt_format(char *out, size_t cap, const char *fmt, size_t fn, int64_t
 	format_with(&o, fmt, fn, us, off);
 	return o.len;
 }
+
+int timefmt_duration(const char *s, int64_t *us)
+{
+	int64_t total = 0;
+	const char *p = s;
+
+	if (strcmp(s, "0") == 0) {
+		*us = 0;
+		return 0;
+	}
+	while (*p) {
+		int64_t v = 0, unit;
+
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (v > INT64_MAX / 10 - 10)
+				return -1;
+			v = v * 10 + (*p - '0');
+		}
+		if (p[0] == 'm' && p[1] == 's')
+			unit = 1000, p += 2;
+		else if (*p == 's')
+			unit = TIMEFMT_US_PER_SEC, p++;
+		else if (*p == 'm')
+			unit = 60 * TIMEFMT_US_PER_SEC, p++;
+		else if (*p == 'h')
+			unit = 3600 * TIMEFMT_US_PER_SEC, p++;
+		else if (*p == 'd')
+			unit = TIMEFMT_US_PER_DAY, p++;
+		else if (*p == 'w')
+			unit = 7 * TIMEFMT_US_PER_DAY, p++;
+		else
+			return -1;
+		if (v > (INT64_MAX / 4 - total) / unit)
+			return -1;
+		total += v * unit;
+	}
+	*us = total;
+	return 0;
+}

@@ -43,6 +43,11 @@ void timefmt_split(int64_t us, int32_t off, int64_t *days, int64_t *us_of_day);
 int timefmt_parse_iso(const char *s, size_t n, int64_t *us, int32_t *off);
 /* Is s such a text?  The same check, without computing the instant. */
 int timefmt_valid_iso(const char *s, size_t n);
+/* A duration: one or more numbers, each with a unit, ms, s, m, h, d or w
+ * ("30s", "5m", "1h30m", "250ms", "2w"), or "0".  0 and the total in
+ * microseconds, at most a quarter of INT64_MAX (twice a duration is added
+ * to or subtracted from times); -1 if s is not one. */
+int timefmt_duration(const char *s, int64_t *us);
 /* Write "2026-11-24T18:30:00.123+01:00": 'Z' for offset 0, the fraction
  * only when nonzero (3 digits, or 6 when the microseconds need them).
  * Returns the length; buf holds TIMEFMT_ISO_BUFSZ bytes. */

@@ -75,16 +75,20 @@ _etl_map_arg() {
 }
 
 # ---- etl-dedupe ----
-_etl_dedupe_opts='-k --key --keep --latest-by --exact --require-key --memory --window --within
-	--time-field'
+_etl_dedupe_opts='-k --key --keep --latest-by --exact --require-key --memory --temp-dir --window
+	--within --time-field'
 
-# --keep takes first or last; field paths, sizes, counts and durations are
-# free text: nothing to offer, and no file names.
+# --keep takes first or last, --temp-dir a folder; field paths, sizes,
+# counts and durations are free text: nothing to offer, and no file names.
 _etl_dedupe_arg() {
 	local cur=$1 prev=$2
 
 	case $prev in
 	--keep) COMPREPLY=($(compgen -W 'first last' -- "$cur")) ;;
+	--temp-dir)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
+		;;
 	-k | --key | --latest-by | --memory | --window | --within | --time-field) COMPREPLY=() ;;
 	*) return 1 ;;
 	esac

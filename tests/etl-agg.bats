@@ -686,6 +686,29 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 	assert_failure 2
 }
 
+@test "sizes and durations are read as in every program, with their least values" {
+	local try='Try '\''etl-agg --help'\'' for more information.'
+
+	run --separate-stderr etl-agg --memory 512 -a 'n=count()' /dev/null
+	assert_failure 2
+	assert_stderr "etl-agg: --memory: expected a size of at least 1k (512M, 1.5G, 64k), got '512'"$'\n'"$try"
+	run --separate-stderr etl-agg --memory 1.5k -a 'n=count()' /dev/null
+	assert_success
+	assert_output '{"n":0}'
+	run --separate-stderr etl-agg --idle-timeout 0 -a 'n=count()' /dev/null
+	assert_failure 2
+	assert_stderr "etl-agg: --idle-timeout: expected a duration of at least 1ms (30s, 5m, 1h30m), got '0'"$'\n'"$try"
+	run --separate-stderr etl-agg --lateness 1.5h -a 'n=count()' /dev/null
+	assert_failure 2
+	assert_stderr "etl-agg: --lateness: expected a duration (30s, 5m, 1h30m), got '1.5h'"$'\n'"$try"
+	# weeks and sums, in a window spec as in --lateness
+	put in.ndjson '{"t":"2026-01-01T00:00:00Z"}\n{"t":"2026-01-14T23:59:59Z"}\n{"t":"2026-01-15T00:00:00Z"}\n'
+	run --separate-stderr etl-agg -w tumbling:1w6d24h -t t --lateness 0 -a 'n=count()' in.ndjson
+	assert_success
+	assert_line --index 0 --partial '"n":2'
+	assert_line --index 1 --partial '"n":1'
+}
+
 @test "expressions written alike are evaluated once; commas inside calls are arguments" {
 	put in.ndjson '{"a":1,"b":2}\n{"a":3,"b":null}\n'
 	run --separate-stderr etl-agg -a 's=sum(coalesce(b, a))' -a 'p=percentile(coalesce(b, a), 0.5)' -a 'm=max(coalesce(b, a))' in.ndjson

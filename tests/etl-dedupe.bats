@@ -354,18 +354,33 @@ reference() {
 	assert_output "$(reference last)"
 }
 
+@test "--temp-dir chooses the spill folder over \$TMPDIR, and applies only to held records" {
+	make_updates 200 20
+	mkdir spill
+	TMPDIR=$TMP/missing run --separate-stderr etl-dedupe -q -k k --keep last --memory 1K \
+		--temp-dir spill in.ndjson
+	assert_success
+	assert_output "$(reference last)"
+	assert_equal "$(ls -A spill)" ""
+	TMPDIR=$TMP/spill run --separate-stderr etl-dedupe -k k --keep last --memory 1K \
+		--temp-dir "$TMP/missing" in.ndjson
+	assert_failure 74
+	assert_stderr "etl-dedupe: $TMP/missing: cannot create a temporary file: No such file or directory"
+	run --separate-stderr etl-dedupe -k k --temp-dir spill in.ndjson
+	usage_error "--temp-dir: applies only to --keep last and --latest-by"
+}
 @test "--memory takes sizes with K, M, G, T suffixes and rejects the rest" {
 	put in.ndjson '{"k":1,"v":1}\n{"k":1,"v":2}\n'
 	local s
 
-	for s in 0 1 512 1k 1K 64M 2G 1T; do
+	for s in 0 1 512 1k 1K 64M 2G 1T 1.5G 2GB 100b; do
 		run --separate-stderr etl-dedupe -q -k k --keep last --memory "$s" in.ndjson
 		assert_success
 		assert_output '{"k":1,"v":2}'
 	done
-	for s in "" -1 1.5G 1X 2GB M 99999999999999999999 17179869184T; do
+	for s in "" -1 +1 1e3 .5 1. 1.k 1X 2BB M 99999999999999999999 17179869184T; do
 		run --separate-stderr etl-dedupe -k k --keep last --memory "$s" in.ndjson
-		usage_error "--memory: expected a size such as 512M or 2G, got '$s'"
+		usage_error "--memory: expected a size (512M, 1.5G, 64k), got '$s'"
 	done
 }
 
@@ -412,7 +427,7 @@ reference() {
 
 	for n in 0 -1 1K 1.5 x ""; do
 		run --separate-stderr etl-dedupe --window "$n" /dev/null
-		usage_error "--window: expected a positive number of keys, got '$n'"
+		usage_error "--window: expected a positive integer, got '$n'"
 	done
 }
 
@@ -495,9 +510,9 @@ reference() {
 @test "--within rejects durations that are not one" {
 	local d
 
-	for d in 5 0s 1x 1.5h m 1h- "" 1H 99999999999999999999d 30000000d; do
+	for d in 5 0 0s 1x 1.5h m 1h- "" 1H 99999999999999999999d 30000000d; do
 		run --separate-stderr etl-dedupe --within "$d" --time-field t /dev/null
-		usage_error "--within: expected a duration such as 30s, 5m, 1h or 2d, got '$d'"
+		usage_error "--within: expected a positive duration (30s, 5m, 1h30m), got '$d'"
 	done
 }
 

@@ -225,8 +225,6 @@ void workers_finish(void);
 
 /* ---- window.c ---- */
 
-/* "90s", "5m", "1h30m", "1d", "250ms": 0 and microseconds, or -1. */
-int duration_parse(const char *s, int64_t *us);
 /* Check --window: 0, or -1. */
 int window_parse(const char *spec);
 void window_run(void);

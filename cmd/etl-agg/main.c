@@ -100,49 +100,6 @@ static const char *gspec, *sort_spec;
 
 /* ---- options ---- */
 
-/* "512M", "2G", "100k", "4096": bytes, or 0 when malformed. */
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	double v;
-	uint64_t m = 1;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno)
-		return 0;
-	for (const char *p = s; p < end; p++)
-		if ((*p < '0' || *p > '9') && *p != '.')
-			return 0; /* no sign, exponent, hex, inf or nan */
-	switch (*end) {
-	case 'k':
-	case 'K':
-		m = 1 << 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		m = 1 << 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		m = 1 << 30;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		m = (uint64_t)1 << 40;
-		end++;
-		break;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end || v * m >= 1.8e19)
-		return 0;
-	return (uint64_t)(v * m);
-}
-
 static void on_opt(int id, const char *arg)
 {
 	switch (id) {
@@ -172,10 +129,7 @@ static void on_opt(int id, const char *arg)
 		break;
 	}
 	case OPT_MEMORY:
-		opt.memory = parse_size(arg);
-		if (opt.memory < 1024)
-			cli_usage_error("--memory",
-					"expected a size of at least 1k (512M, 2G), got '%s'", arg);
+		opt.memory = cli_size(cli_optname, arg, 1024);
 		break;
 	case OPT_TEMP:
 		opt.temp_dir = arg;
@@ -187,9 +141,7 @@ static void on_opt(int id, const char *arg)
 		opt.time_field = arg;
 		break;
 	case OPT_LATENESS:
-		if (duration_parse(arg, &opt.lateness_us) != 0)
-			cli_usage_error("--lateness",
-					"expected a duration (30s, 5m, 1h30m), got '%s'", arg);
+		opt.lateness_us = cli_duration(cli_optname, arg, 0);
 		opt.lateness_set = 1;
 		break;
 	case OPT_LATE:
@@ -205,11 +157,7 @@ static void on_opt(int id, const char *arg)
 		opt.emit_set = 1;
 		break;
 	case OPT_IDLE:
-		if (duration_parse(arg, &opt.idle_us) != 0 || opt.idle_us < 1000)
-			cli_usage_error(
-				"--idle-timeout",
-				"expected a duration of at least 1ms (500ms, 30s, 5m), got '%s'",
-				arg);
+		opt.idle_us = cli_duration(cli_optname, arg, 1000);
 		break;
 	}
 }

@@ -98,47 +98,6 @@ static int emitted;
 
 /* ---- options ---- */
 
-int duration_parse(const char *s, int64_t *us)
-{
-	int64_t total = 0;
-	const char *p = s;
-
-	if (strcmp(s, "0") == 0) {
-		*us = 0;
-		return 0;
-	}
-	while (*p) {
-		int64_t v = 0, unit;
-
-		if (*p < '0' || *p > '9')
-			return -1;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			if (v > INT64_MAX / 10 - 10)
-				return -1;
-			v = v * 10 + (*p - '0');
-		}
-		if (p[0] == 'm' && p[1] == 's')
-			unit = 1000, p += 2;
-		else if (*p == 's')
-			unit = TIMEFMT_US_PER_SEC, p++;
-		else if (*p == 'm')
-			unit = 60 * TIMEFMT_US_PER_SEC, p++;
-		else if (*p == 'h')
-			unit = 3600 * TIMEFMT_US_PER_SEC, p++;
-		else if (*p == 'd')
-			unit = TIMEFMT_US_PER_DAY, p++;
-		else if (*p == 'w')
-			unit = 7 * TIMEFMT_US_PER_DAY, p++;
-		else
-			return -1;
-		if (v > (INT64_MAX / 4 - total) / unit)
-			return -1;
-		total += v * unit;
-	}
-	*us = total;
-	return 0;
-}
-
 int window_parse(const char *spec)
 {
 	const char *colon = strchr(spec, ':');
@@ -153,16 +112,16 @@ int window_parse(const char *spec)
 		*comma++ = '\0';
 	if (!strncmp(spec, "tumbling:", 9) && !comma) {
 		wkind = W_TUMBLING;
-		r = duration_parse(a, &wsize);
+		r = timefmt_duration(a, &wsize);
 		whop = wsize;
 	} else if (!strncmp(spec, "hopping:", 8) && comma) {
 		wkind = W_HOPPING;
-		r = duration_parse(a, &wsize) | duration_parse(comma, &whop);
+		r = timefmt_duration(a, &wsize) | timefmt_duration(comma, &whop);
 		if (whop > wsize)
 			r = -1;
 	} else if (!strncmp(spec, "session:", 8) && !comma) {
 		wkind = W_SESSION;
-		r = duration_parse(a, &wgap);
+		r = timefmt_duration(a, &wgap);
 		wsize = whop = wgap;
 	} else {
 		r = -1;
