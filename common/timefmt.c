@@ -786,6 +786,8 @@ int timefmt_duration(const char *s, int64_t *us)
 		*us = 0;
 		return 0;
 	}
+	if (!*p)
+		return -1;
 	while (*p) {
 		int64_t v = 0, unit;
 

@@ -701,6 +701,9 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 	run --separate-stderr etl-agg --lateness 1.5h -a 'n=count()' /dev/null
 	assert_failure 2
 	assert_stderr "etl-agg: --lateness: expected a duration (30s, 5m, 1h30m), got '1.5h'"$'\n'"$try"
+	run --separate-stderr etl-agg --lateness '' -a 'n=count()' /dev/null
+	assert_failure 2
+	assert_stderr "etl-agg: --lateness: expected a duration (30s, 5m, 1h30m), got ''"$'\n'"$try"
 	# weeks and sums, in a window spec as in --lateness
 	put in.ndjson '{"t":"2026-01-01T00:00:00Z"}\n{"t":"2026-01-14T23:59:59Z"}\n{"t":"2026-01-15T00:00:00Z"}\n'
 	run --separate-stderr etl-agg -w tumbling:1w6d24h -t t --lateness 0 -a 'n=count()' in.ndjson
