@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "mem.h"
 #include "banned.h"
 
@@ -178,8 +179,6 @@ size_t hll_bytes(const struct hll *h)
 	return (h->reg ? HLL_M : 0) + (size_t)h->capset * sizeof(uint64_t);
 }
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 void hll_write(const struct hll *h, struct buf *b)
 {
 	if (!h->reg) {
@@ -196,29 +195,9 @@ void hll_write(const struct hll *h, struct buf *b)
 		buf_addc(b, ']');
 		return;
 	}
-	buf_grow(b, HLL_M / 3 * 4 + 8);
 	buf_addc(b, '"');
-	for (uint32_t i = 0; i < HLL_M; i += 3) {
-		uint32_t v = (uint32_t)h->reg[i] << 16;
-		size_t k = HLL_M - i;
-
-		if (k > 1)
-			v |= (uint32_t)h->reg[i + 1] << 8;
-		if (k > 2)
-			v |= h->reg[i + 2];
-		buf_addc(b, b64[v >> 18]);
-		buf_addc(b, b64[v >> 12 & 63]);
-		buf_addc(b, k > 1 ? b64[v >> 6 & 63] : '=');
-		buf_addc(b, k > 2 ? b64[v & 63] : '=');
-	}
+	b64_encode(b, h->reg, HLL_M);
 	buf_addc(b, '"');
-}
-
-static int b64_val(char c)
-{
-	const char *p = c ? strchr(b64, c) : NULL;
-
-	return p ? (int)(p - b64) : -1;
 }
 
 int hll_read(struct hll *h, struct span v)
@@ -251,26 +230,20 @@ int hll_read(struct hll *h, struct span v)
 	}
 	if (!v.p || v.n != 2 + (HLL_M + 2) / 3 * 4 || v.p[0] != '"')
 		return -1;
-	if (!h->reg)
-		to_dense(h);
-	for (uint32_t i = 0, j = 1; i < HLL_M; i += 3, j += 4) {
-		int a = b64_val(v.p[j]), bb = b64_val(v.p[j + 1]);
-		int c = v.p[j + 2] == '=' ? 0 : b64_val(v.p[j + 2]);
-		int d = v.p[j + 3] == '=' ? 0 : b64_val(v.p[j + 3]);
-		uint32_t x, r[3];
+	{
+		static struct buf raw = BUF_INIT;
 
-		if (a < 0 || bb < 0 || c < 0 || d < 0)
+		buf_reset(&raw);
+		if (b64_decode(&raw, v.p + 1, v.n - 2) != 0 || raw.len != HLL_M)
 			return -1;
-		x = (uint32_t)a << 18 | (uint32_t)bb << 12 | (uint32_t)c << 6 | (uint32_t)d;
-		r[0] = x >> 16;
-		r[1] = x >> 8 & 255;
-		r[2] = x & 255;
-		for (uint32_t k = 0; k < 3 && i + k < HLL_M; k++) {
-			if (r[k] > Q + 1)
+		for (uint32_t i = 0; i < HLL_M; i++)
+			if ((uint8_t)raw.p[i] > Q + 1)
 				return -1;
-			if (r[k] > h->reg[i + k])
-				h->reg[i + k] = (uint8_t)r[k];
-		}
+		if (!h->reg)
+			to_dense(h);
+		for (uint32_t i = 0; i < HLL_M; i++)
+			if ((uint8_t)raw.p[i] > h->reg[i])
+				h->reg[i] = (uint8_t)raw.p[i];
 	}
 	return 0;
 }
