@@ -8,7 +8,6 @@
 #include "arena.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "mem.h"
 #include "banned.h"
@@ -42,15 +41,6 @@ void *arena_alloc(struct arena *a, size_t n)
 		a->used = n;
 		return b->data;
 	}
-}
-
-char *arena_strndup(struct arena *a, const char *p, size_t n)
-{
-	char *s = arena_alloc(a, n + 1);
-
-	memcpy(s, p, n);
-	s[n] = '\0';
-	return s;
 }
 
 void arena_reset(struct arena *a)

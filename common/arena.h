@@ -25,8 +25,6 @@ struct arena {
 	}
 
 void *arena_alloc(struct arena *a, size_t n);
-/* A copy of [p, p+n) with a NUL after it. */
-char *arena_strndup(struct arena *a, const char *p, size_t n);
 /* Forget everything allocated; keep the largest block for reuse. */
 void arena_reset(struct arena *a);
 void arena_release(struct arena *a);

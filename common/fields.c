@@ -75,7 +75,6 @@ void fields_load(struct fields *f, struct span line)
 	arena_reset(&f->arena);
 	f->n = 0;
 	f->changed = 0;
-	f->line = line;
 	f->err[0] = '\0';
 	scan_iter_init(&it, line);
 	while (scan_iter_next(&it, &k, &v))

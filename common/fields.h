@@ -44,7 +44,6 @@ struct fields {
 	size_t capmade;
 	struct path_seg *segs; /* nest: the path a key splits into */
 	size_t capsegs;
-	struct span line;
 	int changed;         /* an edit changed the record's text */
 	struct arena arena;  /* text made by edits, for the current record */
 	struct buf tmp, key; /* scratch for rebuilt objects and keys */
