@@ -77,16 +77,6 @@ void hash_canon_reset(struct hash_canon *c)
 	c->nvals = 0;
 }
 
-static struct span trim(struct span v)
-{
-	while (v.n && (*v.p == ' ' || *v.p == '\t' || *v.p == '\r' || *v.p == '\n'))
-		v.p++, v.n--;
-	while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t' || v.p[v.n - 1] == '\r' ||
-		       v.p[v.n - 1] == '\n'))
-		v.n--;
-	return v;
-}
-
 static int is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -397,7 +387,7 @@ void hash_canon_add(struct hash_canon *c, struct span v)
 		return;
 	}
 	if (v.p)
-		v = trim(v);
+		v = scan_trim(v);
 	if (!v.p || !v.n)
 		buf_add(&c->text, "null", 4);
 	else
@@ -461,8 +451,8 @@ int hash_num_cmp(struct hash_canon *c, struct span a, struct span b)
 	dec_t p, q;
 	int sx, sy, r;
 
-	a = trim(a);
-	b = trim(b);
+	a = scan_trim(a);
+	b = scan_trim(b);
 	if (dec_parse(&p, a.p, a.n) == DEC_OK && dec_parse(&q, b.p, b.n) == DEC_OK)
 		return dec_cmp(&p, &q);
 	num_parse(&x, a);
@@ -513,8 +503,8 @@ int hash_value_cmp(struct hash_canon *c, struct span a, struct span b)
 		return ra < rb ? -1 : 1;
 	if (ra < 3)
 		return 0;
-	a = trim(a);
-	b = trim(b);
+	a = scan_trim(a);
+	b = scan_trim(b);
 	if (ra == 3)
 		return hash_num_cmp(c, a, b);
 	if (ra == 5)

@@ -96,12 +96,7 @@ json_t *rec_parse(struct span v)
 	struct buf tmp = BUF_INIT;
 	json_t *r;
 
-	while (v.n && (*v.p == ' ' || *v.p == '\t' || *v.p == '\r' || *v.p == '\n'))
-		v.p++, v.n--;
-	while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t' || v.p[v.n - 1] == '\r' ||
-		       v.p[v.n - 1] == '\n'))
-		v.n--;
-	r = build(v, &tmp);
+	r = build(scan_trim(v), &tmp);
 
 	buf_release(&tmp);
 	return r;

@@ -527,8 +527,7 @@ int scan_value(const char *text, size_t n, struct scan_err *err)
 
 /* ---- validated text ---- */
 
-/* A validated value may carry surrounding white space (a whole line). */
-static struct span trim(struct span v)
+struct span scan_trim(struct span v)
 {
 	while (v.n && (v.p[0] == ' ' || v.p[0] == '\t' || v.p[0] == '\r' || v.p[0] == '\n'))
 		v.p++, v.n--;
@@ -542,7 +541,7 @@ enum scan_kind scan_kind(struct span v)
 {
 	if (!v.p)
 		return SCAN_NONE;
-	v = trim(v);
+	v = scan_trim(v);
 	if (!v.n)
 		return SCAN_NONE;
 	switch (v.p[0]) {
@@ -611,7 +610,7 @@ static const char *fast_skip(const char *p, const char *end)
 
 void scan_iter_init(struct scan_iter *it, struct span v)
 {
-	v = trim(v);
+	v = scan_trim(v);
 	it->p = v.p + 1; /* after '{' or '[' */
 	it->end = v.p + v.n - 1;
 }
@@ -748,7 +747,7 @@ int scan_key_eq(struct span raw, const char *s, size_t n)
 
 struct span scan_lookup(struct span obj, const struct path *path)
 {
-	struct span cur = obj.p ? trim(obj) : obj;
+	struct span cur = obj.p ? scan_trim(obj) : obj;
 
 	for (size_t i = 0; i < path->nseg; i++) {
 		struct scan_iter it;

@@ -50,6 +50,9 @@ int scan_record(const char *p, size_t n, const struct scan_want *w, struct span 
 /* Validate [p, p+n) as exactly one JSON value of any kind; p[n] == '\0'. */
 int scan_value(const char *p, size_t n, struct scan_err *err);
 
+/* v without the JSON white space around it (a validated value may carry
+ * it: a whole line, a member's value as the iterator returns it). */
+struct span scan_trim(struct span v);
 /* The kind of a raw value, from its first byte. */
 enum scan_kind {
 	SCAN_NONE, /* absent */
