@@ -4,7 +4,8 @@
  * With -o, data goes to a mkstemp() file beside the target; out_close()
  * flushes, fsyncs and renames it over the target, so the target is either
  * the old file or the complete new one.  The exit hook removes the temp file
- * on any other way out.  SIGPIPE is ignored (cli.c), so a closed pipe shows
+ * on any other way out.  The same replace_*() functions write --stats
+ * (stats.c), so both files are replaced the same way.  SIGPIPE is ignored (cli.c), so a closed pipe shows
  * up here as EPIPE and ends the run quietly.
  */
 #include "out.h"
@@ -24,12 +25,11 @@
 
 char *out_buf;
 size_t out_len, out_cap;
-static int fd = 1;
-static char *target, *tmp;
+static struct replace rep = {1, 1, NULL, NULL};
 
 static void cleanup(int status)
 {
-	if (!tmp && status != 0 && out_buf) {
+	if (!rep.tmp && status != 0 && out_buf) {
 		/* A failing run still hands on the whole records it finished
 		 * (the exit status says the rest is missing); errors here are
 		 * ignored, the run is failing already. */
@@ -38,7 +38,7 @@ static void cleanup(int status)
 
 		out_len = 0;
 		while (n) {
-			ssize_t w = write(fd, p, n);
+			ssize_t w = write(rep.fd, p, n);
 
 			if (w <= 0 && errno == EINTR)
 				continue;
@@ -48,32 +48,87 @@ static void cleanup(int status)
 			n -= w;
 		}
 	}
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-		tmp = NULL;
-	}
+	if (rep.tmp)
+		replace_abort(&rep);
 }
 
 /* A regular file (or none yet) is replaced atomically; anything else, such
  * as /dev/null or a named pipe, must be written in place: renaming over it
  * would replace the device itself. */
-int atomic_target(const char *path)
+int replace_open(struct replace *r, const char *path)
 {
 	struct stat st;
+	const char *slash;
+	size_t dirlen, n;
+	int e;
 
-	return stat(path, &st) != 0 || S_ISREG(st.st_mode);
+	r->tmp = NULL;
+	r->in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	if (r->in_place) {
+		r->target = xstrdup(path);
+		r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		goto done;
+	}
+	/* through a symbolic link, the file to replace is the one it names */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (r->target = realpath(path, NULL)))
+		;
+	else
+		r->target = xstrdup(path);
+	slash = strrchr(r->target, '/');
+	dirlen = slash ? (size_t)(slash - r->target + 1) : 0;
+	n = strlen(r->target) + 16;
+	r->tmp = xmalloc(n);
+	snprintf(r->tmp, n, "%.*s.%s.XXXXXX", (int)dirlen, r->target,
+		 slash ? slash + 1 : r->target);
+	r->fd = mkstemp(r->tmp);
+	if (r->fd < 0) {
+		free(r->tmp);
+		r->tmp = NULL;
+	}
+done:
+	if (r->fd >= 0)
+		return 0;
+	e = errno;
+	free(r->target);
+	r->target = NULL;
+	errno = e;
+	return -1;
 }
 
-char *out_resolve(const char *path)
+int replace_commit(struct replace *r)
 {
-	struct stat st;
-	char *real;
+	mode_t mask = umask(0);
+	int rc = 0;
 
-	/* through a symbolic link, the file to replace is the one it names */
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)))
-		return real;
-	return xstrdup(path);
+	umask(mask);
+	if (!r->tmp)
+		rc = close(r->fd);
+	else if (fchmod(r->fd, 0666 & ~mask) != 0 || fsync(r->fd) != 0 || close(r->fd) != 0)
+		rc = -1;
+	else if (rename(r->tmp, r->target) != 0)
+		rc = -2;
+	if (rc && r->tmp) {
+		int e = errno;
+
+		unlink(r->tmp);
+		errno = e;
+	}
+	free(r->tmp);
+	r->tmp = NULL;
+	r->fd = -1;
+	return rc;
+}
+
+void replace_abort(struct replace *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	if (r->tmp) {
+		unlink(r->tmp);
+		free(r->tmp);
+		r->tmp = NULL;
+	}
 }
 
 void out_open(const char *path)
@@ -89,38 +144,15 @@ void out_open(const char *path)
 		fcntl(1, F_SETPIPE_SZ, OUT_BUFSZ);
 		return;
 	}
-	target = xstrdup(path);
-	if (!atomic_target(path)) {
-		/* a device or a pipe: there is nothing to replace, write to it */
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (fd < 0)
-			etl_die(ETL_EXIT_IOERR, path, "cannot open: %s", strerror(errno));
-		return;
-	}
-	free(target);
-	target = out_resolve(path);
-	{
-		const char *slash = strrchr(target, '/');
-		size_t dirlen = slash ? (size_t)(slash - target + 1) : 0;
-		size_t n = strlen(target) + 16;
-
-		tmp = xmalloc(n);
-		snprintf(tmp, n, "%.*s.%s.XXXXXX", (int)dirlen, target, slash ? slash + 1 : target);
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		int e = errno;
-
-		free(tmp);
-		tmp = NULL;
-		etl_die(ETL_EXIT_IOERR, path, "cannot create: %s", strerror(e));
-	}
+	if (replace_open(&rep, path) != 0)
+		etl_die(ETL_EXIT_IOERR, path, "%s: %s",
+			rep.in_place ? "cannot open" : "cannot create", strerror(errno));
 }
 
 static void write_all(const char *p, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = write(rep.fd, p, n);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -128,8 +160,8 @@ static void write_all(const char *p, size_t n)
 			if (errno == EPIPE)
 				etl_exit(0);
 			out_len = 0; /* nothing more to flush on the way out */
-			etl_die(ETL_EXIT_IOERR, target ? target : "<stdout>", "write error: %s",
-				strerror(errno));
+			etl_die(ETL_EXIT_IOERR, rep.target ? rep.target : "<stdout>",
+				"write error: %s", strerror(errno));
 		}
 		p += w;
 		n -= w;
@@ -168,21 +200,19 @@ void out_close(void)
 	free(out_buf);
 	out_buf = NULL;
 	out_cap = 0;
-	if (!tmp) {
-		if (fd > 2 && close(fd) != 0)
-			etl_die(ETL_EXIT_IOERR, target, "write error: %s", strerror(errno));
+	if (!rep.target)
+		return; /* stdout */
+	if (!rep.tmp) {
+		if (close(rep.fd) != 0)
+			etl_die(ETL_EXIT_IOERR, rep.target, "write error: %s", strerror(errno));
 		return;
 	}
-	{
-		mode_t mask = umask(0);
-
-		umask(mask);
-		if (fchmod(fd, 0666 & ~mask) != 0 || fsync(fd) != 0 || close(fd) != 0)
-			etl_die(ETL_EXIT_IOERR, target, "write error: %s", strerror(errno));
+	switch (replace_commit(&rep)) {
+	case -1:
+		etl_die(ETL_EXIT_IOERR, rep.target, "write error: %s", strerror(errno));
+	case -2:
+		etl_die(ETL_EXIT_IOERR, rep.target, "cannot rename into place: %s",
+			strerror(errno));
 	}
-	if (rename(tmp, target) != 0)
-		etl_die(ETL_EXIT_IOERR, target, "cannot rename into place: %s", strerror(errno));
-	free(tmp);
-	tmp = NULL;
-	fd = 1;
+	rep.fd = 1;
 }

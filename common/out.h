@@ -16,12 +16,23 @@
 #include <stddef.h>
 #include <string.h>
 
-/* Is path a target to replace atomically (a regular file, or none yet)?
- * Devices and pipes (/dev/null, a FIFO) are written in place. */
-int atomic_target(const char *path);
-/* The file that replacing path must replace: the target of a symbolic
- * link, else path itself.  The caller frees the result. */
-char *out_resolve(const char *path);
+/* Replacing a file in one step, as -o and --stats do.  A regular file (or
+ * none yet) is written to a hidden temporary file beside it (beside the
+ * target of a symbolic link) that replace_commit() renames over it; a
+ * device or a pipe (/dev/null, a FIFO) is written in place (tmp is NULL). */
+struct replace {
+	int fd;
+	int in_place;
+	char *tmp, *target;
+};
+/* 0, or -1 with errno set and nothing left to release or remove. */
+int replace_open(struct replace *r, const char *path);
+/* Give the file the mode a new file gets, fsync, close, rename it into
+ * place.  0; or with errno set and the temporary file removed, -1 when
+ * writing failed (mode, fsync, close), -2 when the rename did. */
+int replace_commit(struct replace *r);
+/* Close, and remove the temporary file. */
+void replace_abort(struct replace *r);
 /* Open the output: NULL or "-" is stdout. Dies with 74 on failure. */
 void out_open(const char *path);
 void out_write(const void *p, size_t n);

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -145,10 +144,8 @@ void stats_path_set(const char *path)
 void stats_finish(int status)
 {
 	struct buf b = BUF_INIT;
-	char *tmp, *real = NULL;
-	size_t n;
-	FILE *f;
-	int fd;
+	struct replace r;
+	int rc;
 
 	if (progress_on && status == 0)
 		draw(now());
@@ -169,39 +166,33 @@ void stats_finish(int status)
 		   (unsigned long long)stats.records_in, (unsigned long long)stats.records_out,
 		   (unsigned long long)stats.bad, (unsigned long long)stats.dropped,
 		   (unsigned long long)stats.bytes_in, now() - t0, status);
-	if (!atomic_target(stats_path)) {
-		f = fopen(stats_path, "w");
-		if (!f || fwrite(b.p, 1, b.len, f) != b.len || fclose(f) != 0)
+	/* replaced in one step like -o: a monitor never reads half a record */
+	if (replace_open(&r, stats_path) != 0)
+		goto fail;
+	for (size_t off = 0; off < b.len;) {
+		ssize_t w = write(r.fd, b.p + off, b.len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+
+			replace_abort(&r);
+			free(r.target);
+			errno = e;
 			goto fail;
-		buf_release(&b);
-		return;
+		}
+		off += (size_t)w;
 	}
-	/* atomic like -o: a monitor never reads half a record */
-	real = out_resolve(stats_path);
-	n = strlen(real) + 16;
-	tmp = malloc(n);
-	if (!tmp)
+	rc = replace_commit(&r);
+	free(r.target);
+	if (rc != 0)
 		goto fail;
-	snprintf(tmp, n, "%s.XXXXXX", real);
-	fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		free(tmp);
-		goto fail;
-	}
-	if (fwrite(b.p, 1, b.len, f) != b.len || fchmod(fd, 0644) != 0 || fclose(f) != 0 ||
-	    rename(tmp, real) != 0) {
-		unlink(tmp);
-		free(tmp);
-		goto fail;
-	}
-	free(tmp);
-	free(real);
 	buf_release(&b);
 	return;
 fail:
 	/* exiting already: report, and make a success a failure */
 	etl_error(stats_path, "cannot write statistics: %s", strerror(errno));
-	free(real);
 	buf_release(&b);
 	if (status == 0)
 		exit(ETL_EXIT_IOERR);

@@ -492,7 +492,18 @@ make_mixed() {
 	put in.ndjson '{"a":1}\n'
 	"$NDCAT" --stats stats.json in.ndjson >/dev/null
 	assert_equal "$(json_get stats.json .records_in)" 1
-	[[ -z $(find . -name 'stats.json.*') ]] || fail "temporary stats file left"
+	[[ -z $(find . -name '*stats.json.*') ]] || fail "temporary stats file left"
+}
+
+@test "--stats through a symbolic link replaces the file it names, as -o does" {
+	mkdir real
+	put real/stats.json 'old\n'
+	ln -s real/stats.json link.json
+	put in.ndjson '{"a":1}\n{"a":2}\n'
+	"$NDCAT" --stats link.json in.ndjson >/dev/null
+	[[ -L link.json ]] || fail "the link was replaced by a file"
+	assert_equal "$(json_get real/stats.json .records_in)" 2
+	[[ -z $(find . -name '*stats.json.*') ]] || fail "temporary stats file left"
 }
 
 @test "--stats into a named pipe writes the record into the pipe" {
