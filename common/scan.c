@@ -488,11 +488,11 @@ int scan_record(const char *text, size_t n, const struct scan_want *w, struct sp
 		 * anything else is reported as the JSON error it is */
 		if (p >= s.end)
 			fail(&s, p, "empty record");
-		else if (finish(&s, skip_value(&s, p, 0), err) != 0) {
-			if (s.errp == p && strcmp(s.msg, "expected a value") == 0)
-				err->msg = "expected a JSON object";
+		else if (*p && !strchr("[\"tfn-0123456789", *p))
+			fail(&s, p, "expected a JSON object"); /* nothing a value begins with */
+		else if (finish(&s, skip_value(&s, p, 0), err) != 0)
 			return -1;
-		} else if (*p == '[')
+		else if (*p == '[')
 			fail_other(&s, p, "not a JSON object: an array");
 		else if (*p == '"')
 			fail_other(&s, p, "not a JSON object: a string");
