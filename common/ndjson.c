@@ -39,7 +39,7 @@ struct ndjson *nd_open_input(struct input *in, const struct path *want, size_t n
 	return nd;
 }
 
-static int blank(const char *p, size_t n)
+int nd_blank(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
@@ -61,8 +61,7 @@ int nd_next(struct ndjson *nd, struct record *rec)
 	while ((r = input_line(nd->in, &l)) != 0) {
 		if (r == INPUT_TIMEOUT)
 			return ND_TIMEOUT;
-		if (l.n == 0 ||
-		    ((l.p[0] == ' ' || l.p[0] == '\t' || l.p[0] == '\r') && blank(l.p, l.n)))
+		if (nd_blank(l.p, l.n))
 			continue;
 		stats.records_in++;
 		progress_tick();

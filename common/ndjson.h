@@ -35,6 +35,9 @@ struct ndjson *nd_open_input(struct input *in, const struct path *want, size_t n
 /* 1 and the next record, or 0 at the end of the input; with a timeout set,
  * ND_TIMEOUT when no record came in time (call again to go on). */
 int nd_next(struct ndjson *nd, struct record *rec);
+/* Is the line blank (empty, or only spaces, tabs and CRs)?  Such lines are
+ * not records: nd_next() skips them, and so must any other reader. */
+int nd_blank(const char *p, size_t n);
 /* Give up waiting for input after ms milliseconds (input_set_timeout()). */
 void nd_set_timeout(struct ndjson *nd, int ms);
 #define ND_TIMEOUT (-1)

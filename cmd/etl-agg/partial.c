@@ -275,14 +275,6 @@ static void write_fd(int fd, const char *p, size_t n)
 	}
 }
 
-static int blank(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-			return 0;
-	return 1;
-}
-
 /* A worker: aggregate [start, end) of the file and write the groups. */
 static void worker_main(uint64_t start, uint64_t end, int fd) __attribute__((noreturn));
 static void worker_main(uint64_t start, uint64_t end, int fd)
@@ -301,7 +293,7 @@ static void worker_main(uint64_t start, uint64_t end, int fd)
 	while (input_line(in, &l) > 0) {
 		struct scan_err serr;
 
-		if (l.n == 0 || blank(l.p, l.n))
+		if (nd_blank(l.p, l.n))
 			continue;
 		n++;
 		arena_reset(&scratch);
