@@ -208,6 +208,21 @@ EOF
 	assert_output $'2026-11-24 17:30:00+00\tt\t{1,2}\t1\n\t\t\t12'
 }
 
+@test "a record lacking a NOT NULL column without a default is a bad record" {
+	sql "CREATE TABLE t (id int, c text NOT NULL, d text NOT NULL DEFAULT 'd', n serial)"
+	put in.ndjson '{"id":1}\n{"id":2,"c":"x"}\n'
+	run --separate-stderr etl-load-pg -t t --bad-records skip in.ndjson
+	assert_success
+	assert_stderr $'etl-load-pg: in.ndjson:1: c: the column cannot be null (skipped; further bad records are counted)\netl-load-pg: 1 bad record skipped'
+	run sql "SELECT id, c, d, n FROM t"
+	assert_output $'2\tx\td\t1'
+	run --separate-stderr etl-load-pg -t t in.ndjson
+	assert_failure 65
+	assert_stderr 'etl-load-pg: in.ndjson:1: c: the column cannot be null'
+	run count t
+	assert_output 1
+}
+
 @test "a bad record under --bad-records fail loads nothing: exit 65 with its line" {
 	sql "CREATE TABLE t (id int)"
 	put in.ndjson '{"id":1}\n{"id":2}\n{"id":"three"}\n{"id":4}\n'

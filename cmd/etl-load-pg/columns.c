@@ -60,7 +60,8 @@ int load_columns(void)
 		conn, tbl.display,
 		"SELECT a.attname, bt.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod "
 		"ELSE a.atttypmod END, bt.typcategory, bt.typelem, "
-		"format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated <> '' "
+		"format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attgenerated <> '', "
+		"a.atthasdef OR a.attidentity <> '' "
 		"FROM pg_catalog.pg_attribute a "
 		"JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
 		"JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' "
@@ -96,6 +97,7 @@ int load_columns(void)
 			c->type.kind = pg_kind_of(c->type.oid);
 		}
 		c->notnull = PQgetvalue(r, i, 6)[0] == 't';
+		c->hasdef = PQgetvalue(r, i, 8)[0] == 't';
 	}
 	PQclear(r);
 	return n;

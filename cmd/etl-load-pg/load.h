@@ -39,7 +39,8 @@ struct col {
 	struct pg_type type;
 	char *typname;
 	int notnull;
-	int copy; /* in the current COPY column list */
+	int hasdef; /* a default or an identity fills it when the COPY leaves it out */
+	int copy;   /* in the current COPY column list */
 	int is_key;
 	int pending; /* --evolve: added by the current record, not yet in the table */
 };

@@ -330,7 +330,10 @@ static void load(struct ndjson *nd, const struct record *rec)
 		int null = !x.p || scan_kind(x) == SCAN_NULL;
 
 		off[i] = esc.len;
-		if (null && (cols[i].is_key || (cols[i].notnull && (x.p || cols[i].copy)))) {
+		/* a NOT NULL column left out of the COPY gets its default; one
+		 * without a default would get NULL and fail the whole COPY */
+		if (null && (cols[i].is_key ||
+			     (cols[i].notnull && (x.p || cols[i].copy || !cols[i].hasdef)))) {
 			nd_reject(nd, rec, 0, "%s: %s cannot be null", cols[i].name,
 				  cols[i].is_key ? "a key" : "the column");
 			drop_pending();
