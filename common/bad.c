@@ -136,6 +136,12 @@ int bad_over_limit(void)
 	       (double)count * 100.0 > max_pct * (double)stats.records_in;
 }
 
+void bad_flush(void)
+{
+	if (reject && fflush(reject) != 0)
+		etl_die(ETL_EXIT_IOERR, reject_path, "write error: %s", strerror(errno));
+}
+
 int bad_finish(void)
 {
 	if (reject && fclose(reject) != 0) {

@@ -28,6 +28,11 @@ uint64_t bad_count(void);
  * that commits (etl-load-pg) asks before committing, so that a run that will
  * fail commits nothing. */
 int bad_over_limit(void);
+/* Write out what the reject file holds so far; dies with status 74 when it
+ * cannot.  A program that commits (etl-load-pg) calls it before committing,
+ * so that no record is committed while its rejected neighbours could still
+ * be lost. */
+void bad_flush(void);
 /* At the end of a run: close the reject file, print the skip summary and
  * check --max-bad N%.  Returns 0, or ETL_EXIT_CHECK when the run must fail. */
 int bad_finish(void);

@@ -233,6 +233,16 @@ EOF
 	assert_output 0
 }
 
+@test "a reject file that cannot be written commits nothing: exit 74" {
+	sql "CREATE TABLE t (id int)"
+	put in.ndjson '{"id":1}\n{"id":"x"}\n{"id":3}\n'
+	run --separate-stderr etl-load-pg -t t --bad-records /dev/full in.ndjson
+	assert_failure 74
+	assert_stderr 'etl-load-pg: /dev/full: write error: No space left on device'
+	run count t
+	assert_output 0
+}
+
 @test "a value only the server can check fails the load at its record's line" {
 	sql "CREATE TYPE color AS ENUM ('red', 'green'); CREATE TABLE t (id int, c color)"
 	put in.ndjson '{"id":1,"c":"red"}\n\n{"id":2,"c":"green"}\n{"id":3,"c":"blue"}\n'

@@ -176,6 +176,8 @@ static void commit(void)
 	/* a run that --max-bad N% will fail must not commit what it loaded */
 	if (bad_over_limit())
 		etl_exit(bad_finish());
+	/* nor commit records whose rejected neighbours are not yet written */
+	bad_flush();
 	settle();
 	wm_save();
 	pg_run(conn, tbl.display, "COMMIT");
