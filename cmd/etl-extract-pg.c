@@ -192,7 +192,8 @@ static void trim_sql(char *s)
 				else if (s[i] == c)
 					break;
 			}
-			end = ++i;
+			/* an unterminated quote runs to the end: the server says so */
+			end = i < n ? ++i : n;
 		} else if (c == '$' && (i == 0 || !ident_char(s[i - 1]))) {
 			/* $tag$ ... $tag$, the tag possibly empty */
 			size_t t = i + 1;

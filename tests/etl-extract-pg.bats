@@ -177,6 +177,18 @@ EOF
 	assert_stderr 'etl-extract-pg: --query: the column name "a" occurs twice: give one an alias, a record cannot hold both'
 }
 
+@test "an unterminated quote in the query is the server's syntax error" {
+	run --separate-stderr etl-extract-pg -c "SELECT 'abc"
+	assert_failure 2
+	assert_stderr $'etl-extract-pg: --query: unterminated quoted string at or near "\'abc"'
+	run --separate-stderr etl-extract-pg -c 'SELECT "abc'
+	assert_failure 2
+	assert_stderr 'etl-extract-pg: --query: unterminated quoted identifier at or near ""abc"'
+	run --separate-stderr etl-extract-pg -c "SELECT E'abc\\"
+	assert_failure 2
+	assert_stderr $'etl-extract-pg: --query: unterminated quoted string at or near "E\'abc\\"'
+}
+
 @test "an unreachable server exits 75" {
 	run --separate-stderr etl-extract-pg --db "host=$TMP/none" -t ev
 	assert_failure 75
