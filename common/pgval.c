@@ -666,6 +666,8 @@ int pg_parse_iso(const char *s, size_t n, int64_t *us, int *has_time, int *has_z
 	if (n < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
 	    !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
 		return -1;
+	if (y < 1)
+		return -1; /* PostgreSQL has no year 0000: the year before 0001 is 1 BC */
 	i = 10;
 	if (i < n) {
 		if ((s[i] != 'T' && s[i] != ' ') || i + 6 > n || !digits(s + i + 1, 2, &h) ||

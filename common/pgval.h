@@ -66,7 +66,8 @@ int pg_json_to_text(struct buf *b, const struct pg_type *t, struct span v, char 
 
 /* A date, or a date and time, in ISO-8601 form (the time separated by 'T'
  * or a space; seconds, up to six fractional digits and the zone optional):
- * 0 and the microseconds since the epoch (UTC; no zone counts as UTC), or -1.
+ * 0 and the microseconds since the epoch (UTC; no zone counts as UTC), or -1
+ * (also for the year 0000, which PostgreSQL refuses).
  * *has_time says whether a time was given; *has_zone is 0 (none), 1 (Z or a
  * zero offset) or 2 (another offset). */
 int pg_parse_iso(const char *s, size_t n, int64_t *us, int *has_time, int *has_zone);

@@ -233,5 +233,12 @@ int main(void)
 	CHECK(iso_us("2026-11-24T18:30", &tm, &zone) != -1);
 	CHECK(iso_us("2026-11-24T", &tm, &zone) == -1);
 	CHECK(iso_us("2026-11-24T18:30:00.1234567", &tm, &zone) == -1);
+	/* PostgreSQL has no year 0000: 0001 is the first, the year before is 1 BC */
+	CHECK(iso_us("0001-01-01", &tm, &zone) != -1);
+	CHECK(iso_us("0000-01-01", &tm, &zone) == -1);
+	CHECK(iso_us("0000-12-31T23:59:59Z", &tm, &zone) == -1);
+	CHECK_STR(to_text(DATE, "\"0000-02-29\""),
+		  "ERR: '0000-02-29' is not an ISO-8601 date (YYYY-MM-DD)");
+	CHECK_STR(to_text(DATE, "\"0001-01-01\""), "0001-01-01");
 	return unit_done();
 }
