@@ -6,7 +6,8 @@
  * The table is (name text primary key, value text, updated_at timestamptz),
  * created by the first `set`.  Reading never creates it: `get` and `list` on
  * a database without the table see no values, so a read-only role can use
- * them.  `get` of an unset name prints nothing and succeeds, so that
+ * them.  A name whose value is NULL is unset (etl-load-pg makes such a row
+ * to lock it).  `get` of an unset name prints nothing and succeeds, so that
  * `--since "$(etl-state get x)"` works on the first run; `etl-load-pg
  * --state-key` writes the same table in the transaction of its data.
  */
@@ -80,17 +81,18 @@ static void list(PGconn *c, const struct pg_table *t)
 
 	if (!pg_table_exists(c, t))
 		return;
-	buf_printf(&q, "SELECT name, value, updated_at FROM %s ORDER BY name", t->quoted);
+	/* a NULL value is an unset name, as for get (etl-load-pg makes such a
+	 * row to lock it) */
+	buf_printf(&q,
+		   "SELECT name, value, updated_at FROM %s WHERE value IS NOT NULL ORDER BY name",
+		   t->quoted);
 	r = pg_exec(c, t->display, q.p);
 	for (int i = 0; i < PQntuples(r); i++) {
 		buf_reset(&line);
 		buf_adds(&line, "{\"name\":");
 		jw_string(&line, PQgetvalue(r, i, 0), PQgetlength(r, i, 0));
 		buf_adds(&line, ",\"value\":");
-		if (PQgetisnull(r, i, 1))
-			buf_adds(&line, "null");
-		else
-			jw_string(&line, PQgetvalue(r, i, 1), PQgetlength(r, i, 1));
+		jw_string(&line, PQgetvalue(r, i, 1), PQgetlength(r, i, 1));
 		buf_adds(&line, ",\"updated_at\":");
 		if (PQgetisnull(r, i, 2))
 			buf_adds(&line, "null");

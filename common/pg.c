@@ -538,6 +538,17 @@ char *pg_state_get(PGconn *c, const struct pg_table *t, const char *name, int lo
 
 	if (!pg_table_exists(c, t))
 		return NULL;
+	if (lock) {
+		/* FOR UPDATE locks no row that does not exist yet: without one,
+		 * two loads would both read "unset" and the later commit could
+		 * move the watermark back.  A row with a NULL value (unset) is
+		 * made first; a concurrent maker waits here for the other's
+		 * transaction to end, then reads what it committed. */
+		buf_printf(&q, "INSERT INTO %s (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+			   t->quoted);
+		PQclear(pg_exec_params(c, t->display, q.p, 1, v));
+		buf_reset(&q);
+	}
 	buf_printf(&q, "SELECT value FROM %s WHERE name = $1%s", t->quoted,
 		   lock ? " FOR UPDATE" : "");
 	r = pg_exec_params(c, t->display, q.p, 1, v);

@@ -90,10 +90,12 @@ void pg_copy_in_put(PGconn *c, const char *where, const char *p, size_t n);
 PGresult *pg_copy_in_end(PGconn *c, const char *where);
 
 /* The state table: (name text primary key, value text, updated_at
- * timestamptz).  pg_state_create() makes it if missing; pg_state_get()
- * returns a new string, or NULL when the name is unset or the table does
- * not exist; lock takes the row FOR UPDATE (for a read-modify-write in the
- * caller's transaction). */
+ * timestamptz); a row whose value is NULL is an unset name.
+ * pg_state_create() makes it if missing; pg_state_get() returns a new
+ * string, or NULL when the name is unset or the table does not exist; lock
+ * takes the row FOR UPDATE (for a read-modify-write in the caller's
+ * transaction), inserting it unset first when it is missing, so that there
+ * is a row to lock. */
 void pg_state_create(PGconn *c, const struct pg_table *t);
 char *pg_state_get(PGconn *c, const struct pg_table *t, const char *name, int lock);
 void pg_state_set(PGconn *c, const struct pg_table *t, const char *name, const char *value);

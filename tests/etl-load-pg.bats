@@ -450,6 +450,46 @@ etl-load-pg: t: 8 records were committed, through in.ndjson:8; resume with the r
 	assert_output 3
 }
 
+@test "two concurrent loads never move the watermark back, even on its first save" {
+	# the state table exists, the name does not yet
+	etl-state set other 1
+	# the load of id 1 waits in its COMMIT, its watermark written, until
+	# another load waits for it
+	sql "CREATE TABLE t (id int, n int);
+		CREATE FUNCTION hold() RETURNS trigger LANGUAGE plpgsql AS \$\$
+		BEGIN
+			IF NEW.id = 1 THEN
+				FOR i IN 1..500 LOOP
+					PERFORM pg_stat_clear_snapshot();
+					EXIT WHEN EXISTS (SELECT FROM pg_stat_activity
+						WHERE application_name = 'etl-load-pg' AND wait_event_type = 'Lock');
+					PERFORM pg_sleep(0.02);
+				END LOOP;
+			END IF;
+			RETURN NULL;
+		END \$\$;
+		CREATE CONSTRAINT TRIGGER hold AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED
+			FOR EACH ROW EXECUTE FUNCTION hold()"
+	put a.ndjson '{"id":1,"n":10}\n'
+	put b.ndjson '{"id":2,"n":5}\n'
+	etl-load-pg -t t --state-key wm --watermark n a.ndjson 3>&- &
+	pid=$!
+	for _ in $(seq 250); do
+		n=$(sql "SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'etl-load-pg' AND wait_event = 'PgSleep'")
+		[[ $n == 1 ]] && break
+		sleep 0.02
+	done
+	assert_equal "$n" 1
+	run --separate-stderr etl-load-pg -t t --state-key wm --watermark n b.ndjson
+	assert_success
+	wait "$pid"
+	run etl-state get wm
+	assert_output 10
+	run count t
+	assert_output 2
+}
+
 @test "with --batch, the watermark follows each committed batch" {
 	sql "CREATE TABLE t (id int PRIMARY KEY)"
 	seq 6 | sed 's/.*/{"id":&}/' >in.ndjson

@@ -88,6 +88,21 @@ setup() {
 	printf '%s\n' "$output" | "$NDCAT" >/dev/null
 }
 
+@test "a name whose value is NULL is unset for get and list" {
+	etl-state set a 1
+	sql "INSERT INTO etl_state (name) VALUES ('held')"
+	run --separate-stderr etl-state get held
+	assert_success
+	assert_no_stderr
+	assert_output ""
+	run --separate-stderr etl-state get --default 0 held
+	assert_output 0
+	run --separate-stderr etl-state list
+	assert_success
+	assert_no_stderr
+	assert_output --regexp '^\{"name":"a","value":"1","updated_at":"[^"]+Z"\}$'
+}
+
 @test "delete removes a name; deleting an unset name is not an error" {
 	etl-state set a 1
 	etl-state set b 2
