@@ -510,6 +510,18 @@ etl-load-pg: t: 8 records were committed, through in.ndjson:8; resume with the r
 	assert_output 5
 }
 
+@test "a malformed --state-table is a usage error before anything loads" {
+	sql "CREATE TABLE t (id int)"
+	put in.ndjson '{"id":1}\n'
+	run --separate-stderr etl-load-pg -t t --state-key k --watermark ts --state-table a.b.c in.ndjson
+	assert_failure 2
+	assert_stderr $'etl-load-pg: --state-table: expected [schema.]table\nTry \'etl-load-pg --help\' for more information.'
+	run count t
+	assert_output 0
+	run sql "SELECT to_regclass('etl_state') IS NULL"
+	assert_output t
+}
+
 # --- names and failures ------------------------------------------------------------------------
 
 @test "hostile table and column names and values are only names and values" {

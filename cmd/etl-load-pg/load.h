@@ -27,7 +27,7 @@ enum mode { APPEND, UPSERT, REPLACE };
 /* ---- main.c: the options and the connection ---- */
 
 extern enum mode mode;
-extern const char *key_list, *state_key, *state_table;
+extern const char *key_list, *state_key;
 extern PGconn *conn;
 extern struct pg_table tbl;
 
@@ -97,8 +97,10 @@ void merge(void);
 
 /* ---- watermark.c ---- */
 
-/* Note a --watermark value; write the greatest one noted to the state
- * table, in the current transaction. */
+/* Take the --state-table (before any work: a malformed name is a usage
+ * error); note a --watermark value; write the greatest one noted to the
+ * state table, in the current transaction. */
+void wm_setup(const char *spec);
 void wm_see(struct span v);
 void wm_save(void);
 void wm_release(void);

@@ -83,8 +83,8 @@ static const struct cli_opt opts[] = {
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
-static const char *db, *table_spec, *columns_list, *wm_field;
-const char *key_list, *state_key, *state_table = "etl_state";
+static const char *db, *table_spec, *columns_list, *wm_field, *state_table = "etl_state";
+const char *key_list, *state_key;
 enum mode mode = APPEND;
 static int create, evolve, ignore_extra, allow_empty;
 static unsigned long long batch;
@@ -429,6 +429,8 @@ int main(int argc, char **argv)
 	conn = pg_connect(db);
 	if (pg_table_parse(&tbl, conn, table_spec, err, sizeof(err)) < 0)
 		cli_usage_error("--table", "%s", err);
+	if (state_key)
+		wm_setup(state_table);
 	etl_atexit(resume_note);
 	nd = nd_open(cli.files, cli.nfiles, wm_field ? &wm_path : NULL, wm_field ? 1 : 0);
 	begin();

@@ -29,6 +29,16 @@ struct wm {
 };
 
 static struct wm wm_max, wm_cur;
+static struct pg_table st; /* --state-table */
+static int st_made;        /* pg_state_create() has run */
+
+void wm_setup(const char *spec)
+{
+	char err[256];
+
+	if (pg_table_parse(&st, conn, spec, err, sizeof(err)) < 0)
+		cli_usage_error("--state-table", "%s", err);
+}
 
 static void wm_parse(struct wm *w, const char *s, size_t n)
 {
@@ -97,14 +107,16 @@ void wm_see(struct span v)
 /* Write the greatest value loaded, unless the stored one is greater still. */
 void wm_save(void)
 {
-	struct pg_table st;
-	char err[256], *old;
+	char *old;
 
 	if (!state_key || !wm_max.set)
 		return;
-	if (pg_table_parse(&st, conn, state_table, err, sizeof(err)) < 0)
-		cli_usage_error("--state-table", "%s", err);
-	pg_state_create(conn, &st);
+	/* once: a failed transaction ends the run, so what a committed one
+	 * created stays */
+	if (!st_made) {
+		pg_state_create(conn, &st);
+		st_made = 1;
+	}
 	old = pg_state_get(conn, &st, state_key, 1);
 	if (old) {
 		struct wm o = {0};
@@ -113,18 +125,17 @@ void wm_save(void)
 		if (wm_cmp(&o, &wm_max) >= 0) {
 			free(old);
 			buf_release(&o.text);
-			pg_table_release(&st);
 			return;
 		}
 		buf_release(&o.text);
 		free(old);
 	}
 	pg_state_set(conn, &st, state_key, wm_max.text.p);
-	pg_table_release(&st);
 }
 
 void wm_release(void)
 {
 	buf_release(&wm_max.text);
 	buf_release(&wm_cur.text);
+	pg_table_release(&st);
 }
