@@ -29,6 +29,38 @@ static double max_pct;
 static int max_kind; /* 0 none, 1 absolute, 2 percent */
 static struct buf line = BUF_INIT;
 
+static size_t digits(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	return n;
+}
+
+/* N (digits only) or N% (digits, optionally a point and digits, at most
+ * 100): strtod alone would also take blanks, signs, hex, exponents, "nan"
+ * and "inf". */
+static void parse_max_bad(const char *arg)
+{
+	size_t n = digits(arg);
+
+	if (n && !arg[n]) {
+		errno = 0;
+		max_abs = strtoull(arg, NULL, 10);
+		if (errno == ERANGE)
+			cli_usage_error("--max-bad", "too large: '%s'", arg);
+		max_kind = 1;
+		return;
+	}
+	if (n && arg[n] == '.' && digits(arg + n + 1))
+		n += 1 + digits(arg + n + 1);
+	if (!n || strcmp(arg + n, "%") != 0 || (max_pct = strtod(arg, NULL)) > 100)
+		cli_usage_error("--max-bad", "expected a count N or a percentage N%%, got '%s'",
+				arg);
+	max_kind = 2;
+}
+
 void bad_setup(const char *policy, const char *max_bad)
 {
 	if (!policy || strcmp(policy, "fail") == 0) {
@@ -42,25 +74,9 @@ void bad_setup(const char *policy, const char *max_bad)
 		reject_path = policy;
 	}
 	if (max_bad) {
-		char *end;
-		double v;
-
-		errno = 0;
-		v = strtod(max_bad, &end);
-		if (end == max_bad || errno || v < 0 || (*end && strcmp(end, "%") != 0) ||
-		    (*end == '%' && v > 100) || (!*end && v != (double)(uint64_t)v))
-			cli_usage_error("--max-bad",
-					"expected a count N or a percentage N%%, got '%s'",
-					max_bad);
+		parse_max_bad(max_bad);
 		if (mode == BAD_FAIL)
 			cli_usage_error("--max-bad", "needs --bad-records skip or FILE");
-		if (*end == '%') {
-			max_kind = 2;
-			max_pct = v;
-		} else {
-			max_kind = 1;
-			max_abs = (uint64_t)v;
-		}
 	}
 }
 

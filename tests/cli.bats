@@ -117,6 +117,28 @@ make_mixed() {
 	done
 }
 
+@test "--max-bad takes only digits: N, or N% with optional decimals" {
+	local v
+
+	for v in nan% nan inf% +1 ' 1' '1 ' 0x1 1e0 1e0% +5% -0% .5% 5.% 1..5% 5%% 100.01%; do
+		run --separate-stderr "$NDCAT" --bad-records skip --max-bad "$v"
+		usage_error_first "--max-bad: expected a count N or a percentage N%, got '$v'"
+	done
+	run --separate-stderr "$NDCAT" --bad-records skip --max-bad 18446744073709551616
+	usage_error_first "--max-bad: too large: '18446744073709551616'"
+	make_mixed
+	# 2 bad of 6 records: 33.33%
+	run --separate-stderr "$NDCAT" -q --bad-records skip --max-bad 33.3% mixed.ndjson
+	assert_failure 1
+	assert_stderr "ndcat: too many bad records: 2 of 6 (33.33%) exceeds --max-bad 33.3%"
+	run --separate-stderr "$NDCAT" -q --bad-records skip --max-bad 033.34% mixed.ndjson
+	assert_success
+	run --separate-stderr "$NDCAT" -q --bad-records skip --max-bad 100.0% mixed.ndjson
+	assert_success
+	run --separate-stderr "$NDCAT" -q --bad-records skip --max-bad 18446744073709551615 mixed.ndjson
+	assert_success
+}
+
 @test "--max-bad without skip or a reject file is a usage error" {
 	put in.ndjson '{"a":1}\n'
 	run --separate-stderr "$NDCAT" --max-bad 3 in.ndjson
