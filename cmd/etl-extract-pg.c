@@ -70,7 +70,7 @@ static long part_k, part_n;
 
 static void on_opt(int id, const char *arg)
 {
-	char *end;
+	size_t nk, nn;
 
 	switch (id) {
 	case OPT_DB:
@@ -98,13 +98,17 @@ static void on_opt(int id, const char *arg)
 		part_col = arg;
 		break;
 	case OPT_PART:
-		errno = 0;
-		part_k = strtol(arg, &end, 10);
-		if (end == arg || *end != '/' || errno)
+		/* digits only: strtol alone would take blanks and signs */
+		nk = strspn(arg, "0123456789");
+		nn = strspn(arg + nk + (arg[nk] == '/'), "0123456789");
+		if (!nk || arg[nk] != '/' || !nn || arg[nk + 1 + nn])
 			cli_usage_error(cli_optname, "expected K/N, got '%s'", arg);
-		arg = end + 1;
-		part_n = strtol(arg, &end, 10);
-		if (end == arg || *end || errno || part_n < 1 || part_k < 1 || part_k > part_n)
+		errno = 0;
+		part_k = strtol(arg, NULL, 10);
+		part_n = strtol(arg + nk + 1, NULL, 10);
+		if (errno == ERANGE)
+			cli_usage_error(cli_optname, "too large: '%s'", arg);
+		if (part_n < 1 || part_k < 1 || part_k > part_n)
 			cli_usage_error(cli_optname, "expected K/N with 1 <= K <= N, got '%s'",
 					arg);
 		break;

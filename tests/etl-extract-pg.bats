@@ -147,6 +147,28 @@ EOF
 	assert_stderr_regex "^etl-extract-pg: --partition: --partition and --partition-column go together"
 }
 
+@test "--partition takes K/N in digits only; the message shows the whole argument" {
+	local v
+
+	for v in 3/2 0/2 1/0 0/0; do
+		run --separate-stderr etl-extract-pg -t ev --partition "$v" --partition-column id
+		assert_failure 2
+		assert_output ""
+		assert_equal "${stderr_lines[0]}" "etl-extract-pg: --partition: expected K/N with 1 <= K <= N, got '$v'"
+	done
+	for v in ' 1/2' '1/ 2' '+1/2' '1/+2' '-1/2' '1/-2' '1/2 ' '1/2x' 1/ /2 1 1/2/3 0x1/2 a/b ''; do
+		run --separate-stderr etl-extract-pg -t ev --partition "$v" --partition-column id
+		assert_failure 2
+		assert_output ""
+		assert_equal "${stderr_lines[0]}" "etl-extract-pg: --partition: expected K/N, got '$v'"
+	done
+	run --separate-stderr etl-extract-pg -t ev --partition 1/99999999999999999999 --partition-column id
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-extract-pg: --partition: too large: '1/99999999999999999999'"
+	run etl-extract-pg -t ev --partition 02/02 --partition-column id
+	assert_success
+}
+
 @test "a column that the query lacks is a usage error" {
 	run --separate-stderr etl-extract-pg -t ev --order-by nope
 	assert_failure 2
