@@ -41,6 +41,7 @@ struct input {
 	uint64_t lineno;
 	char *buf;
 	size_t pos, len, cap;
+	size_t seen; /* bytes after pos already known to hold no '\n' */
 	uint64_t bytes, total;
 	int new_file;
 	int ranged;           /* read only [start, end) of the one file */
@@ -225,13 +226,20 @@ int input_line(struct input *in, struct line *l)
 {
 	for (;;) {
 		char *start = in->buf + in->pos;
-		char *nl = in->fd >= 0 ? memchr(start, '\n', in->len - in->pos) : NULL;
+		size_t unseen = in->len - in->pos - in->seen;
+		char *nl = in->fd >= 0 ? memchr(start + in->seen, '\n', unseen) : NULL;
 		char *end;
 
 		if (nl) {
 			in->pos = nl + 1 - in->buf;
 			end = nl;
 		} else if (in->fd >= 0 && !in->eof) {
+			/* The bytes so far hold no '\n': after the fill, look
+			 * only at the new ones, or a long line that comes in
+			 * small reads (a pipe) costs time quadratic in its
+			 * length.  seen counts from pos, which the compaction in
+			 * fill() moves together with the bytes. */
+			in->seen = in->len - in->pos;
 			if (fill(in) < 0)
 				return INPUT_TIMEOUT;
 			continue;
@@ -240,11 +248,12 @@ int input_line(struct input *in, struct line *l)
 			end = in->buf + in->len;
 			in->pos = in->len;
 		} else {
-			in->pos = in->len = 0;
+			in->pos = in->len = in->seen = 0;
 			if (!next_file(in))
 				return 0;
 			continue;
 		}
+		in->seen = 0;
 		if (end > start && end[-1] == '\r')
 			end--;
 		*end = '\0';
@@ -263,7 +272,7 @@ int input_chunk(struct input *in, const char **p, size_t *n, const char **file, 
 			if (!next_file(in))
 				return 0;
 		}
-		in->pos = in->len = 0;
+		in->pos = in->len = in->seen = 0;
 		if (fill(in) < 0)
 			return INPUT_TIMEOUT;
 		if (in->len == 0)

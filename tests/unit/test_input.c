@@ -8,7 +8,8 @@
  * scanner needs; stdin is "-" or no file at all; byte counts and the known
  * total add up; input_chunk() hands out each file's bytes exactly; a file
  * read in ranges (input_open_range) reads as the whole file; a timeout gives
- * INPUT_TIMEOUT and keeps the part of a line already read; and a file
+ * INPUT_TIMEOUT and keeps the part of a line already read; lines that come
+ * through a pipe in small pieces come out whole; and a file
  * that cannot be opened or read ends the program with status 74 and a
  * message naming it.
  *
@@ -412,6 +413,77 @@ static void test_timeout(void)
 	close(saved);
 }
 
+/* Lines that come through a pipe a few bytes at a time, the long one in
+ * thousands of small reads, come out whole: the reader looks for the end of
+ * a line only in the bytes each read brings, and must still find it wherever
+ * it falls. */
+static void test_pipe_pieces(void)
+{
+	static const size_t lens[] = {5, 3 << 20, 0, 1, 70000, 2, (1 << 20) + 1, 3};
+	const size_t nl = sizeof(lens) / sizeof(lens[0]);
+	struct buf content = BUF_INIT;
+	int pfd[2], saved = dup(0), good = 1, ws;
+	struct input *in;
+	struct line l;
+	size_t i = 0;
+	pid_t pid;
+
+	for (size_t k = 0; k < nl; k++) {
+		for (size_t j = 0; j < lens[k]; j++)
+			buf_addc(&content, (char)('a' + (j + k) % 26));
+		/* the last line has no final newline */
+		if (k + 1 < nl)
+			buf_adds(&content, k % 2 ? "\r\n" : "\n");
+	}
+	fflush(stdout);
+	if (pipe(pfd) != 0 || (pid = fork()) < 0) {
+		printf("Bail out! pipe: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid == 0) {
+		/* pieces of 1000 bytes, and of 1 byte around each line end */
+		close(pfd[0]);
+		for (size_t off = 0; off < content.len;) {
+			size_t n = content.len - off < 1000 ? content.len - off : 1000;
+			const char *nlp = memchr(content.p + off, '\n', n);
+
+			if (nlp && nlp - (content.p + off) < 2)
+				n = 1;
+			else if (nlp)
+				n = nlp - (content.p + off) - 1;
+			if (write(pfd[1], content.p + off, n) != (ssize_t)n)
+				_exit(1);
+			off += n;
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	dup2(pfd[0], 0);
+	close(pfd[0]);
+	in = input_open(NULL, 0);
+	while (input_line(in, &l)) {
+		int ok = i < nl && l.n == lens[i] && l.lineno == i + 1 && l.p[l.n] == '\0';
+
+		for (size_t j = 0; ok && j < l.n; j++)
+			ok = l.p[j] == (char)('a' + (j + i) % 26);
+		if (!ok) {
+			printf("# line %zu: length %zu, expected %zu\n", i + 1, l.n,
+			       i < nl ? lens[i] : 0);
+			good = 0;
+		}
+		i++;
+	}
+	point(good && i == nl, __LINE__,
+	      "%zu lines of up to 3 MiB written to a pipe in small pieces come out whole", nl);
+	point(input_bytes(in) == content.len, __LINE__, "input_bytes counts the pipe's bytes");
+	input_close(in);
+	waitpid(pid, &ws, 0);
+	CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	dup2(saved, 0);
+	close(saved);
+	buf_release(&content);
+}
+
 /* Run fn in a child process; check its exit status and its stderr. */
 static void expect_exit(void (*fn)(void), int status, const char *err, const char *what)
 {
@@ -530,6 +602,7 @@ int main(void)
 	test_chunks();
 	test_ranges();
 	test_timeout();
+	test_pipe_pieces();
 	test_fatal();
 	for (int i = 0; i < nmade; i++) {
 		unlink(made[i]);
