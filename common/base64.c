@@ -1,7 +1,8 @@
 /*
  * base64.c - RFC 4648 base64 (base64.h).  Decoding is strict: length a
- * multiple of 4, padding only at the end, no white space, so that a value
- * that decodes is the one that was meant.
+ * multiple of 4, padding only at the end, no white space, the unused bits
+ * before the padding zero, so that a value that decodes is the one that was
+ * meant and has one spelling.
  */
 #include "base64.h"
 
@@ -55,6 +56,10 @@ int b64_decode(struct buf *b, const char *s, size_t n)
 		unsigned v;
 
 		if (a < 0 || c < 0 || d == -1 || e == -1 || (d == -2 && e != -2))
+			goto bad;
+		/* before padding, the bits that make no whole byte must be 0:
+		 * else "Zh==" would decode to "f" as "Zg==" does */
+		if ((d == -2 && (c & 15)) || (e == -2 && d >= 0 && (d & 3)))
 			goto bad;
 		v = (unsigned)a << 18 | (unsigned)c << 12 | (unsigned)(d < 0 ? 0 : d) << 6 |
 		    (unsigned)(e < 0 ? 0 : e);

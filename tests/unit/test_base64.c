@@ -46,6 +46,31 @@ int main(void)
 	CHECK_STR(dec("Zg==Zg=="), "(invalid)");
 	CHECK_STR(dec("Zm 9"), "(invalid)");
 	CHECK_STR(dec("Zm9-"), "(invalid)");
+	/* strict: the bits before the padding that make no whole byte are 0 */
+	CHECK_STR(dec("Zh=="), "(invalid)");
+	CHECK_STR(dec("Zm9="), "(invalid)");
+	CHECK_STR(dec("Zm9vYh=="), "(invalid)");
+	CHECK_STR(dec("Zm9vYmF="), "(invalid)");
+	{
+		/* of the 64 spellings of "Z?==" and of "Zm?=", only those that
+		 * encoding gives decode */
+		static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					    "0123456789+/";
+		int ok = 1, n1 = 0, n2 = 0;
+
+		for (int i = 0; i < 64; i++) {
+			char one[] = {'Z', alpha[i], '=', '=', 0};
+			char two[] = {'Z', 'm', alpha[i], '=', 0};
+			const char *d1 = dec(one), *d2;
+
+			if (strcmp(d1, "(invalid)") != 0 && (n1++, strcmp(enc(d1), one) != 0))
+				ok = 0;
+			d2 = dec(two);
+			if (strcmp(d2, "(invalid)") != 0 && (n2++, strcmp(enc(d2), two) != 0))
+				ok = 0;
+		}
+		CHECK(ok && n1 == 4 && n2 == 16);
+	}
 	{
 		struct buf e = BUF_INIT, d = BUF_INIT;
 		unsigned char all[256];
