@@ -299,7 +299,7 @@ static void field_error(size_t i, const char *s, size_t n, const char *what)
 {
 	const struct col *c = &conv.cols[i];
 	struct buf v = BUF_INIT;
-	size_t k = n > 40 ? 40 : n;
+	size_t k = utf8_cut(s, n, 40);
 
 	if (conv.bad_col)
 		return;
@@ -309,8 +309,6 @@ static void field_error(size_t i, const char *s, size_t n, const char *what)
 			 conv.names.p + c->name_off, what);
 		return;
 	}
-	while (k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
-		k--;
 	jw_string(&v, s, k);
 	snprintf(conv.bad_msg, sizeof(conv.bad_msg), "%.*s: %s%s is not %s", (int)c->name_len,
 		 conv.names.p + c->name_off, v.p, k < n ? "..." : "", what);

@@ -290,10 +290,8 @@ static struct expr_ctx ctx;
 static const char *shown(struct span v)
 {
 	static char s[80];
-	size_t n = v.n > 40 ? 40 : v.n;
+	size_t n = utf8_cut(v.p, v.n, 40);
 
-	while (n < v.n && n > 0 && ((unsigned char)v.p[n] & 0xc0) == 0x80)
-		n--;
 	snprintf(s, sizeof(s), "%.*s%s", (int)n, v.p, n < v.n ? "..." : "");
 	return s;
 }

@@ -132,11 +132,7 @@ const char *val_kind_name(const struct val *v)
 /* 1-based column of byte offset off, counting characters. */
 static uint32_t column(const char *src, size_t off)
 {
-	uint32_t col = 1;
-
-	for (size_t i = 0; i < off; i++)
-		col += ((unsigned char)src[i] & 0xc0) != 0x80;
-	return col;
+	return 1 + (uint32_t)utf8_count(src, off);
 }
 
 /* "<text of the node>: " with long texts shortened on a character boundary. */
@@ -147,9 +143,7 @@ static size_t quote_node(char *buf, size_t cap, const char *src, const struct no
 	int cut = 0;
 
 	if (len > max) {
-		len = max - 3;
-		while (len && ((unsigned char)p[len] & 0xc0) == 0x80)
-			len--;
+		len = utf8_cut(p, len, max - 3);
 		cut = 1;
 	}
 	return (size_t)snprintf(buf, cap, "%.*s%s: ", (int)len, p, cut ? "..." : "");
@@ -1909,9 +1903,8 @@ static void describe_token(struct parser *p, char *buf, size_t cap)
 		snprintf(buf, cap, "the end of the expression");
 		return;
 	}
-	size_t len = p->tlen > 30 ? 30 : p->tlen;
-	while (len < p->tlen && len && ((unsigned char)p->src[p->toff + len] & 0xc0) == 0x80)
-		len--;
+	size_t len = utf8_cut(p->src + p->toff, p->tlen, 30);
+
 	snprintf(buf, cap, "'%.*s%s'", (int)len, p->src + p->toff, len < p->tlen ? "..." : "");
 }
 

@@ -83,11 +83,7 @@ static int int_arg(struct ev *ev, const struct node *n, const struct val *args, 
  * character boundary. */
 static int shown_len(struct span s)
 {
-	size_t k = s.n > 40 ? 40 : s.n;
-
-	while (k < s.n && k && ((unsigned char)s.p[k] & 0xc0) == 0x80)
-		k--;
-	return (int)k;
+	return (int)utf8_cut(s.p, s.n, 40);
 }
 
 /* The time an argument denotes: 0, 1 when it is an empty string (the call
@@ -173,15 +169,6 @@ static size_t u8_decode(const unsigned char *p, const unsigned char *end, uint32
 		k = 1;
 		break; /* not UTF-8: leave the byte alone */
 	}
-	return k;
-}
-
-static size_t count_chars(struct span s)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < s.n; i++)
-		k += ((unsigned char)s.p[i] & 0xc0) != 0x80;
 	return k;
 }
 
@@ -392,7 +379,7 @@ static int fn_length(struct ev *ev, const struct node *n, struct val *args, stru
 	dec_t d;
 
 	if (args[0].k == VAL_STR) {
-		dec_from_i64(&d, (int64_t)count_chars(args[0].s));
+		dec_from_i64(&d, (int64_t)utf8_count(args[0].s.p, args[0].s.n));
 	} else if (args[0].k == VAL_JSON) {
 		struct scan_iter it;
 		struct span k, v;
@@ -422,7 +409,7 @@ static int fn_substr(struct ev *ev, const struct node *n, struct val *args, stru
 		if (len < 0)
 			return ev_fail(ev, n, "the length given to substr() is negative");
 	}
-	nch = (int64_t)count_chars(s);
+	nch = (int64_t)utf8_count(s.p, s.n);
 	if (start > 0)
 		b = start - 1;
 	else if (start < 0)

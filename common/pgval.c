@@ -27,6 +27,7 @@
 #include "jsonw.h"
 #include "mem.h"
 #include "path.h"
+#include "utf8.h"
 #include "banned.h"
 
 /* Built-in type OIDs (pg_type.dat; stable across versions). */
@@ -586,15 +587,6 @@ static int conv_bool(struct buf *b, struct span v, struct buf *tmp, char *err, s
 	return -1;
 }
 
-static size_t utf8_chars(const char *s, size_t n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return k;
-}
-
 static int conv_text(struct buf *b, const struct pg_type *t, struct span v, struct buf *tmp,
 		     char *err, size_t errsz)
 {
@@ -611,11 +603,11 @@ static int conv_text(struct buf *b, const struct pg_type *t, struct span v, stru
 		return -1;
 	}
 	if ((t->oid == OID_VARCHAR || t->oid == OID_BPCHAR) && t->typmod >= 4 &&
-	    utf8_chars(x.p, x.n) > (size_t)(t->typmod - 4)) {
+	    utf8_count(x.p, x.n) > (size_t)(t->typmod - 4)) {
 		snprintf(err, errsz, "%s is longer than %s allows", shown(x), t->name);
 		return -1;
 	}
-	if (t->oid == OID_CHAR && utf8_chars(x.p, x.n) > 1) {
+	if (t->oid == OID_CHAR && utf8_count(x.p, x.n) > 1) {
 		snprintf(err, errsz, "%s is longer than one character", shown(x));
 		return -1;
 	}

@@ -1,7 +1,9 @@
 /*
  * utf8.c - UTF-8 validation per RFC 3629.  The ASCII run is skipped a word
  * at a time; multi-byte sequences are checked exactly (no overlong forms, no
- * UTF-16 surrogates, nothing above U+10FFFF).
+ * UTF-16 surrogates, nothing above U+10FFFF).  Cutting and counting trust
+ * that their text is valid (the scanner has checked it): a sequence is a
+ * lead byte and the continuation bytes (10xxxxxx) after it.
  */
 #include "utf8.h"
 
@@ -89,4 +91,35 @@ size_t utf8_encode(uint32_t c, char *out)
 	o[2] = 0x80 | ((c >> 6) & 0x3f);
 	o[3] = 0x80 | (c & 0x3f);
 	return 4;
+}
+
+static int continuation(char c)
+{
+	return ((unsigned char)c & 0xc0) == 0x80;
+}
+
+size_t utf8_cut(const char *p, size_t n, size_t max)
+{
+	size_t k = max;
+	unsigned c;
+
+	if (n <= max)
+		return n;
+	/* p[max] is the first byte left out: back off over continuation
+	 * bytes to the lead byte of its sequence, at most 3 bytes before it */
+	while (k > 0 && max - k < 3 && continuation(p[k]))
+		k--;
+	c = (unsigned char)p[k];
+	if (k < max && c >= 0xc0 && k + (c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2) > max)
+		return k;
+	return max; /* no sequence goes across the cut */
+}
+
+size_t utf8_count(const char *p, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += !continuation(p[i]);
+	return k;
 }

@@ -1,6 +1,7 @@
 /*
  * utf8.h - UTF-8 validation (RFC 3629: no overlong forms, no surrogates,
- * nothing above U+10FFFF) and encoding.
+ * nothing above U+10FFFF), encoding, and the cutting and counting of text
+ * for messages and string functions.
  */
 #ifndef ETL_UTF8_H
 #define ETL_UTF8_H
@@ -18,5 +19,12 @@ static inline int utf8_valid(const char *p, size_t n)
 size_t utf8_seq(const unsigned char *p, const unsigned char *end);
 /* Encode code point c (valid scalar value) into out; returns 1..4. */
 size_t utf8_encode(uint32_t c, char *out);
+/* The length of the longest prefix of [p, p+n) of at most max bytes that
+ * does not split a UTF-8 sequence: n when n <= max.  Of valid UTF-8, the
+ * prefix is valid UTF-8; of anything else it backs off at most 3 bytes. */
+size_t utf8_cut(const char *p, size_t n, size_t max);
+/* The number of code points of valid UTF-8 [p, p+n): its bytes that are
+ * not continuation bytes. */
+size_t utf8_count(const char *p, size_t n);
 
 #endif

@@ -6,7 +6,8 @@
  * length are exact; overlong forms, UTF-16 surrogates, values above U+10FFFF,
  * stray continuation bytes and truncated sequences are refused, and the
  * valid prefix stops exactly before the first bad byte, also inside the
- * word-at-a-time fast path.
+ * word-at-a-time fast path; a cut never splits a character and keeps the
+ * most it can, and counting gives the characters.
  */
 #include "utf8.h"
 
@@ -227,10 +228,73 @@ static void test_valid(void)
 	}
 }
 
+static void test_cut(void)
+{
+	/* "caf\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80": 1-, 2-, 3- and 4-byte characters */
+	static const char s[] = "caf\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+	static const size_t want[] = {0, 1, 2, 3, 3, 5, 5, 5, 8, 8, 8, 8, 12, 12};
+	const size_t n = sizeof(s) - 1;
+	int good = 1;
+
+	for (size_t max = 0; max < sizeof(want) / sizeof(want[0]); max++) {
+		size_t k = utf8_cut(s, n, max);
+
+		if (k != want[max] || !utf8_valid(s, k)) {
+			printf("#   max %zu: cut %zu, want %zu\n", max, k, want[max]);
+			good = 0;
+		}
+	}
+	point(good, __LINE__, "a cut at every byte of %s keeps whole characters", hex(s, n));
+	CHECK(utf8_cut("abc", 3, 3) == 3);
+	CHECK(utf8_cut("abc", 3, 2) == 2);
+	CHECK(utf8_cut("", 0, 0) == 0);
+	CHECK(utf8_cut("\xc3\xa9", 2, 1) == 0);
+	/* 62 bytes, then a 2-byte character across byte 64 */
+	{
+		char t[66];
+
+		memset(t, 'x', 63);
+		memcpy(t + 63, "\xc3\xa9x", 3);
+		CHECK(utf8_cut(t, sizeof(t), 64) == 63);
+		CHECK(utf8_cut(t, sizeof(t), 65) == 65);
+	}
+	/* not UTF-8: stray continuation bytes are no sequence to keep whole */
+	CHECK(utf8_cut("\x80\x80\x80\x80\x80\x80", 6, 5) == 5);
+	CHECK(utf8_cut("a\x80\x80\x80\x80\x80", 6, 4) == 4);
+	CHECK(utf8_cut("a\x80\x80\x80\x80\x80", 6, 3) == 3);
+	CHECK(utf8_cut("\xc3\xa9\x80\x80", 4, 2) == 2);
+	CHECK(utf8_cut("\xe2\x82\x80\x80", 4, 2) == 0);
+}
+
+static void test_count(void)
+{
+	CHECK(utf8_count("", 0) == 0);
+	CHECK(utf8_count("abc", 3) == 3);
+	CHECK(utf8_count("caf\xc3\xa9", 5) == 4);
+	CHECK(utf8_count("\xe2\x82\xac\xf0\x9f\x98\x80", 7) == 2);
+	CHECK(utf8_count("a\0b", 3) == 3);
+	/* every scalar value is one */
+	{
+		size_t total = 0, values = 0;
+		char enc[4];
+
+		for (uint32_t c = 0; c <= 0x10ffff; c++) {
+			if (c >= 0xd800 && c <= 0xdfff)
+				continue;
+			total += utf8_count(enc, utf8_encode(c, enc));
+			values++;
+		}
+		point(total == values, __LINE__, "each of the %zu scalar values counts as one",
+		      values);
+	}
+}
+
 int main(void)
 {
 	test_encode();
 	test_invalid();
 	test_valid();
+	test_cut();
+	test_count();
 	return unit_done();
 }
