@@ -48,6 +48,7 @@
 #include "stats.h"
 #include "tempfile.h"
 #include "timefmt.h"
+#include "utf8.h"
 #include "banned.h"
 
 enum {
@@ -315,7 +316,7 @@ static int event_time(struct ndjson *nd, const struct record *rec, int64_t *us)
 	if (timefmt_parse_iso(s, n, us, &off) != 0) {
 		nd_reject(nd, rec, (unsigned long)(v.p - rec->line.p) + 1,
 			  "time field %s is not an ISO-8601 time: %.*s", timef.text,
-			  (int)(v.n > 64 ? 64 : v.n), v.p);
+			  (int)utf8_cut(v.p, v.n, 64), v.p);
 		return 0;
 	}
 	return 1;

@@ -556,6 +556,19 @@ reference() {
 	assert_balanced st.json
 }
 
+@test "a long bad time in a reject file is cut between characters, so the file stays valid JSON" {
+	local x62
+
+	x62=$(printf 'x%.0s' {1..62})
+	put in.ndjson "{\"t\":\"${x62}\xc3\xa9\"}\n"
+	run --separate-stderr etl-dedupe -q --within 5m --time-field t --bad-records rej.ndjson in.ndjson
+	assert_success
+	assert_output ""
+	run python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]' rej.ndjson
+	assert_success
+	assert_equal "$(jq -r .error rej.ndjson)" "time field t is not an ISO-8601 time: \"$x62"
+}
+
 # --- counts, the note, common options --------------------------------------
 
 @test "--stats counts records in, out, bad and dropped in every mode" {
