@@ -96,7 +96,10 @@ static void write_reject(const char *file, uint64_t lineno, unsigned long col, c
 	if (col)
 		buf_printf(&line, ",\"column\":%lu", col);
 	buf_adds(&line, ",\"error\":");
-	jw_string(&line, msg, strlen(msg));
+	/* the message was cut to fit bad_record()'s buffer, maybe inside a
+	 * character, or quotes bytes that are not UTF-8: the line must stay
+	 * valid JSON whatever it holds */
+	jw_string(&line, msg, utf8_valid_prefix(msg, strlen(msg)));
 	if (raw && utf8_valid(raw, rawlen)) {
 		buf_adds(&line, ",\"raw\":");
 		jw_string(&line, raw, rawlen);

@@ -673,6 +673,20 @@ etl-from-csv: 1 bad record skipped'
 	assert_stderr "etl-from-csv: in.csv:2:2: qty: \"$(printf 'x%.0s' {1..40})\"... is not an int"
 }
 
+@test "--types: a message too long for its buffer is cut between characters in a reject file" {
+	local name
+
+	name=$(printf '\xc3\xa9%.0s' {1..300})
+	put in.csv "$name\nx\n"
+	run --separate-stderr etl-from-csv -q --types "$name=int" --bad-records rej.ndjson in.csv
+	assert_success
+	assert_output ""
+	run python3 -c 'import json, sys
+for l in open(sys.argv[1], encoding="utf-8"): print(len(json.loads(l)["error"].encode()))' rej.ndjson
+	assert_success
+	assert_output 510
+}
+
 @test "--types: malformed specifications are usage errors" {
 	run --separate-stderr etl-from-csv --types qty /dev/null
 	usage_error "--types: expected '=' after 'qty'"
