@@ -106,7 +106,6 @@ static int infer;
 struct typespec {
 	struct path name; /* one segment: the column's name */
 	int type;
-	int used; /* matched a column of the current header */
 };
 static struct typespec *types;
 static size_t ntypes;
@@ -208,7 +207,7 @@ static void on_opt(int id, const char *arg)
 		size_t at = 0;
 
 		for (;;) {
-			struct typespec t = {{NULL, 0, NULL}, -1, 0};
+			struct typespec t = {{NULL, 0, NULL}, -1};
 			size_t w;
 
 			at += cli_path(cli_optname, arg, at, 0, &t.name);
@@ -423,10 +422,8 @@ static void col_finish(size_t i)
 	for (size_t k = 0; k < ntypes; k++) {
 		const struct path_seg *t = &types[k].name.seg[0];
 
-		if (t->n == c->name_len && memcmp(t->s, col_name(i), t->n) == 0) {
+		if (t->n == c->name_len && memcmp(t->s, col_name(i), t->n) == 0)
 			c->type = types[k].type;
-			types[k].used = 1;
-		}
 	}
 }
 
@@ -446,14 +443,17 @@ static int name_taken(const char *s, size_t n, size_t upto)
 	return 0;
 }
 
-/* Every --types column must exist (checked once the columns are known). */
-static void types_check(void)
+/* Every --types column must exist, checked once the columns are known
+ * against the columns as they are then: --no-header forgets the columns of
+ * a first record that is bad.  in names them (a file, or --header). */
+static void types_check(const char *in)
 {
 	for (size_t k = 0; k < ntypes; k++) {
-		if (!types[k].used)
+		const struct path_seg *t = &types[k].name.seg[0];
+
+		if (!name_taken(t->s, t->n, conv.ncols))
 			FROM_CSV_DIE(ETL_EXIT_USAGE, "--types", "no column '%s' in %s",
-				     types[k].name.text, conv.file);
-		types[k].used = 0;
+				     types[k].name.text, in);
 	}
 }
 
@@ -498,7 +498,7 @@ static void header_finish(void)
 	buf_release(&nb);
 	for (size_t i = 0; i < conv.ncols; i++)
 		col_finish(i);
-	types_check();
+	types_check(conv.file);
 	conv.have_header = 1;
 	conv.width_fixed = 1;
 }
@@ -578,7 +578,7 @@ static void c_record(void)
 	progress_tick();
 	if (!conv.width_fixed) {
 		conv.width_fixed = 1;
-		types_check();
+		types_check(conv.file);
 	}
 	if (conv.nf != conv.ncols) {
 		record_bad(0, "expected %zu field%s, found %zu", conv.ncols,
@@ -1091,10 +1091,7 @@ static void conv_setup(void)
 			col_add(given[i].seg[0].s, given[i].seg[0].n);
 			col_finish(i);
 		}
-		for (size_t k = 0; k < ntypes; k++)
-			if (!types[k].used)
-				FROM_CSV_DIE(ETL_EXIT_USAGE, "--types",
-					     "no column '%s' in --header", types[k].name.text);
+		types_check("--header");
 	}
 }
 

@@ -717,6 +717,17 @@ for l in open(sys.argv[1], encoding="utf-8"): print(len(json.loads(l)["error"].e
 	assert_output '{"c1":"1","c2":2}'
 }
 
+@test "--types with --no-header: a column that only a bad first record had stops the run" {
+	put in.csv 'a,b,c,d,"x"y\n1,2\n'
+	run --separate-stderr etl-from-csv --no-header --types c4=int --bad-records skip -q in.csv
+	assert_failure 2
+	assert_output ""
+	assert_stderr "etl-from-csv: --types: no column 'c4' in in.csv"
+	run --separate-stderr etl-from-csv --no-header --types c2=int --bad-records skip -q in.csv
+	assert_success
+	assert_output '{"c1":"1","c2":2}'
+}
+
 # ---- common options ----
 
 @test "-o writes the output atomically; a failed run leaves the target as it was" {
