@@ -91,29 +91,15 @@ static const char *memory_arg, *temp_dir;
 static uint64_t memory_budget, window;
 static int64_t within_us;
 
-static void one_path(struct path *p, const char *opt, const char *arg)
-{
-	const char *err;
-	size_t off = 0;
-
-	path_release(p);
-	if (path_parse(p, arg, 1, &err, &off) < 0)
-		cli_usage_error(opt, "%s at offset %zu", err, off);
-}
-
 static void on_opt(int id, const char *arg)
 {
-	const char *err;
-	size_t off = 0;
-
 	switch (id) {
 	case OPT_KEY: {
 		struct path *more;
 		size_t n;
 
 		/* -k a -k b is -k a,b */
-		if (path_list_parse(arg, &more, &n, &err, &off) != 0)
-			cli_usage_error("--key", "%s at offset %zu", err, off);
+		cli_paths(cli_optname, arg, &more, &n);
 		keys = xrealloc(keys, (nkeys + n) * sizeof(*keys));
 		memcpy(keys + nkeys, more, n * sizeof(*more));
 		nkeys += n;
@@ -127,7 +113,8 @@ static void on_opt(int id, const char *arg)
 		keep_given = 1;
 		break;
 	case OPT_LATEST:
-		one_path(&latest, "--latest-by", arg);
+		path_release(&latest);
+		cli_path(cli_optname, arg, 0, 1, &latest);
 		have_latest = 1;
 		break;
 	case OPT_EXACT:
@@ -150,7 +137,8 @@ static void on_opt(int id, const char *arg)
 		within_us = cli_duration(cli_optname, arg, 1);
 		break;
 	case OPT_TIME:
-		one_path(&timef, "--time-field", arg);
+		path_release(&timef);
+		cli_path(cli_optname, arg, 0, 1, &timef);
 		have_time = 1;
 		break;
 	}

@@ -524,7 +524,7 @@ reference() {
 	run --separate-stderr etl-dedupe --within 5m --time-field ts --keep last /dev/null
 	usage_error "--within: keeps the first record of a key; it cannot be combined with --keep last or --latest-by"
 	run --separate-stderr etl-dedupe --time-field 'a..b' --within 5m /dev/null
-	usage_error "--time-field: empty field name at offset 2"
+	usage_error "--time-field: column 3: empty field name"
 }
 
 @test "--within: a missing, null, non-string or invalid time is a bad record" {
@@ -676,24 +676,26 @@ reference() {
 
 # --- usage -----------------------------------------------------------------
 
-@test "bad -k paths are usage errors with the offset of the fault" {
+@test "bad -k paths are usage errors with the column of the fault, named as the option was written" {
 	run --separate-stderr etl-dedupe -k 'a,,b' /dev/null
-	usage_error "--key: empty field name at offset 2"
+	usage_error "-k: column 3: empty field name"
 	run --separate-stderr etl-dedupe -k 'a.' /dev/null
-	usage_error "--key: empty field name at offset 2"
+	usage_error "-k: column 3: empty field name"
 	run --separate-stderr etl-dedupe -k '"a' /dev/null
-	usage_error "--key: unterminated quoted segment at offset 2"
+	usage_error "-k: column 3: unterminated quoted segment"
 	run --separate-stderr etl-dedupe -k 'a=1' /dev/null
-	usage_error "--key: expected ',' between field paths at offset 1"
+	usage_error "-k: column 2: expected ',' between field paths"
+	run --separate-stderr etl-dedupe --key 'a=1' /dev/null
+	usage_error "--key: column 2: expected ',' between field paths"
 	run --separate-stderr etl-dedupe -k '' /dev/null
-	usage_error "--key: empty field name at offset 0"
+	usage_error "-k: column 1: empty field name"
 	run --separate-stderr etl-dedupe -k
 	usage_error "-k: requires an argument"
 }
 
 @test "--latest-by takes one path" {
 	run --separate-stderr etl-dedupe --latest-by 'a,b' /dev/null
-	usage_error "--latest-by: unexpected character in field path at offset 1"
+	usage_error "--latest-by: column 2: unexpected character in field path"
 }
 
 @test "--keep takes first or last" {
