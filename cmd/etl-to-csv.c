@@ -208,25 +208,13 @@ static void put_header(void)
 	put_eol();
 }
 
-/* The record's object without the white space around it. */
-static struct span object(const struct record *rec)
-{
-	struct span v = rec->line;
-
-	while (v.n && (*v.p == ' ' || *v.p == '\t' || *v.p == '\r'))
-		v.p++, v.n--;
-	while (v.n && (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t' || v.p[v.n - 1] == '\r'))
-		v.n--;
-	return v;
-}
-
 /* The columns are the first record's keys, each once, in order. */
 static void columns_from(const struct record *rec)
 {
 	struct scan_iter it;
 	struct span k, v;
 
-	scan_iter_init(&it, object(rec));
+	scan_iter_init(&it, rec->line);
 	while (scan_iter_next(&it, &k, &v)) {
 		size_t i;
 
@@ -251,7 +239,7 @@ static void lookup(const struct record *rec, struct span *vals)
 
 	for (size_t i = 0; i < ncols; i++)
 		vals[i].p = NULL;
-	scan_iter_init(&it, object(rec));
+	scan_iter_init(&it, rec->line);
 	for (; scan_iter_next(&it, &k, &v); j++) {
 		size_t i = j;
 
