@@ -657,6 +657,22 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 
 # --- usage errors ---------------------------------------------------------------
 
+@test "-j takes a count of processes from 1 to 64, named as it was written" {
+	run --separate-stderr etl-agg -j 0 -a 'n=count()' /dev/null
+	assert_failure 2
+	assert_output ""
+	assert_stderr $'etl-agg: -j: expected a positive integer, got \'0\'\nTry \'etl-agg --help\' for more information.'
+	run --separate-stderr etl-agg --jobs x -a 'n=count()' /dev/null
+	assert_failure 2
+	assert_stderr $'etl-agg: --jobs: expected a positive integer, got \'x\'\nTry \'etl-agg --help\' for more information.'
+	run --separate-stderr etl-agg -j 65 -a 'n=count()' /dev/null
+	assert_failure 2
+	assert_stderr $'etl-agg: -j: too large: \'65\'\nTry \'etl-agg --help\' for more information.'
+	run --separate-stderr etl-agg --jobs 64 -a 'n=count()' /dev/null
+	assert_success
+	assert_output '{"n":0}'
+}
+
 @test "usage errors: missing or malformed aggregates, unknown functions, bad expressions" {
 	run --separate-stderr etl-agg -g k
 	assert_failure 2

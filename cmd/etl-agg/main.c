@@ -119,15 +119,9 @@ static void on_opt(int id, const char *arg)
 	case OPT_MERGE:
 		opt.merge = 1;
 		break;
-	case OPT_JOBS: {
-		char *end;
-		long n = strtol(arg, &end, 10);
-
-		if (*arg < '0' || *arg > '9' || *end || n < 1 || n > 64)
-			cli_usage_error("--jobs", "expected a number from 1 to 64, got '%s'", arg);
-		opt.jobs = (int)n;
+	case OPT_JOBS:
+		opt.jobs = (int)cli_uint(cli_optname, arg, 1, 64);
 		break;
-	}
 	case OPT_MEMORY:
 		opt.memory = cli_size(cli_optname, arg, 1024);
 		break;
