@@ -496,6 +496,27 @@ static void item_at(uint64_t off, struct item *it, struct span *rec, struct span
 	*val = (struct span){it->vlen ? body + it->len : NULL, it->vlen};
 }
 
+/* Only the --latest-by value of the item at a log offset: a comparison
+ * reads back the header and the value, not the whole record. */
+static struct span value_at(uint64_t off)
+{
+	struct item it;
+
+	if (off & IN_MEM) {
+		const char *p = hold.mem + (off & ~IN_MEM);
+
+		memcpy(&it, p, sizeof(it));
+		return (struct span){it.vlen ? p + sizeof(it) + it.len : NULL, it.vlen};
+	}
+	spill_read(off, (char *)&it, sizeof(it));
+	if (!it.vlen)
+		return (struct span){NULL, 0};
+	buf_reset(&hold.item);
+	buf_grow(&hold.item, it.vlen);
+	spill_read(off + sizeof(it) + it.len, hold.item.p, it.vlen);
+	return (struct span){hold.item.p, it.vlen};
+}
+
 /* Drop the garbage of the memory tail, sliding live items down. */
 static void hold_compact(void)
 {
@@ -588,15 +609,9 @@ static void hold_record(struct hash_table *t, struct hash128 h, struct span line
 		return;
 	}
 	stats.dropped++;
-	if (have_latest) {
-		struct item it;
-		struct span r, old;
-
-		item_at(hold.off[*v], &it, &r, &old);
-		/* ties go to the later record, as with --keep last */
-		if (hash_value_cmp(&canon, val, old) < 0)
-			return;
-	}
+	/* ties go to the later record, as with --keep last */
+	if (have_latest && hash_value_cmp(&canon, val, value_at(hold.off[*v])) < 0)
+		return;
 	hold_put(*v, line, val, 1);
 }
 
