@@ -444,15 +444,20 @@ static int assign(struct wgroup *g, int64_t t, struct win ***wins, size_t *nw, s
 	if (wkind != W_SESSION) {
 		int64_t kmax = floor_div(t, whop), kmin = floor_div(t - wsize, whop) + 1;
 
+		size_t j = 0;
+
 		if (kmin * whop + wsize <= wm)
 			return -1;
+		/* g->w is sorted by start and nothing is added to it here, so one
+		 * index walks it once for all the record's windows */
 		for (int64_t k = kmin; k <= kmax; k++) {
 			int64_t start = k * whop;
 			struct win *w = NULL;
 
-			for (size_t i = 0; g && i < g->n; i++)
-				if (g->w[i]->start == start)
-					w = g->w[i];
+			while (g && j < g->n && g->w[j]->start < start)
+				j++;
+			if (g && j < g->n && g->w[j]->start == start)
+				w = g->w[j];
 			xgrow(wins, capw, *nw + 1, sizeof(**wins));
 			(*wins)[(*nw)++] = w; /* NULL: to be made */
 		}
