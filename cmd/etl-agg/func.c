@@ -1018,6 +1018,9 @@ struct st_mode {
 	struct hash_table t; /* value hash -> index + 1 in e */
 	struct mode_ent *e;
 	size_t n, cap;
+	/* the sum of len + 16 over e, kept as entries come: --memory asks
+	 * mode_bytes twice per record, too often to walk e */
+	size_t textbytes;
 };
 
 static void mode_put(struct st_mode *m, struct hash128 h, const char *text, size_t len,
@@ -1034,6 +1037,7 @@ static void mode_put(struct st_mode *m, struct hash128 h, const char *text, size
 		m->e[m->n].count = 0;
 		m->e[m->n].text = xstrndup(text, len);
 		m->e[m->n].len = len;
+		m->textbytes += len + 16;
 		*slot = ++m->n;
 	}
 	m->e[*slot - 1].count += count;
@@ -1126,11 +1130,8 @@ static int mode_load(const struct agg *a, void *st, struct span v)
 static size_t mode_bytes(const void *st)
 {
 	const struct st_mode *m = st;
-	size_t n = hash_table_bytes(&m->t) + m->cap * sizeof(*m->e);
 
-	for (size_t i = 0; i < m->n; i++)
-		n += m->e[i].len + 16;
-	return n;
+	return hash_table_bytes(&m->t) + m->cap * sizeof(*m->e) + m->textbytes;
 }
 
 /* ---- the table ---- */
