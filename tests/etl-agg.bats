@@ -259,6 +259,18 @@ ALL=(-a 'n=count()' -a 'c=count(x)' -a 'cd=count_distinct(x)' -a 'ad=approx_dist
 	assert_stderr_regex 'in.ndjson:1: s=sum\(x\): number out of range'
 }
 
+@test "every finite double, the least and the greatest, is added exactly as its shortest text" {
+	put in.ndjson '{"x":5e-324}\n{"x":-1.7976931348623157e308}\n{"x":1}\n'
+	run --separate-stderr etl-agg -a 's=sum(x / 1)' in.ndjson
+	assert_success
+	assert_no_stderr
+	local s
+	s=$(python3 -c 'from decimal import Decimal as D, getcontext
+getcontext().prec = 1000
+print(format(D("5e-324") + D("-1.7976931348623157e308") + 1, "f"))')
+	assert_output "{\"s\":$s}"
+}
+
 @test "an expression that fails at run time is a bad record; a record counts in all or none" {
 	put in.ndjson '{"a":1,"b":2}\n{"a":"x","b":2}\n{"a":3,"b":4}\n'
 	run --separate-stderr etl-agg -a 'n=count()' -a 'sa=sum(b)' -a 'p=sum(a * b)' --bad-records rej.ndjson in.ndjson

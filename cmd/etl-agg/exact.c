@@ -439,7 +439,14 @@ int xsum_can_add(const struct val *v)
 {
 	dec_t d;
 
-	return v->k == VAL_NUM && number_of(v, &d) >= 0;
+	if (v->k != VAL_NUM)
+		return 0;
+	/* a finite double's shortest text has at most 17 digits and an
+	 * exponent within 324, far inside WIDE_MAX_DIGITS: no need to print
+	 * it here only for xsum_add to print it again */
+	if (v->nk == NUM_DBL)
+		return isfinite(v->f);
+	return number_of(v, &d) >= 0;
 }
 
 int xsum_add(struct xsum *s, const struct val *v)
