@@ -735,6 +735,20 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 	assert_failure 2
 }
 
+@test "usage errors: options that would be ignored are refused (--temp-dir without --memory, --jobs with --merge)" {
+	local try='Try '\''etl-agg --help'\'' for more information.'
+
+	run --separate-stderr etl-agg --temp-dir "$TMP" -a 'n=count()' /dev/null
+	assert_failure 2
+	assert_stderr "etl-agg: --temp-dir: applies only with --memory"$'\n'"$try"
+	run --separate-stderr etl-agg --merge -j 2 -a 'n=count()' /dev/null
+	assert_failure 2
+	assert_stderr "etl-agg: --jobs: cannot be combined with --merge"$'\n'"$try"
+	run --separate-stderr etl-agg --memory 1M --temp-dir "$TMP" -a 'n=count()' /dev/null
+	assert_success
+	assert_output '{"n":0}'
+}
+
 @test "sizes and durations are read as in every program, with their least values" {
 	local try='Try '\''etl-agg --help'\'' for more information.'
 

@@ -461,6 +461,10 @@ static void check_options(void)
 			if (set[i])
 				cli_usage_error(wopts[i], "needs --window");
 	}
+	if (opt.temp_dir && !opt.memory)
+		cli_usage_error("--temp-dir", "applies only with --memory");
+	if (opt.merge && opt.jobs > 0)
+		cli_usage_error("--jobs", "cannot be combined with --merge");
 	if (opt.time_field) {
 		const char *err;
 		size_t off;
