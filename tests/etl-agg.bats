@@ -588,6 +588,19 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 {"user":"a","window_start":"2026-11-24T10:05:00Z","window_end":"2026-11-24T10:10:00Z","n":1}'
 }
 
+@test "windows: sessions joined by an out-of-order record list the first session's records, then the other's (as documented)" {
+	# D (8s) joins [0s, 11s) and [15s, 25s): B, read before C, comes after it
+	put in.ndjson '{"t":0,"x":"A"}\n{"t":15,"x":"B","v":1.0}\n{"t":1,"x":"C","v":1}\n{"t":8,"x":"D"}\n'
+	run --separate-stderr etl-agg --window session:10s -t t --lateness 1m -a 'xs=collect(x)' \
+		-a 'f=first(v)' -a 'l=last(v)' -a 'lo=min(v)' -a 'm=mode(v)' in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_output '{"window_start":"1970-01-01T00:00:00Z","window_end":"1970-01-01T00:00:25Z","xs":["A","C","B","D"],"f":1,"l":1.0,"lo":1,"m":1}'
+	# in one batch, input order
+	run --separate-stderr etl-agg -a 'xs=collect(x)' -a 'f=first(v)' -a 'l=last(v)' -a 'lo=min(v)' -a 'm=mode(v)' in.ndjson
+	assert_output '{"xs":["A","B","C","D"],"f":1.0,"l":1,"lo":1.0,"m":1.0}'
+}
+
 @test "windows: a record that would reach a session already written is late" {
 	{ ev a 10:00:00; ev b 10:20:00; ev a 10:03:00; } >in.ndjson
 	run --separate-stderr etl-agg --window session:5m -t ts --lateness 13m -g user -a 'n=count()' --late late.ndjson in.ndjson

@@ -491,6 +491,9 @@ static int assign(struct wgroup *g, int64_t t, struct win ***wins, size_t *nw, s
 				struct win *w = g->w[i];
 
 				if (w != keep && t < w->end && t + wgap > w->start) {
+					/* w's records are not all later input than keep's:
+					 * collect, first, last and ties follow keep's, then
+					 * w's, as etl-agg(1) says */
 					states_merge(keep->st, w->st);
 					w->dead = 1;
 					win_unlink(w);
