@@ -603,3 +603,125 @@ int dec_to_i64(const dec_t *d, int64_t *v)
 	}
 	return 1;
 }
+
+/* ---- number text of any size ---- */
+
+void dec_text_parse(struct dec_text *m, const char *s, size_t n)
+{
+	const char *p = s, *e = s + n;
+	size_t len;
+
+	m->neg = p < e && *p == '-';
+	if (p < e && (*p == '-' || *p == '+'))
+		p++;
+	m->ip = p;
+	while (p < e && is_digit(*p))
+		p++;
+	m->nint = (size_t)(p - m->ip);
+	m->fp = p;
+	m->nfrac = 0;
+	/* the point: '.', or whatever radix character printf wrote */
+	if (p < e && *p != 'e' && *p != 'E') {
+		m->fp = ++p;
+		while (p < e && is_digit(*p))
+			p++;
+		m->nfrac = (size_t)(p - m->fp);
+	}
+	m->eneg = 0;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			m->eneg = *p++ == '-';
+		while (p < e && *p == '0')
+			p++;
+	}
+	m->ep = p;
+	m->ne = (size_t)(e - p);
+	len = m->nint + m->nfrac;
+	for (m->z = 0; m->z < len && dec_text_digit(m, m->z) == '0'; m->z++)
+		;
+	m->last = len ? len - 1 : 0;
+	if (m->z < len)
+		while (dec_text_digit(m, m->last) == '0')
+			m->last--;
+}
+
+int dec_text_place(const struct dec_text *m, size_t i, __int128 *p)
+{
+	__int128 x = 0;
+	int exact = m->ne <= DEC_TEXT_EXP_DIGITS;
+
+	if (exact)
+		for (size_t k = 0; k < m->ne; k++)
+			x = x * 10 + (m->ep[k] - '0');
+	else
+		x = (__int128)ten_to[32];
+	if (m->eneg)
+		x = -x;
+	*p = x + (__int128)m->nint - 1 - (__int128)i;
+	return exact;
+}
+
+/* The exponent of x less that of y, exactly while within +-10^30, else
+ * +-10^31.  Digit by digit from the top: once the running difference r
+ * passes 10^30, 10 r + (a digit's difference) only moves further out, so
+ * its sign is the answer's whatever digits follow. */
+static __int128 exp_diff(const struct dec_text *x, const struct dec_text *y)
+{
+	const __int128 lim = (__int128)ten_to[30];
+	size_t n = x->ne > y->ne ? x->ne : y->ne;
+	int sx = x->eneg ? -1 : 1, sy = y->eneg ? -1 : 1;
+	__int128 r = 0;
+
+	for (size_t i = n; i-- > 0;) {
+		int dx = i < x->ne ? x->ep[x->ne - 1 - i] - '0' : 0;
+		int dy = i < y->ne ? y->ep[y->ne - 1 - i] - '0' : 0;
+
+		r = r * 10 + sx * dx - sy * dy;
+		if (r > lim || r < -lim)
+			return r > 0 ? lim * 10 : -lim * 10;
+	}
+	return r;
+}
+
+/* |x| against |y|, both nonzero. */
+static int text_mag_cmp(const struct dec_text *x, const struct dec_text *y)
+{
+	/* the power of ten of the first significant digit decides first; the
+	 * digit counts are far below 10^30 */
+	__int128 d = exp_diff(x, y) + ((__int128)x->nint - (__int128)x->z) -
+		     ((__int128)y->nint - (__int128)y->z);
+	size_t i, j;
+
+	if (d)
+		return d < 0 ? -1 : 1;
+	for (i = x->z, j = y->z; i <= x->last && j <= y->last; i++, j++) {
+		char a = dec_text_digit(x, i), b = dec_text_digit(y, j);
+
+		if (a != b)
+			return a < b ? -1 : 1;
+	}
+	/* the one with digits left has a nonzero one among them */
+	if (i <= x->last)
+		return 1;
+	if (j <= y->last)
+		return -1;
+	return 0;
+}
+
+int dec_text_cmp(const char *a, size_t na, const char *b, size_t nb)
+{
+	struct dec_text x, y;
+	int sx, sy, r;
+
+	dec_text_parse(&x, a, na);
+	dec_text_parse(&y, b, nb);
+	sx = x.z == x.nint + x.nfrac ? 0 : x.neg ? -1 : 1;
+	sy = y.z == y.nint + y.nfrac ? 0 : y.neg ? -1 : 1;
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	if (sx == 0)
+		return 0;
+	r = text_mag_cmp(&x, &y);
+	return sx < 0 ? -r : r;
+}

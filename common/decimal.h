@@ -11,6 +11,10 @@
  * is ever rounded silently.
  *
  * The value is a plain struct, no allocation: copy it freely.
+ *
+ * Numbers beyond the type are kept as their text; struct dec_text takes such
+ * a text apart in place, and dec_text_cmp() is the one exact order of number
+ * texts of any size (hash.c's and the expression language's).
  */
 #ifndef ETL_DECIMAL_H
 #define ETL_DECIMAL_H
@@ -61,5 +65,43 @@ size_t dec_format(const dec_t *d, char *buf);
 double dec_to_double(const dec_t *d);
 /* 1 and the value if d is an integer that fits int64_t, else 0. */
 int dec_to_i64(const dec_t *d, int64_t *v);
+
+/*
+ * Number text of any size taken apart without a copy: a JSON number, also
+ * with a leading '+' or leading zeros (what dec_parse_lenient() accepts), or
+ * printf's "%e" output.  The digits of the integer and of the fraction form
+ * one sequence, numbered from 0; the exponent's digits are kept as text,
+ * however many there are.
+ */
+struct dec_text {
+	const char *ip, *fp; /* the integer's and the fraction's digits */
+	size_t nint, nfrac;
+	const char *ep; /* the exponent's digits, without leading zeros */
+	size_t ne;
+	int neg, eneg;
+	size_t z, last; /* the first and the last nonzero digit; z == nint + nfrac for 0 */
+};
+
+/* The exponent has more digits than this: dec_text_place() saturates. */
+#define DEC_TEXT_EXP_DIGITS 30
+
+/* Take the text apart; it must be a number, as described above. */
+void dec_text_parse(struct dec_text *m, const char *s, size_t n);
+
+/* Digit i of the sequence, as a character. */
+static inline char dec_text_digit(const struct dec_text *m, size_t i)
+{
+	return i < m->nint ? m->ip[i] : m->fp[i - m->nint];
+}
+
+/* The power of ten of digit i: the exponent + nint - 1 - i.  1 when exact;
+ * 0 when the exponent has more than DEC_TEXT_EXP_DIGITS digits, and *p is
+ * then +-10^32 + nint - 1 - i (the exponent's sign): further from 0 than any
+ * exact power, so comparisons with those, or with a digit count, hold. */
+int dec_text_place(const struct dec_text *m, size_t i, __int128 *p);
+
+/* Exact order of two number texts (as above), whatever their size and the
+ * size of their exponents: -1, 0, 1.  No allocation. */
+int dec_text_cmp(const char *a, size_t na, const char *b, size_t nb);
 
 #endif

@@ -40,6 +40,7 @@
 #include "banned.h"
 
 typedef unsigned __int128 u128;
+typedef __int128 i128;
 
 /* Nesting of parentheses, calls and prefix operators the parser accepts:
  * evaluation recurses as deep, so this bounds its stack too. */
@@ -49,6 +50,10 @@ typedef unsigned __int128 u128;
 /* Sums, differences and products beyond the decimal type are computed
  * exactly on digit strings of up to this many digits; beyond, in double. */
 #define MAX_EXACT_DIGITS 2000
+/* Powers of ten as struct exact holds them: beyond this one may be
+ * saturated (dec_text_place()), and a number that far out is beyond any
+ * double anyway. */
+#define EXP_HUGE ((i128)1 << 100)
 /* A double's exact decimal expansion has at most 767 significant digits. */
 #define EXACT_DBL_BUFSZ 800
 
@@ -481,107 +486,6 @@ int val_as_i64(const struct val *v, int64_t *out)
 }
 
 /*
- * Exact comparison of numbers written as text: the sign, then the decimal
- * exponent of the first significant digit, then the digits one by one.  The
- * text is any JSON number, or printf's "%e" output, whose radix character
- * may differ: any byte other than a digit, a sign or an exponent mark is the
- * point.
- */
-struct digits {
-	const char *p, *end; /* from the first significant digit; may hold the point */
-	int neg, zero;
-	int64_t exp; /* value = 0.DDDD x 10^exp */
-};
-
-static void digits_init(struct digits *g, const char *s, size_t n)
-{
-	const char *end = s + n, *m = s, *q;
-	int64_t ex = 0, nint = 0, lead = 0;
-
-	g->neg = n && *s == '-';
-	if (g->neg)
-		s++;
-	else if (s < end && *s == '+')
-		s++;
-	m = s;
-	while (m < end && *m != 'e' && *m != 'E')
-		m++;
-	if (m < end) {
-		int eneg = 0;
-
-		q = m + 1;
-		if (q < end && (*q == '+' || *q == '-'))
-			eneg = *q++ == '-';
-		for (; q < end && is_digit(*q); q++)
-			if (ex < INT64_C(1000000000000))
-				ex = ex * 10 + (*q - '0');
-		if (eneg)
-			ex = -ex;
-	}
-	for (q = s; q < m && is_digit(*q); q++)
-		nint++;
-	for (q = s; q < m && (*q == '0' || !is_digit(*q)); q++)
-		lead += *q == '0';
-	g->p = q;
-	g->end = m;
-	g->zero = q == m;
-	g->exp = nint - lead + ex;
-}
-
-/* Next digit at or after p, or -1 at the end. */
-static int next_digit(const char **p, const char *end)
-{
-	while (*p < end && !is_digit(**p))
-		(*p)++;
-	return *p < end ? *(*p)++ - '0' : -1;
-}
-
-static int cmp_digits(struct digits *a, struct digits *b)
-{
-	int mag;
-
-	if (a->zero || b->zero) {
-		if (a->zero && b->zero)
-			return 0;
-		if (a->zero)
-			return b->neg ? 1 : -1;
-		return a->neg ? -1 : 1;
-	}
-	if (a->neg != b->neg)
-		return a->neg ? -1 : 1;
-	if (a->exp != b->exp) {
-		mag = a->exp < b->exp ? -1 : 1;
-	} else {
-		const char *p = a->p, *q = b->p;
-
-		mag = 0;
-		for (;;) {
-			int x = next_digit(&p, a->end), y = next_digit(&q, b->end);
-
-			if (x < 0 && y < 0)
-				break;
-			if (x < 0 || y < 0) {
-				/* The longer one is larger if any digit left is not 0. */
-				const char **r = x < 0 ? &q : &p;
-				const char *e = x < 0 ? b->end : a->end;
-				int d = x < 0 ? y : x;
-
-				while (d == 0)
-					d = next_digit(r, e);
-				if (d > 0)
-					mag = x < 0 ? -1 : 1;
-				break;
-			}
-			if (x != y) {
-				mag = x < y ? -1 : 1;
-				break;
-			}
-		}
-	}
-	return a->neg ? -mag : mag;
-}
-
-/*
  * Number text of any length to the correctly rounded double, whatever the
  * locale's radix: rewritten as "DIGITSe-N" for strtod.  Digits beyond the
  * 780th cannot change the rounding except to break a tie, which a last
@@ -590,30 +494,32 @@ static int cmp_digits(struct digits *a, struct digits *b)
 static double text_to_double(const char *p, size_t n)
 {
 	char buf[820];
-	struct digits g;
-	size_t k = 0;
-	int d;
+	struct dec_text m;
+	size_t k = 0, first;
+	i128 top;
 
-	digits_init(&g, p, n);
-	if (g.zero)
-		return g.neg ? -0.0 : 0.0;
-	if (g.exp > 400)
-		return g.neg ? -HUGE_VAL : HUGE_VAL;
-	if (g.exp < -400)
-		return g.neg ? -0.0 : 0.0;
-	if (g.neg)
+	dec_text_parse(&m, p, n);
+	if (m.z == m.nint + m.nfrac)
+		return m.neg ? -0.0 : 0.0;
+	dec_text_place(&m, m.z, &top);
+	if (top >= 400)
+		return m.neg ? -HUGE_VAL : HUGE_VAL;
+	if (top < -400)
+		return m.neg ? -0.0 : 0.0;
+	if (m.neg)
 		buf[k++] = '-';
-	size_t first = k;
-	const char *q = g.p;
-	while ((d = next_digit(&q, g.end)) >= 0) {
+	first = k;
+	for (size_t i = m.z; i <= m.last; i++) {
+		char d = dec_text_digit(&m, i);
+
 		if (k - first < 780) {
-			buf[k++] = (char)('0' + d);
-		} else if (d) {
+			buf[k++] = d;
+		} else if (d != '0') {
 			buf[k++] = '1';
 			break;
 		}
 	}
-	snprintf(buf + k, sizeof(buf) - k, "e%lld", (long long)(g.exp - (int64_t)(k - first)));
+	snprintf(buf + k, sizeof(buf) - k, "e%lld", (long long)(top - (i128)(k - first - 1)));
 	return strtod(buf, NULL);
 }
 
@@ -639,12 +545,9 @@ static struct span exact_text(const struct val *v, char *buf)
 static __attribute__((noinline)) int num_cmp_text(const struct val *a, const struct val *b)
 {
 	char ba[EXACT_DBL_BUFSZ], bb[EXACT_DBL_BUFSZ];
-	struct digits ga, gb;
 	struct span sa = exact_text(a, ba), sb = exact_text(b, bb);
 
-	digits_init(&ga, sa.p, sa.n);
-	digits_init(&gb, sb.p, sb.n);
-	return cmp_digits(&ga, &gb);
+	return dec_text_cmp(sa.p, sa.n, sb.p, sb.n);
 }
 
 static int num_cmp(const struct val *a, const struct val *b)
@@ -701,12 +604,14 @@ static int int_digits(const struct val *v, char *buf, const char **p, size_t *n,
 }
 
 /* A number as +-D x 10^E, D its digits: for arithmetic beyond the
- * decimal type.  0 if v is a double, which has no exact digits here. */
+ * decimal type.  0 if v is a double, which has no exact digits here.  E is
+ * exact unless the number's exponent has more than DEC_TEXT_EXP_DIGITS
+ * digits; then it is saturated (dec_text_place()), beyond EXP_HUGE. */
 struct exact {
 	const char *d;
 	size_t n;
 	int neg;
-	int64_t e;
+	i128 e;
 };
 
 static int exact_of(const struct val *v, char *buf, struct arena *ar, struct exact *x)
@@ -723,30 +628,33 @@ static int exact_of(const struct val *v, char *buf, struct arena *ar, struct exa
 		return 1;
 	}
 	if (v->nk == NUM_BIG) {
-		struct digits g;
+		struct dec_text m;
 		char *o = arena_alloc(ar, v->s.n + 1);
-		const char *q;
 		size_t k = 0;
-		int dg;
 
-		digits_init(&g, v->s.p, v->s.n);
-		for (q = g.p; (dg = next_digit(&q, g.end)) >= 0;)
-			o[k++] = (char)('0' + dg);
-		if (!k)
-			o[k++] = '0';
+		dec_text_parse(&m, v->s.p, v->s.n);
 		x->d = o;
+		if (m.z == m.nint + m.nfrac) {
+			o[0] = '0';
+			x->n = 1;
+			x->neg = 0;
+			x->e = 0;
+			return 1;
+		}
+		for (size_t i = m.z; i <= m.last; i++)
+			o[k++] = dec_text_digit(&m, i);
 		x->n = k;
-		x->neg = g.neg && !g.zero;
-		x->e = g.zero ? 0 : g.exp - (int64_t)k;
+		x->neg = m.neg;
+		dec_text_place(&m, m.last, &x->e);
 		return 1;
 	}
 	return 0;
 }
 
 /* Digit k (0 = units) of x written at exponent e <= x->e. */
-static int aligned_digit(const struct exact *x, int64_t e, int64_t k)
+static int aligned_digit(const struct exact *x, i128 e, int64_t k)
 {
-	int64_t i = k - (x->e - e);
+	i128 i = k - (x->e - e);
 
 	return i >= 0 && i < (int64_t)x->n ? x->d[x->n - 1 - i] - '0' : 0;
 }
@@ -756,7 +664,7 @@ static int aligned_digit(const struct exact *x, int64_t e, int64_t k)
  * zeros): a decimal when it fits the decimal type, an integer's text when
  * it is one, else the double nearest to it.
  */
-static void exact_result(struct arena *ar, char *r, size_t nr, int neg, int64_t e, struct val *v)
+static void exact_result(struct arena *ar, char *r, size_t nr, int neg, i128 e, struct val *v)
 {
 	dec_t d;
 
@@ -776,7 +684,7 @@ static void exact_result(struct arena *ar, char *r, size_t nr, int neg, int64_t 
 		val_set_dec(v, &d);
 		return;
 	}
-	if (e >= 0 && nr + (uint64_t)e <= MAX_EXACT_DIGITS) {
+	if (e >= 0 && (i128)nr + e <= MAX_EXACT_DIGITS) {
 		char *o = arena_alloc(ar, nr + (size_t)e + 1), *q = o;
 
 		if (neg)
@@ -792,6 +700,16 @@ static void exact_result(struct arena *ar, char *r, size_t nr, int neg, int64_t 
 			v->s.p = o;
 			v->s.n = (size_t)(q - o);
 		}
+		return;
+	}
+	/* A double: one that overflows or underflows whatever the digits
+	 * needs no exponent written out */
+	if (e + (i128)nr > 400) {
+		val_set_dbl(v, neg ? -HUGE_VAL : HUGE_VAL);
+		return;
+	}
+	if (e + (i128)nr < -400) {
+		val_set_dbl(v, 0);
 		return;
 	}
 	char *t = arena_alloc(ar, nr + 32);
@@ -814,6 +732,10 @@ static int exact_arith(struct arena *ar, int op, const struct val *a, const stru
 	char *r;
 
 	if (!exact_of(a, ba, ar, &x) || !exact_of(b, bb, ar, &y))
+		return 1;
+	/* A saturated exponent is not exact, and a result that far out is
+	 * an overflow or 0 anyway: the double says which. */
+	if (x.e > EXP_HUGE || x.e < -EXP_HUGE || y.e > EXP_HUGE || y.e < -EXP_HUGE)
 		return 1;
 	if (op == OP_SUB)
 		y.neg = !y.neg;
@@ -839,8 +761,8 @@ static int exact_arith(struct arena *ar, int op, const struct val *a, const stru
 		return 0;
 	}
 
-	int64_t e = x.e < y.e ? x.e : y.e;
-	int64_t lx = (int64_t)x.n + (x.e - e), ly = (int64_t)y.n + (y.e - e);
+	i128 e = x.e < y.e ? x.e : y.e;
+	i128 lx = (i128)x.n + (x.e - e), ly = (i128)y.n + (y.e - e);
 	if (lx > MAX_EXACT_DIGITS || ly > MAX_EXACT_DIGITS)
 		return 1;
 	nr = (size_t)(lx > ly ? lx : ly) + 1;

@@ -82,63 +82,9 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* A validated JSON number taken apart: the digits of the integer and the
- * fraction as one sequence, the first and last nonzero among them, and the
- * exponent's digits without leading zeros. */
-struct num {
-	const char *ip, *fp, *ep;
-	size_t nint, nfrac, ne;
-	size_t z, last; /* z == nint + nfrac for zero */
-	int neg, eneg;
-};
-
-static char num_digit(const struct num *m, size_t i)
-{
-	return i < m->nint ? m->ip[i] : m->fp[i - m->nint];
-}
-
-static void num_parse(struct num *m, struct span v)
-{
-	const char *p = v.p, *e = v.p + v.n;
-	size_t len;
-
-	m->neg = p < e && *p == '-';
-	p += m->neg;
-	m->ip = p;
-	while (p < e && is_digit(*p))
-		p++;
-	m->nint = p - m->ip;
-	m->fp = p;
-	m->nfrac = 0;
-	if (p < e && *p == '.') {
-		m->fp = ++p;
-		while (p < e && is_digit(*p))
-			p++;
-		m->nfrac = p - m->fp;
-	}
-	m->eneg = 0;
-	m->ne = 0;
-	if (p < e && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < e && (*p == '+' || *p == '-'))
-			m->eneg = *p++ == '-';
-		while (p < e && *p == '0')
-			p++;
-	}
-	m->ep = p;
-	m->ne = e - p;
-	len = m->nint + m->nfrac;
-	for (m->z = 0; m->z < len && num_digit(m, m->z) == '0'; m->z++)
-		;
-	m->last = len ? len - 1 : 0;
-	if (m->z < len)
-		while (num_digit(m, m->last) == '0')
-			m->last--;
-}
-
 /* Append the decimal text of E + adj, E being the exponent of m (its digits
  * may be arbitrarily many).  |adj| is below the length of the number's text. */
-static void exp_add(struct buf *b, const struct num *m, int64_t adj)
+static void exp_add(struct buf *b, const struct dec_text *m, int64_t adj)
 {
 	size_t d0, end, i;
 	uint64_t r;
@@ -190,7 +136,7 @@ static void canon_number(struct hash_canon *c, struct span v)
 	struct buf *t = &c->text;
 	size_t i = v.p[0] == '-', k = i;
 	char tmp[DEC_BUFSZ];
-	struct num m;
+	struct dec_text m;
 	dec_t d;
 
 	while (k < v.n && is_digit(v.p[k]))
@@ -208,14 +154,14 @@ static void canon_number(struct hash_canon *c, struct span v)
 		return;
 	}
 	/* Beyond the decimal type, so not zero: d.ddd...e<exponent>. */
-	num_parse(&m, v);
+	dec_text_parse(&m, v.p, v.n);
 	if (m.neg)
 		buf_addc(t, '-');
-	buf_addc(t, num_digit(&m, m.z));
+	buf_addc(t, dec_text_digit(&m, m.z));
 	if (m.last > m.z) {
 		buf_addc(t, '.');
 		for (size_t j = m.z + 1; j <= m.last; j++)
-			buf_addc(t, num_digit(&m, j));
+			buf_addc(t, dec_text_digit(&m, j));
 	}
 	buf_addc(t, 'e');
 	exp_add(t, &m, (int64_t)m.nint - (int64_t)m.z - 1);
@@ -401,72 +347,6 @@ struct hash128 hash_canon_sum(const struct hash_canon *c)
 
 /* ---- order ---- */
 
-/* Signed decimal integers as text ("-12", "7"). */
-static int int_text_cmp(const struct buf *a, const struct buf *b)
-{
-	int na = a->p[0] == '-', nb = b->p[0] == '-', r;
-	size_t la = a->len - na, lb = b->len - nb;
-
-	if (na != nb)
-		return na ? -1 : 1;
-	if (la != lb)
-		r = la < lb ? -1 : 1;
-	else
-		r = memcmp(a->p + na, b->p + nb, la);
-	r = r < 0 ? -1 : r > 0;
-	return na ? -r : r;
-}
-
-/* |a| against |b|, both nonzero. */
-static int mag_cmp(struct hash_canon *c, const struct num *a, const struct num *b)
-{
-	size_t i, j;
-	int r;
-
-	/* the position of the first significant digit decides first */
-	buf_reset(&c->tmp);
-	exp_add(&c->tmp, a, (int64_t)a->nint - (int64_t)a->z);
-	buf_reset(&c->tmp2);
-	exp_add(&c->tmp2, b, (int64_t)b->nint - (int64_t)b->z);
-	r = int_text_cmp(&c->tmp, &c->tmp2);
-	if (r)
-		return r;
-	for (i = a->z, j = b->z; i <= a->last && j <= b->last; i++, j++) {
-		char x = num_digit(a, i), y = num_digit(b, j);
-
-		if (x != y)
-			return x < y ? -1 : 1;
-	}
-	/* the one with digits left has a nonzero one among them */
-	if (i <= a->last)
-		return 1;
-	if (j <= b->last)
-		return -1;
-	return 0;
-}
-
-int hash_num_cmp(struct hash_canon *c, struct span a, struct span b)
-{
-	struct num x, y;
-	dec_t p, q;
-	int sx, sy, r;
-
-	a = scan_trim(a);
-	b = scan_trim(b);
-	if (dec_parse(&p, a.p, a.n) == DEC_OK && dec_parse(&q, b.p, b.n) == DEC_OK)
-		return dec_cmp(&p, &q);
-	num_parse(&x, a);
-	num_parse(&y, b);
-	sx = x.z == x.nint + x.nfrac ? 0 : x.neg ? -1 : 1;
-	sy = y.z == y.nint + y.nfrac ? 0 : y.neg ? -1 : 1;
-	if (sx != sy)
-		return sx < sy ? -1 : 1;
-	if (sx == 0)
-		return 0;
-	r = mag_cmp(c, &x, &y);
-	return sx < 0 ? -r : r;
-}
-
 static int rank(enum scan_kind k)
 {
 	switch (k) {
@@ -506,7 +386,7 @@ int hash_value_cmp(struct hash_canon *c, struct span a, struct span b)
 	a = scan_trim(a);
 	b = scan_trim(b);
 	if (ra == 3)
-		return hash_num_cmp(c, a, b);
+		return dec_text_cmp(a.p, a.n, b.p, b.n);
 	if (ra == 5)
 		return bytes_cmp(a.p, a.n, b.p, b.n);
 	if (!memchr(a.p, '\\', a.n) && !memchr(b.p, '\\', b.n))

@@ -72,12 +72,9 @@ void hash_canon_add(struct hash_canon *c, struct span v);
 /* The hash of the text built since the reset. */
 struct hash128 hash_canon_sum(const struct hash_canon *c);
 
-/* Exact order of two validated JSON numbers of any size or spelling:
- * -1, 0, 1.  c provides scratch space. */
-int hash_num_cmp(struct hash_canon *c, struct span a, struct span b);
 /* A total order of validated raw values, that of val_cmp(): absent == null
- * < false < true < numbers (by value) < strings (bytewise, decoded) <
- * arrays and objects (bytewise, by their text as written). */
+ * < false < true < numbers (by value, dec_text_cmp()) < strings (bytewise,
+ * decoded) < arrays and objects (bytewise, by their text as written). */
 int hash_value_cmp(struct hash_canon *c, struct span a, struct span b);
 
 /*

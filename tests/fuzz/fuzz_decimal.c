@@ -7,8 +7,10 @@
  * with the strict one on everything the strict one accepts; arithmetic on
  * the two halves of the input is consistent (a + b - b == a, commutativity,
  * cmp antisymmetry, the double of an exact product near the product of the
- * doubles); and any 8 bytes taken as a double print as JSON that reads back
- * to the same double and that dec_parse accepts as a number.
+ * doubles); dec_text_cmp() on two number texts is antisymmetric and agrees
+ * with dec_cmp() when both fit; and any 8 bytes taken as a double print as
+ * JSON that reads back to the same double and that dec_parse accepts as a
+ * number.
  */
 #include <math.h>
 #include <stdint.h>
@@ -168,6 +170,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ra = parse_checked(&a, s, h), rb = parse_checked(&b, s + h, size - h);
 	if (ra == DEC_OK && rb == DEC_OK)
 		exercise(&a, &b);
+	if (ra != DEC_SYNTAX && rb != DEC_SYNTAX) {
+		int c = dec_text_cmp(s, h, s + h, size - h);
+
+		check(c >= -1 && c <= 1);
+		check(dec_text_cmp(s + h, size - h, s, h) == -c);
+		check(dec_text_cmp(s, h, s, h) == 0);
+		if (ra == DEC_OK && rb == DEC_OK)
+			check(c == dec_cmp(&a, &b));
+	}
 	exercise_dtoa(data, size);
 	return 0;
 }

@@ -5,7 +5,8 @@
  * lenient forms only by dec_parse_lenient), exponents are applied exactly,
  * 38 digits fit and 39 do not, sums and products are exact with SQL scales or
  * DEC_INEXACT, comparison ignores scale, zero is never negative, and the
- * conversions to int64_t and double are exact or correctly rounded.
+ * conversions to int64_t and double are exact or correctly rounded; number
+ * texts of any size, exponents of any length included, order exactly.
  * Randomized checks compare against 128-bit integer arithmetic done here.
  */
 #include "decimal.h"
@@ -110,6 +111,97 @@ static double to_double(const char *s)
 	dec_t d = num(s);
 
 	return dec_to_double(&d);
+}
+
+static int tcmp(const char *a, const char *b)
+{
+	return dec_text_cmp(a, strlen(a), b, strlen(b));
+}
+
+/* The power of ten of digit i of a number's text; 0 when saturated. */
+static int place(const char *s, size_t i, __int128 *p)
+{
+	struct dec_text m;
+
+	dec_text_parse(&m, s, strlen(s));
+	return dec_text_place(&m, i, p);
+}
+
+static void test_text_parts(void)
+{
+	struct dec_text m;
+	__int128 p;
+
+	dec_text_parse(&m, "-00120.0500e+007", 16);
+	CHECK(m.neg && !m.eneg && m.nint == 5 && m.nfrac == 4 && m.z == 2 && m.last == 6);
+	CHECK(m.ne == 1 && m.ep[0] == '7');
+	CHECK(dec_text_digit(&m, 2) == '1' && dec_text_digit(&m, 6) == '5');
+	CHECK(dec_text_place(&m, 2, &p) == 1 && p == 9);
+	CHECK(dec_text_place(&m, 6, &p) == 1 && p == 5);
+	dec_text_parse(&m, "0.000", 5);
+	CHECK(m.z == m.nint + m.nfrac);
+	CHECK(place("1e10000000000000", 0, &p) == 1 && p == 10000000000000);
+	CHECK(place("5e-10000000000001", 0, &p) == 1 && p == -10000000000001);
+	/* 30 exponent digits are exact; 31 saturate beyond any exact power */
+	CHECK(place("1e999999999999999999999999999999", 0, &p) == 1 &&
+	      p == (__int128)999999999999999 * 1000000000000000 + 999999999999999);
+	CHECK(place("1e1000000000000000000000000000000", 0, &p) == 0 &&
+	      p > (__int128)1000000000000000 * 1000000000000000);
+	CHECK(place("1e-1000000000000000000000000000000", 0, &p) == 0 &&
+	      p < -(__int128)1000000000000000 * 1000000000000000);
+}
+
+/* The order of number texts of any size: exact, however long the exponent. */
+static void test_text_cmp(void)
+{
+	CHECK(tcmp("1", "1.0") == 0);
+	CHECK(tcmp("1", "2") < 0);
+	CHECK(tcmp("-1", "-2") > 0);
+	CHECK(tcmp("-0", "0") == 0);
+	CHECK(tcmp("0.1", "1e-1") == 0);
+	CHECK(tcmp("99999999999999999999999999999999999999", "1e38") < 0);
+	CHECK(tcmp("1e38", "100000000000000000000000000000000000001") < 0);
+	CHECK(tcmp("123456789012345678901234567890123456789",
+		   "123456789012345678901234567890123456788") > 0);
+	CHECK(tcmp("1e400", "9e399") > 0);
+	CHECK(tcmp("1e400", "10e399") == 0);
+	CHECK(tcmp("-1e400", "-9e399") < 0);
+	CHECK(tcmp("1e-400", "0") > 0);
+	CHECK(tcmp("-1e-400", "0") < 0);
+	CHECK(tcmp("1e-400", "1e-399") < 0);
+	CHECK(tcmp("1e99999999999999999999", "1e99999999999999999998") > 0);
+	CHECK(tcmp("10e99999999999999999998", "1e99999999999999999999") == 0);
+	CHECK(tcmp("1e-99999999999999999999", "1e-99999999999999999998") < 0);
+	CHECK(tcmp("1e-99999999999999999999", "1e-400") < 0);
+	CHECK(tcmp("1.00000000000000000000000000000000000000001", "1") > 0);
+	CHECK(tcmp("0e999999999999999999999", "0.0") == 0);
+	/* exponents past 10^12, and past 64 bits, are read in full */
+	CHECK(tcmp("1e10000000000000", "1e10000000000001") < 0);
+	CHECK(tcmp("1e10000000000001", "1e10000000000000") > 0);
+	CHECK(tcmp("1e10000000000000", "1e10000000000000") == 0);
+	CHECK(tcmp("10e10000000000000", "1e10000000000001") == 0);
+	CHECK(tcmp("-1e10000000000000", "-1e10000000000001") > 0);
+	CHECK(tcmp("1e-10000000000001", "1e-10000000000000") < 0);
+	CHECK(tcmp("1e1000000000000000000000000000000000000000",
+		   "1e1000000000000000000000000000000000000001") < 0);
+	CHECK(tcmp("100e999999999999999999999999999999999999998",
+		   "1e1000000000000000000000000000000000000000") == 0);
+	CHECK(tcmp("0.01e1000000000000000000000000000000000000002",
+		   "1e1000000000000000000000000000000000000000") == 0);
+	CHECK(tcmp("1.5e1000000000000000000000000000000000000000",
+		   "1.49e1000000000000000000000000000000000000000") > 0);
+	CHECK(tcmp("1e-1000000000000000000000000000000000000001",
+		   "1e-1000000000000000000000000000000000000000") < 0);
+	CHECK(tcmp("1e-1000000000000000000000000000000000000000", "0") > 0);
+	CHECK(tcmp("1e-1000000000000000000000000000000000000000", "1e-400") < 0);
+	CHECK(tcmp("1e1000000000000000000000000000000000000000", "1e400") > 0);
+	CHECK(tcmp("-1e1000000000000000000000000000000000000000", "-1e400") < 0);
+	CHECK(tcmp("1e000000000000000000000000000000000000000005", "100000") == 0);
+	/* the lenient spellings and printf's "%e" */
+	CHECK(tcmp("+007", "7") == 0);
+	CHECK(tcmp("+1.5", "1.50") == 0);
+	CHECK(tcmp("1.5e+02", "150") == 0);
+	CHECK(tcmp("-2.5e-01", "-0.25") == 0);
 }
 
 static void test_parse_format(void)
@@ -459,14 +551,15 @@ static int same(const dec_t *d, __int128 v, int scale)
 
 static void test_random_arithmetic(void)
 {
-	long bad_add = 0, bad_sub = 0, bad_mul = 0, bad_cmp = 0, bad_dbl = 0, bad_fmt = 0;
+	long bad_add = 0, bad_sub = 0, bad_mul = 0, bad_cmp = 0, bad_text_cmp = 0, bad_dbl = 0,
+	     bad_fmt = 0;
 
 	for (int i = 0; i < 200000; i++) {
 		__int128 x, y;
 		dec_t a = random_dec(&x), b = random_dec(&y), r, back;
 		int s = a.scale > b.scale ? a.scale : b.scale;
 		__int128 xa = x * ipow10(s - a.scale), ya = y * ipow10(s - b.scale);
-		char text[DEC_BUFSZ];
+		char text[DEC_BUFSZ], text2[DEC_BUFSZ];
 
 		if (dec_add(&r, &a, &b) != DEC_OK || !same(&r, xa + ya, s))
 			bad_add++;
@@ -477,6 +570,10 @@ static void test_random_arithmetic(void)
 		if (dec_cmp(&a, &b) != (xa < ya ? -1 : xa > ya))
 			bad_cmp++;
 		dec_format(&a, text);
+		dec_format(&b, text2);
+		if (dec_text_cmp(text, strlen(text), text2, strlen(text2)) !=
+		    (xa < ya ? -1 : xa > ya))
+			bad_text_cmp++;
 		if (dec_to_double(&a) != strtod(text, NULL))
 			bad_dbl++;
 		if (dec_parse(&back, text, strlen(text)) != DEC_OK || back.coef != a.coef ||
@@ -487,6 +584,7 @@ static void test_random_arithmetic(void)
 	CHECK(bad_sub == 0);
 	CHECK(bad_mul == 0);
 	CHECK(bad_cmp == 0);
+	CHECK(bad_text_cmp == 0);
 	CHECK(bad_dbl == 0);
 	CHECK(bad_fmt == 0);
 }
@@ -498,6 +596,8 @@ int main(void)
 	test_add_sub();
 	test_mul();
 	test_cmp();
+	test_text_parts();
+	test_text_cmp();
 	test_normalize_rescale_round();
 	test_conversions();
 	test_random_arithmetic();
