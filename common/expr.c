@@ -19,7 +19,8 @@
  *   s, so val_to_json() prints a number unchanged exactly as it was written;
  * - a number is NUM_DEC whenever its value fits the decimal type exactly,
  *   NUM_BIG (its text) when it is an exact number beyond it, NUM_DBL only
- *   after an operation that cannot be exact, and a double is always finite;
+ *   after an operation that cannot be exact, and a double is always finite
+ *   and never -0;
  * - comparisons between numbers are exact whatever their kinds.
  */
 #include "expr.h"
@@ -794,6 +795,98 @@ static int exact_arith(struct arena *ar, int op, const struct val *a, const stru
 		r[nr - 1 - k] = (char)('0' + (t + 10) % 10);
 	}
 	exact_result(ar, r, nr, big->neg, e, out);
+	return 0;
+}
+
+/*
+ * The exact value +-r x 10^e, e < 0, as number text: for a rounded number
+ * that is not an integer yet beyond the decimal type, where arithmetic
+ * would settle for the double (exact_result()) but nothing forces it to.
+ * Plain notation ("123456789012345678901234567890123456789012.56", the
+ * zeros at the end kept as the scale) unless more than DEC_MAX_SCALE zeros
+ * would follow the point: then the digits and an exponent ("2e-1000").
+ */
+static void fraction_text(struct arena *ar, const char *r, size_t nr, int neg, i128 e,
+			  struct val *v)
+{
+	size_t k = 0, nint, cap;
+	char *o;
+
+	while (nr > 1 && *r == '0')
+		r++, nr--;
+	cap = nr + 2 * DEC_MAX_SCALE + 32;
+	o = arena_alloc(ar, cap);
+	if (neg)
+		o[k++] = '-';
+	if (-e - (i128)nr > DEC_MAX_SCALE) {
+		memcpy(o + k, r, nr);
+		k += nr;
+		k += (size_t)snprintf(o + k, cap - k, "e%lld", (long long)e);
+	} else {
+		size_t frac = (size_t)-e;
+
+		nint = nr > frac ? nr - frac : 0;
+		memcpy(o + k, nint ? r : "0", nint ? nint : 1);
+		k += nint ? nint : 1;
+		o[k++] = '.';
+		for (size_t z = nr - nint; z < frac; z++)
+			o[k++] = '0';
+		memcpy(o + k, r + nint, nr - nint);
+		k += nr - nint;
+	}
+	v->k = VAL_NUM;
+	v->nk = NUM_BIG;
+	v->s.p = o;
+	v->s.n = k;
+}
+
+int num_round(struct ev *ev, const struct node *n, const struct val *v, int64_t digits,
+	      enum round_mode mode, struct val *out)
+{
+	char buf[DEC_BUFSZ];
+	struct exact x;
+	i128 t = -(i128)digits; /* the power of ten of the last digit kept */
+	size_t keep, i;
+	int up = 0, rest = 0;
+	char *r;
+
+	if (!exact_of(v, buf, ev->a, &x))
+		return ev_fail(ev, n, "a double has no exact digits to round");
+	if (x.e >= t) {
+		/* nothing below 10^t: as it is, and as it was written */
+		*out = *v;
+		return 0;
+	}
+	/* Cut the digits below 10^t: the last t - x.e of them, which may be
+	 * all of them and more (then the first one cut is a 0). */
+	keep = t - x.e < (i128)x.n ? x.n - (size_t)(t - x.e) : 0;
+	for (i = keep; i < x.n && !rest; i++)
+		rest = x.d[i] != '0';
+	switch (mode) {
+	case ROUND_DOWN:
+		up = rest && x.neg;
+		break;
+	case ROUND_UP:
+		up = rest && !x.neg;
+		break;
+	case ROUND_TRUNC:
+		break;
+	case ROUND_HALF_AWAY:
+		up = t - x.e <= (i128)x.n && x.d[keep] >= '5';
+		break;
+	}
+	r = arena_alloc(ev->a, keep + 1);
+	r[0] = '0'; /* room for a carry */
+	memcpy(r + 1, x.d, keep);
+	for (i = keep + 1; up && i-- > 0;) {
+		up = r[i] == '9';
+		r[i] = up ? '0' : (char)(r[i] + 1);
+	}
+	exact_result(ev->a, r, keep + 1, x.neg, t, out);
+	if (out->nk == NUM_DBL && t < 0)
+		fraction_text(ev->a, r, keep + 1, x.neg, t, out);
+	if (out->nk == NUM_DBL && !isfinite(out->f))
+		return ev_fail(ev, n, "the result is too large for a number");
 	return 0;
 }
 

@@ -736,23 +736,8 @@ static int fn_to_int(struct ev *ev, const struct node *n, struct val *args, stru
 		val_set_dec(out, &d);
 		return 0;
 	}
-	if (v.nk == NUM_BIG) {
-		size_t dot = 0;
-
-		while (dot < v.s.n && v.s.p[dot] != '.' && v.s.p[dot] != 'e' && v.s.p[dot] != 'E')
-			dot++;
-		if (dot == v.s.n) {
-			*out = v; /* an integer already */
-			return 0;
-		}
-		if (memchr(v.s.p, 'e', v.s.n) == NULL && memchr(v.s.p, 'E', v.s.n) == NULL &&
-		    val_parse_number(out, v.s.p, dot) == 0) {
-			if (out->nk == NUM_DEC)
-				val_set_dec(out, &out->d);
-			return 0;
-		}
-		v.f = val_num_double(&v);
-	}
+	if (v.nk == NUM_BIG)
+		return num_round(ev, n, &v, 0, ROUND_TRUNC, out);
 	double t = trunc(v.f);
 	if (fabs(t) < 1e18) {
 		dec_t d;
@@ -799,12 +784,6 @@ static int fn_round(struct ev *ev, const struct node *n, struct val *args, struc
 
 	if (want(ev, n, args, 0, VAL_NUM) || (n->nargs > 1 && int_arg(ev, n, args, 1, &digits)))
 		return -1;
-	if (digits > DEC_MAX_SCALE) {
-		*out = *v;
-		return 0;
-	}
-	if (digits < -400)
-		digits = -400; /* beyond any double: rounds everything to 0 */
 	if (v->nk == NUM_DEC) {
 		d = v->d;
 		if (digits >= d.scale) {
@@ -815,13 +794,17 @@ static int fn_round(struct ev *ev, const struct node *n, struct val *args, struc
 			val_set_dec(out, &d);
 			return 0;
 		}
-	} else if (v->nk == NUM_BIG && digits >= 0 && !memchr(v->s.p, '.', v->s.n) &&
-		   !memchr(v->s.p, 'e', v->s.n) && !memchr(v->s.p, 'E', v->s.n)) {
+	}
+	if (v->nk != NUM_DBL)
+		return num_round(ev, n, v, digits, ROUND_HALF_AWAY, out);
+	if (digits > DEC_MAX_SCALE) {
 		*out = *v;
 		return 0;
 	}
+	if (digits < -400)
+		digits = -400; /* beyond any double: rounds everything to 0 */
 	/* A double: its shortest text is the decimal the user sees; round that. */
-	double f = val_num_double(v);
+	double f = v->f;
 	char buf[DTOA_BUFSZ];
 	size_t k = dtoa_shortest(f, buf);
 	int rc = dec_parse(&d, buf, k);
@@ -869,13 +852,9 @@ static int floor_ceil(struct ev *ev, const struct node *n, struct val *args, str
 		val_set_dec(out, &d);
 		return 0;
 	}
-	if (v->nk == NUM_BIG && !memchr(v->s.p, '.', v->s.n) && !memchr(v->s.p, 'e', v->s.n) &&
-	    !memchr(v->s.p, 'E', v->s.n)) {
-		*out = *v;
-		return 0;
-	}
-	double f = val_num_double(v);
-	val_set_dbl(out, up ? ceil(f) : floor(f));
+	if (v->nk == NUM_BIG)
+		return num_round(ev, n, v, 0, up ? ROUND_UP : ROUND_DOWN, out);
+	val_set_dbl(out, up ? ceil(v->f) : floor(v->f));
 	return 0;
 }
 

@@ -106,6 +106,23 @@ int val_as_time(const struct val *v, int64_t *us, int32_t *off);
 /* Is v an integral number that fits int64_t?  1 and *out if so. */
 int val_as_i64(const struct val *v, int64_t *out);
 
+/* How num_round() rounds. */
+enum round_mode {
+	ROUND_DOWN,      /* toward -infinity: floor() */
+	ROUND_UP,        /* toward +infinity: ceil() */
+	ROUND_TRUNC,     /* toward 0: to_int() */
+	ROUND_HALF_AWAY, /* to the nearest, halves away from 0: round() */
+};
+/* v, an exact number (a decimal or a big one, not a double), rounded to
+ * digits places after the point (negative: to tens, hundreds...) exactly:
+ * a decimal when it fits, else its text (an integer's digits, or the digits
+ * of one beyond the decimal type with its point), 0 never negative.  A value
+ * with no nonzero digit to cut comes back as it was, keeping its text:
+ * floor(1e400) is 1e400.  0, or -1 after ev_fail() when the result is too
+ * large for a number (an integer of more than 2000 digits). */
+int num_round(struct ev *ev, const struct node *n, const struct val *v, int64_t digits,
+	      enum round_mode mode, struct val *out);
+
 static inline void val_set_null(struct val *v)
 {
 	v->k = VAL_NULL;
@@ -126,11 +143,12 @@ static inline void val_set_dec(struct val *v, const dec_t *d)
 	v->s.n = 0;
 }
 
+/* A computed zero is 0, never -0 (ceil(-0.5 / 3)). */
 static inline void val_set_dbl(struct val *v, double f)
 {
 	v->k = VAL_NUM;
 	v->nk = NUM_DBL;
-	v->f = f;
+	v->f = f == 0 ? 0 : f;
 	v->s.p = NULL;
 	v->s.n = 0;
 }
