@@ -132,6 +132,9 @@ int val_true(const struct val *v);
  * value, exact across kinds: 1.0 and 1.00 are equal) < strings (bytewise)
  * < times (by instant) < JSON (text, bytewise). */
 int val_cmp(const struct val *a, const struct val *b);
+/* A number (VAL_NUM) as the double nearest to it, whatever its size:
+ * +-inf beyond a double's range, +-0 below it. */
+double val_num_double(const struct val *v);
 /* "a string", "a number"...: what v is, for messages. */
 const char *val_kind_name(const struct val *v);
 

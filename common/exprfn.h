@@ -97,8 +97,6 @@ void expr_on_free(struct expr *e, void (*fn)(void *), void *p);
 /* Parse number text (lenient: also "+1", "007", surrounding blanks) into v;
  * the text must outlive v.  0, or -1 if it is not a number. */
 int val_parse_number(struct val *v, const char *p, size_t n);
-/* A number as a double, correctly rounded. */
-double val_num_double(const struct val *v);
 /* A number's JSON text (v->s when set, else formatted into the arena). */
 struct span val_num_text(const struct val *v, struct arena *a);
 /* The time a val denotes: a time, or a string in ISO-8601.  1 if it does. */

@@ -41,22 +41,6 @@ static struct buf tmp;          /* a value's JSON text */
 static struct hash_canon canon; /* its canonical key */
 static int canon_ready;
 
-static double num_double(const struct val *v)
-{
-	static struct buf t;
-
-	switch (v->nk) {
-	case NUM_DEC:
-		return dec_to_double(&v->d);
-	case NUM_DBL:
-		return v->f;
-	default:
-		buf_reset(&t);
-		buf_add(&t, v->s.p, v->s.n);
-		return strtod(t.p, NULL);
-	}
-}
-
 /* The 128-bit hash of a value's canonical text (1.0 and 1 alike). */
 static struct hash128 value_hash(const struct val *v)
 {
@@ -735,7 +719,7 @@ static void pct_add(const struct agg *a, void *st, const struct val *v)
 	if (v->nk == NUM_DEC)
 		pct_put_dec(st, &v->d);
 	else
-		pct_put_double(st, num_double(v));
+		pct_put_double(st, val_num_double(v));
 }
 
 static void pct_merge(const struct agg *a, void *dst, void *src)
@@ -913,7 +897,7 @@ static int pct_load(const struct agg *a, void *st, struct span v)
 			pct_put_dec(s, &d);
 		} else {
 			val_from_json(&x, av, &scratch);
-			pct_put_double(s, num_double(&x));
+			pct_put_double(s, val_num_double(&x));
 		}
 	}
 	return 0;
@@ -1199,7 +1183,7 @@ int fn_check(const struct agg *a, const struct val *v, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: expected a number, got %s", a->spec, val_kind_name(v));
 		return -1;
 	}
-	if (a->fi->add == pct_add ? !isfinite(num_double(v)) : !xsum_can_add(v)) {
+	if (a->fi->add == pct_add ? !isfinite(val_num_double(v)) : !xsum_can_add(v)) {
 		snprintf(err, errsz, "%s: number out of range: %.*s", a->spec,
 			 (int)(v->s.n < 40 ? v->s.n : 40), v->s.p ? v->s.p : "");
 		return -1;

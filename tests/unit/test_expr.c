@@ -18,6 +18,7 @@
  */
 #include "expr.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1006,6 +1007,39 @@ static void test_val_cmp(void)
 	arena_reset(&scratch);
 }
 
+/* val_num_double() (what etl-agg's percentiles use) is the nearest double
+ * to a number of any size. */
+static void test_num_double(void)
+{
+	struct buf t = BUF_INIT;
+	struct val v;
+
+	v = json_val("0.1");
+	CHECK(val_num_double(&v) == 0.1);
+	v = json_val("-19.99");
+	CHECK(val_num_double(&v) == -19.99);
+	v = json_val("123456789012345678901234567890123456789012");
+	CHECK(val_num_double(&v) == 1.2345678901234568e41);
+	v = json_val("1.5e-400");
+	CHECK(val_num_double(&v) == 0);
+	v = json_val("-1e400");
+	CHECK(isinf(val_num_double(&v)) && val_num_double(&v) < 0);
+	v = json_val("1e10000000000000");
+	CHECK(isinf(val_num_double(&v)));
+	/* 2^53 + 1 ties to even, and a nonzero digit far beyond the 780th
+	 * still breaks the tie upward */
+	v = json_val("9007199254740993");
+	CHECK(val_num_double(&v) == 9007199254740992.0);
+	buf_adds(&t, "9007199254740993.");
+	for (int i = 0; i < 1000; i++)
+		buf_addc(&t, '0');
+	buf_addc(&t, '1');
+	v = json_val(t.p);
+	CHECK(v.nk == NUM_BIG && val_num_double(&v) == 9007199254740994.0);
+	buf_release(&t);
+	arena_reset(&scratch);
+}
+
 /* val_copy() keeps a value's bytes past the record and the arena they came
  * from; values without bytes take none. */
 static void test_val_copy(void)
@@ -1075,6 +1109,7 @@ int main(void)
 	test_records();
 	test_number_decoding();
 	test_val_cmp();
+	test_num_double();
 	test_val_copy();
 	test_ctx_init();
 	expr_fields_release(&fields);
