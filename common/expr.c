@@ -265,11 +265,10 @@ static int plain_decimal(dec_t *d, const char *p, size_t n)
 	return 1;
 }
 
-/* JSON number text (already valid) as a val that keeps its text. */
-static void number_from_json(struct val *v, const char *p, size_t n)
+/* JSON number text as a val that keeps its text, given what dec_parse()
+ * made of it (rc; v->d when DEC_OK). */
+static void number_keep_text(struct val *v, int rc, const char *p, size_t n)
 {
-	int rc = plain_decimal(&v->d, p, n) ? DEC_OK : dec_parse(&v->d, p, n);
-
 	v->k = VAL_NUM;
 	v->s.p = p;
 	v->s.n = n;
@@ -279,6 +278,12 @@ static void number_from_json(struct val *v, const char *p, size_t n)
 		v->nk = NUM_BIG;
 	else
 		v->k = VAL_NULL; /* not JSON: a caller's bug, read as missing */
+}
+
+/* JSON number text (already valid) as a val that keeps its text. */
+static void number_from_json(struct val *v, const char *p, size_t n)
+{
+	number_keep_text(v, plain_decimal(&v->d, p, n) ? DEC_OK : dec_parse(&v->d, p, n), p, n);
 }
 
 void expr_ctx_init(struct expr_ctx *ctx, struct span (*field)(void *arg, size_t idx), void *arg,
@@ -454,7 +459,7 @@ int val_parse_number(struct val *v, const char *p, size_t n)
 	rc = dec_parse(&v->d, p, n);
 	if (rc != DEC_SYNTAX) {
 		/* JSON number text: keep it as written. */
-		number_from_json(v, p, n);
+		number_keep_text(v, rc, p, n);
 		return 0;
 	}
 	rc = dec_parse_lenient(&v->d, p, n);

@@ -541,6 +541,15 @@ static void test_number_functions(void)
 	T("to_number(parse_time('1970-01-01T00:00:01.5Z'))", "1.5");
 	T("to_number('abc')", "parse error 1: to_number('abc'): 'abc' is not a number");
 	T("to_number('1e400')", "1e400");
+	/* JSON number text, read once, keeps its text and its kind */
+	T("to_number(' 1e2 ')", "1e2");
+	T("to_number(' 1e2 ') + 0", "100");
+	T("to_number('-0.000')", "-0.000");
+	T("to_number('12345678901234567890.5') * 2", "24691357802469135781.0");
+	T("to_number('1e-400')", "1e-400");
+	T("to_number('1e-400') > 0", "true");
+	T("to_number('123456789012345678901234567890123456789012.50') * 2",
+	  "246913578024691357802469135780246913578025");
 	T("to_int('12.7')", "12");
 	T("to_int(-12.7)", "-12");
 	T("to_int(-0.5)", "0");
