@@ -57,6 +57,20 @@ _etl_top_arg() {
 	return 0
 }
 
+# ---- etl-head ----
+_etl_head_opts='-n --count --tail --sample --fraction --seed -g --group-by'
+
+# The arguments of etl-head's options are numbers and field paths.
+_etl_head_arg() {
+	local prev=$2
+
+	case $prev in
+	-n | --count | --tail | --sample | --fraction | --seed | -g | --group-by) COMPREPLY=() ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
 # ---- etl-map ----
 _etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep'
 
@@ -162,6 +176,10 @@ _etl_complete() {
 		opts=$_etl_top_opts
 		_etl_top_arg "$cur" "$prev" && return 0
 		;;
+	etl-head)
+		opts=$_etl_head_opts
+		_etl_head_arg "$cur" "$prev" && return 0
+		;;
 	etl-map)
 		opts=$_etl_map_opts
 		_etl_map_arg "$cur" "$prev" && return 0
@@ -184,7 +202,7 @@ _etl_complete() {
 	return 0
 }
 
-complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-map etl-dedupe
+complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-map etl-dedupe
 
 # ---- etl-state, etl-extract-pg, etl-load-pg (PostgreSQL) ----
 # They take a subset of the common options: no --bad-records/--max-bad for
