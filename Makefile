@@ -26,11 +26,12 @@ UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan tes
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile test_timefmt
 TOOLS = ndcat
 FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval
-MANPAGES = $(PROGS:%=man/%.1) man/etl.7 man/etl-expr.7
+MANPAGES = $(PROGS:%=man/%.1) man/etl.1 man/etl.7 man/etl-expr.7
 
 LIB = $(O)/libetl.a
 LIB_OBJS = $(LIB_MODULES:%=$(O)/common/%.o)
-BINS = $(PROGS:%=$(B)/%)
+# etl, the front door (etl NAME runs etl-NAME), is not one of the filters.
+BINS = $(PROGS:%=$(B)/%) $(B)/etl
 UNIT_BINS = $(UNIT_TESTS:%=$(O)/tests/unit/%)
 TOOL_BINS = $(TOOLS:%=$(O)/tests/tools/%)
 
@@ -118,13 +119,15 @@ install: all
 	mkdir -p $(BINDIR_INST) $(MANDIR_INST)/man1 $(MANDIR_INST)/man7 $(BASHCOMPDIR) $(ZSHCOMPDIR)
 	cp $(BINS) $(BINDIR_INST)/
 	cp $(PROGS:%=man/%.1) $(MANDIR_INST)/man1/
+	cp man/etl.1 $(MANDIR_INST)/man1/
 	cp man/etl.7 man/etl-expr.7 $(MANDIR_INST)/man7/
-	for p in $(PROGS); do cp completions/etl.bash $(BASHCOMPDIR)/$$p; done
+	for p in etl $(PROGS); do cp completions/etl.bash $(BASHCOMPDIR)/$$p; done
 	cp completions/_etl $(ZSHCOMPDIR)/_etl
 
 uninstall:
-	rm -f $(PROGS:%=$(BINDIR_INST)/%) $(PROGS:%=$(MANDIR_INST)/man1/%.1) $(MANDIR_INST)/man7/etl.7
-	rm -f $(PROGS:%=$(BASHCOMPDIR)/%) $(ZSHCOMPDIR)/_etl
+	rm -f $(BINDIR_INST)/etl $(PROGS:%=$(BINDIR_INST)/%) $(MANDIR_INST)/man1/etl.1 $(PROGS:%=$(MANDIR_INST)/man1/%.1)
+	rm -f $(MANDIR_INST)/man7/etl.7 $(MANDIR_INST)/man7/etl-expr.7
+	rm -f $(BASHCOMPDIR)/etl $(PROGS:%=$(BASHCOMPDIR)/%) $(ZSHCOMPDIR)/_etl
 
 clean:
 	rm -rf build bin

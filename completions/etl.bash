@@ -318,3 +318,29 @@ _etl_agg_complete() {
 }
 
 complete -F _etl_agg_complete etl-agg
+
+# ---- etl, the front door ----
+# The first word is a program's short name (any etl-* command), help or an
+# option; after "etl NAME" the words complete as for etl-NAME.
+_etl_front_complete() {
+	local cur=${COMP_WORDS[COMP_CWORD]} names spec func
+
+	names=$(compgen -c etl- | sed 's/^etl-//' | sort -u)
+	if ((COMP_CWORD == 1)); then
+		COMPREPLY=($(compgen -W "help --help --version $names" -- "$cur"))
+		return 0
+	fi
+	if [[ ${COMP_WORDS[1]} == help ]]; then
+		((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W "expr $names" -- "$cur"))
+		return 0
+	fi
+	local prog=etl-${COMP_WORDS[1]#etl-}
+	spec=$(complete -p "$prog" 2>/dev/null) || return 0
+	[[ $spec =~ -F\ ([^ ]+) ]] || return 0
+	func=${BASH_REMATCH[1]}
+	COMP_WORDS=("$prog" "${COMP_WORDS[@]:2}")
+	COMP_CWORD=$((COMP_CWORD - 1))
+	"$func" "$prog" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+}
+
+complete -F _etl_front_complete etl
