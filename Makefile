@@ -35,7 +35,18 @@ BINS = $(PROGS:%=$(B)/%) $(B)/etl
 UNIT_BINS = $(UNIT_TESTS:%=$(O)/tests/unit/%)
 TOOL_BINS = $(TOOLS:%=$(O)/tests/tools/%)
 
-all: $(BINS) $(MANPAGES)
+# The pages again in man(1)'s layout, for MANPATH (env.sh) before install.
+MANTREE = $(patsubst man/%.1,$(O)/man/man1/%.1,$(filter %.1,$(MANPAGES))) \
+	$(patsubst man/%.7,$(O)/man/man7/%.7,$(filter %.7,$(MANPAGES)))
+
+all: $(BINS) $(MANPAGES) $(MANTREE)
+
+$(O)/man/man1/%.1: man/%.1
+	@mkdir -p $(@D)
+	cp $< $@
+$(O)/man/man7/%.7: man/%.7
+	@mkdir -p $(@D)
+	cp $< $@
 
 $(O)/%.o: %.c common/*.h
 	@mkdir -p $(@D)

@@ -71,3 +71,8 @@ if [[ $digest1 != "$digest2" ]]; then
 	exit 1
 fi
 echo "identical, row for row"
+
+echo
+echo "== next"
+echo "To use these programs from your shell: . ./env.sh  (or: make install PREFIX=\$HOME/.local)"
+echo "then: etl  (the programs), etl help map, man etl-agg, and examples/README.md for the other jobs."

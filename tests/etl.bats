@@ -105,3 +105,17 @@ setup() {
 	assert_success
 	assert_output $'help head\n--tail\nagg'
 }
+
+@test "env.sh puts the build tree's programs and manuals in reach, once" {
+	[[ -f $ETL_ROOT/build/man/man1/etl-head.1 ]] || skip "the manuals are built by make all into build/man"
+	run bash -c "PATH=/usr/bin:/bin; . '$ETL_ROOT/env.sh'; . '$ETL_ROOT/env.sh'
+		tr : '\n' <<<\"\$PATH\" | grep -c -x '$ETL_ROOT/bin'
+		command -v etl-head
+		MANPAGER=cat MANWIDTH=80 man etl-head 2>/dev/null | grep -m1 -- '- the first or last N'
+		type -t _etl_front_complete"
+	assert_success
+	assert_line --index 0 1
+	assert_line --index 1 "$ETL_ROOT/bin/etl-head"
+	assert_line --index 2 --regexp '^ +etl-head - the first or last N records'
+	assert_line --index 3 function
+}
