@@ -643,7 +643,9 @@ static void hold_release(void)
 /* The decision on a record waits for the next one, so that its slot in the
  * table is fetched from memory while the next record is scanned; meanwhile
  * the record's bytes wait in a copy.  This alone takes a third off the time
- * of a large run. */
+ * of a large run.  It never delays the output: when the input is about to
+ * wait for a live source, the idle hook of out.h decides at once, so a
+ * record is written the moment it is read, as the man page says. */
 static struct {
 	struct buf line;
 	struct hash128 h;
@@ -690,15 +692,23 @@ static void defer(struct hash128 h, const struct record *rec)
 	}
 }
 
+/* The input goes idle: decide on the record waiting, so that it is
+ * written before the program waits for more. */
+static void decide_now(void)
+{
+	if (pending.have) {
+		pending.have = 0;
+		decide();
+	}
+}
+
 /* A failing run still hands on the whole records it wrote (out.h): the one
  * waiting for its decision is among them when its key is new.  Held records
  * are never written by a failing run. */
 static void decide_on_exit(int status)
 {
-	if (status != 0 && pending.have && !keep_last) {
-		pending.have = 0;
-		decide();
-	}
+	if (status != 0 && !keep_last)
+		decide_now();
 }
 
 int main(int argc, char **argv)
@@ -723,6 +733,7 @@ int main(int argc, char **argv)
 	hash_canon_init(&canon, exact);
 	hash_table_init(&seen, keep_last || within_us ? 8 : 0);
 	etl_atexit(decide_on_exit);
+	out_on_idle(decide_now);
 
 	nd = nd_open(cli.files, cli.nfiles, want, nwant);
 	while (nd_next(nd, &rec)) {

@@ -674,6 +674,35 @@ reference() {
 	assert_no_stderr
 }
 
+# live_run ARGS...: pipe three records into etl-dedupe ARGS (the second a
+# duplicate) and keep the pipe open until out.ndjson holds the first and the
+# third, for at most 5 s; then copy it to mid.ndjson and send a last
+# duplicate.  A record held back until the next one comes never shows up.
+live_run() {
+	: >out.ndjson
+	{
+		printf '{"a":1,"b":1}\n{"a":1,"b":1}\n{"a":2,"b":1}\n'
+		for ((i = 0; i < 100; i++)); do
+			[[ $(cat out.ndjson) == $'{"a":1,"b":1}\n{"a":2,"b":1}' ]] && break
+			sleep 0.05
+		done
+		cp out.ndjson mid.ndjson
+		printf '{"a":2,"b":1}\n'
+	} | etl-dedupe "$@" >out.ndjson
+}
+
+@test "on a live input each record is written as soon as it is read, with -k, without and with --exact" {
+	local args
+	for args in "-k a" "" "--exact"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr live_run $args
+		assert_success
+		assert_stderr "etl-dedupe: 2 duplicates dropped"
+		assert_equal "$(cat mid.ndjson)" $'{"a":1,"b":1}\n{"a":2,"b":1}'
+		assert_equal "$(cat out.ndjson)" $'{"a":1,"b":1}\n{"a":2,"b":1}'
+	done
+}
+
 # --- usage -----------------------------------------------------------------
 
 @test "bad -k paths are usage errors with the column of the fault, named as the option was written" {
