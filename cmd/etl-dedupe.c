@@ -39,16 +39,14 @@
 #include "buf.h"
 #include "cli.h"
 #include "die.h"
+#include "evtime.h"
 #include "hash.h"
 #include "mem.h"
 #include "ndjson.h"
 #include "out.h"
 #include "path.h"
-#include "scan.h"
 #include "stats.h"
 #include "tempfile.h"
-#include "timefmt.h"
-#include "utf8.h"
 #include "banned.h"
 
 enum {
@@ -276,38 +274,18 @@ static void expire(struct hash_table *t, int64_t limit)
 	}
 }
 
-/* The record's event time; 0 when it is a bad record. */
+/* The record's event time (evtime.h); 0 when it is a bad record. */
 static int event_time(struct ndjson *nd, const struct record *rec, int64_t *us)
 {
 	struct span v = rec->vals[nkeys];
-	const char *s;
-	size_t n;
-	int32_t off;
+	int r = evtime_read(v, us, &tbuf);
+	char err[256];
 
-	if (!v.p) {
-		nd_reject(nd, rec, 0, "time field %s is missing", timef.text);
-		return 0;
-	}
-	if (v.p[0] != '"') {
-		nd_reject(nd, rec, (unsigned long)(v.p - rec->line.p) + 1, "time field %s is %s",
-			  timef.text, v.p[0] == 'n' ? "null" : "not a string");
-		return 0;
-	}
-	s = v.p + 1;
-	n = v.n - 2;
-	if (memchr(s, '\\', n)) {
-		buf_reset(&tbuf);
-		scan_string(&tbuf, v);
-		s = tbuf.p;
-		n = tbuf.len;
-	}
-	if (timefmt_parse_iso(s, n, us, &off) != 0) {
-		nd_reject(nd, rec, (unsigned long)(v.p - rec->line.p) + 1,
-			  "time field %s is not an ISO-8601 time: %.*s", timef.text,
-			  (int)utf8_cut(v.p, v.n, 64), v.p);
-		return 0;
-	}
-	return 1;
+	if (r == EVTIME_OK)
+		return 1;
+	evtime_message(r, timef.text, v, err, sizeof(err));
+	nd_reject(nd, rec, v.p ? (unsigned long)(v.p - rec->line.p) + 1 : 0, "%s", err);
+	return 0;
 }
 
 /* Is the record new within the window of event time?  It is a duplicate
