@@ -470,6 +470,16 @@ EOF
 	[[ -z $(find "$TMP" -name 'etl-agg.*') ]]
 }
 
+@test "--memory: a full disk while spilling exits 74, naming the spill folder" {
+	fault_shim
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"k\":%d,\"pad\":\"%0100d\"}\n", i, 0 }' >in.ndjson
+	run --separate-stderr env LD_PRELOAD="$FAULT_SO" ETL_FAULT=write-enospc \
+		etl-agg -g k,pad -a 'n=count()' --memory 64k --temp-dir "$TMP" in.ndjson
+	assert_failure 74
+	assert_output ""
+	assert_stderr "etl-agg: $TMP: cannot write a temporary file: No space left on device"
+}
+
 @test "--memory with many groups, --sort and --partial" {
 	jq -c '{d: .date, p: .product_id, x: .unit_price}' "$SALES" >all.ndjson
 	etl-agg -g d,p -a 'n=count()' -a 's=sum(x)' -a 'f=first(x)' --sort -s,d all.ndjson >mem.ndjson

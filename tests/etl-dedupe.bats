@@ -369,6 +369,16 @@ reference() {
 	run --separate-stderr etl-dedupe -k k --temp-dir spill in.ndjson
 	usage_error "--temp-dir: applies only to --keep last and --latest-by"
 }
+@test "a full disk while spilling exits 74, naming the spill folder, and writes nothing" {
+	fault_shim
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"k\":%d,\"pad\":\"%0100d\"}\n", i, 0 }' >in.ndjson
+	run --separate-stderr env LD_PRELOAD="$FAULT_SO" ETL_FAULT=write-enospc \
+		etl-dedupe -k k --keep last --memory 64k --temp-dir "$TMP" in.ndjson
+	assert_failure 74
+	assert_output ""
+	assert_stderr "etl-dedupe: $TMP: cannot write a temporary file: No space left on device"
+}
+
 @test "--memory takes sizes with K, M, G, T suffixes and rejects the rest" {
 	put in.ndjson '{"k":1,"v":1}\n{"k":1,"v":2}\n'
 	local s
