@@ -1,11 +1,11 @@
 /*
  * evtime.c - reading event times (evtime.h).
  *
- * Numbers go through the exact decimal type, so 1795517999.25 is exactly a
- * quarter second and never a double's neighbour of it; the microseconds are
- * then rounded down, as the parser of ISO-8601 fractions drops its digits
- * past the sixth, so that "...:59.9999999Z" and the same time as a number
- * agree.
+ * Numbers are read from their text, digit by digit (decimal.h's dec_text),
+ * so 1795517999.25 is exactly a quarter second and never a double's
+ * neighbour of it, and a number of any length is read; the microseconds are
+ * rounded down, as the parser of ISO-8601 fractions drops its digits past
+ * the sixth, so that "...:59.9999999Z" and the same time as a number agree.
  */
 #include "evtime.h"
 
@@ -18,27 +18,36 @@
 #include "banned.h"
 
 /* Seconds as number text to microseconds, rounded down; 0, or -1 when the
- * text is no such number or the time is out of range. */
+ * time is out of range.  The digits are read from the first nonzero one
+ * down to the microsecond, their places known from the text, so a number of
+ * any length or exponent is read exactly. */
 static int seconds(struct span v, int64_t *us)
 {
-	dec_t d, m;
-	unsigned __int128 p10 = 1, q;
-	int64_t x;
+	struct dec_text m;
+	uint64_t x = 0; /* the microseconds, without the sign */
+	size_t i, nd;
+	__int128 p;
 
-	dec_from_i64(&m, TIMEFMT_US_PER_SEC);
-	if (dec_parse(&d, v.p, v.n) != DEC_OK || dec_mul(&d, &d, &m) != DEC_OK)
+	dec_text_parse(&m, v.p, v.n);
+	nd = m.nint + m.nfrac;
+	i = m.z;
+	if (i < nd) {
+		dec_text_place(&m, i, &p);
+		p += 6; /* the power of ten of a microsecond */
+		if (p > 18)
+			return -1; /* 10^19 us is far beyond the year 9999 */
+		for (; i < nd && p >= 0; i++, p--)
+			x = x * 10 + (uint64_t)(dec_text_digit(&m, i) - '0');
+		for (; p >= 0; p--)
+			x *= 10;
+		/* a nonzero digit is left past the microsecond: down, which
+		 * before 1970 is away from zero */
+		if (m.neg && i <= m.last)
+			x++;
+	}
+	if (x > (uint64_t)(m.neg ? -TIMEFMT_MIN_US : TIMEFMT_MAX_US))
 		return -1;
-	for (int i = 0; i < d.scale; i++)
-		p10 *= 10;
-	q = d.coef / p10;
-	if (d.neg && d.coef % p10)
-		q++; /* down, for times before 1970 too */
-	if (q > (unsigned __int128)INT64_MAX)
-		return -1;
-	x = d.neg ? -(int64_t)q : (int64_t)q;
-	if (x < TIMEFMT_MIN_US || x > TIMEFMT_MAX_US)
-		return -1;
-	*us = x;
+	*us = m.neg ? -(int64_t)x : (int64_t)x;
 	return 0;
 }
 

@@ -649,10 +649,11 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 
 @test "windows: event times follow etl(7): digits past the microsecond dropped, milliseconds and digit strings refused" {
 	# a number and a string of the same time agree: neither is rounded up
-	put in.ndjson '{"ts":1795514400.9999999}\n{"ts":"2026-11-24T10:00:00.9999999Z"}\n{"ts":"2026-11-24T11:00:00.9999999+01:00"}\n'
+	# (and a number longer than the decimal type is read all the same)
+	put in.ndjson '{"ts":1795514400.9999999}\n{"ts":"2026-11-24T10:00:00.9999999Z"}\n{"ts":"2026-11-24T11:00:00.9999999+01:00"}\n{"ts":1795514400.99999999999999999999999999999999999999999}\n{"ts":1.7955144009999999e9}\n'
 	run --separate-stderr etl-agg --window session:1ms -t ts -a 'n=count()' in.ndjson
 	assert_success
-	assert_output '{"window_start":"2026-11-24T10:00:00.999999Z","window_end":"2026-11-24T10:00:01.000999Z","n":3}'
+	assert_output '{"window_start":"2026-11-24T10:00:00.999999Z","window_end":"2026-11-24T10:00:01.000999Z","n":5}'
 	local v
 	for v in 1795514400000 '"1795514400"' true '[1]'; do
 		put odd.ndjson "{\"ts\":$v}\n"
