@@ -19,7 +19,7 @@
  *
  * The held records live in an append-only log of items (a header naming the
  * key, the record's bytes, the --latest-by value's bytes): its tail in
- * memory, up to --memory bytes, and the rest in an unlinked temporary file.
+ * memory, up to --memory bytes, and the rest in a spill file (spill.h).
  * Per key, only the log offset of its current item is kept (off[], in
  * first-seen order); an item replaced in memory becomes garbage.  When the
  * tail would exceed the budget, it is compacted in place if at least half of
@@ -30,7 +30,6 @@
  * Invariant: every record read is written, counted bad, or counted dropped
  * exactly once, so records_in = records_out + bad + dropped.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,16 +38,14 @@
 #include "buf.h"
 #include "cli.h"
 #include "die.h"
+#include "evtime.h"
 #include "hash.h"
 #include "mem.h"
 #include "ndjson.h"
 #include "out.h"
 #include "path.h"
-#include "scan.h"
+#include "spill.h"
 #include "stats.h"
-#include "tempfile.h"
-#include "timefmt.h"
-#include "utf8.h"
 #include "banned.h"
 
 enum {
@@ -276,38 +273,18 @@ static void expire(struct hash_table *t, int64_t limit)
 	}
 }
 
-/* The record's event time; 0 when it is a bad record. */
+/* The record's event time (evtime.h); 0 when it is a bad record. */
 static int event_time(struct ndjson *nd, const struct record *rec, int64_t *us)
 {
 	struct span v = rec->vals[nkeys];
-	const char *s;
-	size_t n;
-	int32_t off;
+	int r = evtime_read(v, us, &tbuf);
+	char err[256];
 
-	if (!v.p) {
-		nd_reject(nd, rec, 0, "time field %s is missing", timef.text);
-		return 0;
-	}
-	if (v.p[0] != '"') {
-		nd_reject(nd, rec, (unsigned long)(v.p - rec->line.p) + 1, "time field %s is %s",
-			  timef.text, v.p[0] == 'n' ? "null" : "not a string");
-		return 0;
-	}
-	s = v.p + 1;
-	n = v.n - 2;
-	if (memchr(s, '\\', n)) {
-		buf_reset(&tbuf);
-		scan_string(&tbuf, v);
-		s = tbuf.p;
-		n = tbuf.len;
-	}
-	if (timefmt_parse_iso(s, n, us, &off) != 0) {
-		nd_reject(nd, rec, (unsigned long)(v.p - rec->line.p) + 1,
-			  "time field %s is not an ISO-8601 time: %.*s", timef.text,
-			  (int)utf8_cut(v.p, v.n, 64), v.p);
-		return 0;
-	}
-	return 1;
+	if (r == EVTIME_OK)
+		return 1;
+	evtime_message(r, timef.text, v, err, sizeof(err));
+	nd_reject(nd, rec, v.p ? (unsigned long)(v.p - rec->line.p) + 1 : 0, "%s", err);
+	return 0;
 }
 
 /* Is the record new within the window of event time?  It is a duplicate
@@ -343,24 +320,15 @@ struct item {
 #define IN_MEM ((uint64_t)1 << 63)
 #define NO_ITEM UINT64_MAX
 #define ITEM_SIZE(len, vlen) (sizeof(struct item) + (((len) + (vlen) + 7) & ~(uint64_t)7))
-#define WBUF_SIZE (1 << 20)
-#define RBUF_SIZE (1 << 20)
-
 static struct {
 	uint64_t *off; /* per key, first-seen order: IN_MEM | position, or file offset */
 	size_t n, cap;
 	char *mem; /* the log's tail */
 	size_t mlen, mcap, garbage;
 	uint64_t budget;
-	int fd;        /* the spill file, -1 until needed */
-	uint64_t flen; /* its length, counting the bytes still in wbuf */
-	char *wbuf;
-	size_t wlen;
-	char *rbuf; /* the file's bytes [roff, roff + rlen), read ahead */
-	uint64_t roff;
-	size_t rlen;
-	struct buf item; /* an item read back from the file */
-} hold = {.fd = -1};
+	struct spill *file; /* the rest of the log, NULL until needed */
+	struct buf item;    /* an item read back from the file */
+} hold;
 
 static uint64_t default_budget(void)
 {
@@ -370,111 +338,20 @@ static uint64_t default_budget(void)
 	return b > ((uint64_t)4 << 30) ? (uint64_t)4 << 30 : b;
 }
 
-static void spill_open(void)
-{
-	const char *dir;
-
-	hold.fd = tempfile_open(temp_dir, &dir);
-	if (hold.fd < 0)
-		etl_die(ETL_EXIT_IOERR, dir, "cannot create a temporary file: %s", strerror(errno));
-	hold.wbuf = xmalloc(WBUF_SIZE);
-	hold.rbuf = xmalloc(RBUF_SIZE);
-}
-
-static void spill_write_all(const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(hold.fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			etl_die(ETL_EXIT_IOERR, "temporary file", "write error: %s",
-				strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-/* Append to the file through wbuf; flen counts what wbuf still holds. */
-static void spill_write(const void *p, size_t n)
-{
-	if (!n)
-		return;
-	hold.flen += n;
-	if (hold.wlen + n > WBUF_SIZE) {
-		spill_write_all(hold.wbuf, hold.wlen);
-		hold.wlen = 0;
-	}
-	if (n >= WBUF_SIZE) {
-		spill_write_all(p, n);
-		return;
-	}
-	memcpy(hold.wbuf + hold.wlen, p, n);
-	hold.wlen += n;
-}
-
 /* Append one item to the file; its offset. */
 static uint64_t spill_item(const struct item *it, const char *rec, const char *val)
 {
 	static const char pad[8];
 	uint64_t at;
 
-	if (hold.fd < 0)
-		spill_open();
-	at = hold.flen;
-	spill_write(it, sizeof(*it));
-	spill_write(rec, it->len);
-	spill_write(val, it->vlen);
-	spill_write(pad, ITEM_SIZE(it->len, it->vlen) - sizeof(*it) - it->len - it->vlen);
+	if (!hold.file)
+		hold.file = spill_open(temp_dir);
+	at = spill_write(hold.file, it, sizeof(*it));
+	spill_write(hold.file, rec, it->len);
+	spill_write(hold.file, val, it->vlen);
+	spill_write(hold.file, pad,
+		    ITEM_SIZE(it->len, it->vlen) - sizeof(*it) - it->len - it->vlen);
 	return at;
-}
-
-static size_t spill_pread(char *dst, size_t n, uint64_t off)
-{
-	ssize_t r;
-
-	do
-		r = pread(hold.fd, dst, n, (off_t)off);
-	while (r < 0 && errno == EINTR);
-	if (r <= 0)
-		etl_die(ETL_EXIT_IOERR, "temporary file", "read error: %s",
-			r < 0 ? strerror(errno) : "unexpected end of file");
-	return (size_t)r;
-}
-
-/* Read n bytes of the file at off into dst: from the write buffer, the
- * read-ahead buffer, or the file.  Reading on where the read-ahead ends
- * refills it; a read elsewhere (an item that was replaced after its key
- * spilled, a --latest-by comparison) is done directly, so that the sequential
- * read-ahead of the final pass survives the jumps. */
-static void spill_read(uint64_t off, char *dst, size_t n)
-{
-	uint64_t ondisk = hold.flen - hold.wlen;
-
-	while (n) {
-		uint64_t rend = hold.roff + hold.rlen;
-		size_t k;
-
-		if (off >= ondisk) {
-			memcpy(dst, hold.wbuf + (off - ondisk), n);
-			return;
-		}
-		if (off >= hold.roff && off < rend) {
-			k = rend - off < n ? (size_t)(rend - off) : n;
-			memcpy(dst, hold.rbuf + (off - hold.roff), k);
-		} else if (off >= rend && off - rend < RBUF_SIZE) {
-			hold.rlen = spill_pread(hold.rbuf, RBUF_SIZE, off);
-			hold.roff = off;
-			continue;
-		} else {
-			k = ondisk - off < n ? (size_t)(ondisk - off) : n;
-			k = spill_pread(dst, k, off);
-		}
-		dst += k;
-		off += k;
-		n -= k;
-	}
 }
 
 /* The item at a log offset: its header, record and value. */
@@ -486,10 +363,10 @@ static void item_at(uint64_t off, struct item *it, struct span *rec, struct span
 		memcpy(it, hold.mem + (off & ~IN_MEM), sizeof(*it));
 		body = hold.mem + (off & ~IN_MEM) + sizeof(*it);
 	} else {
-		spill_read(off, (char *)it, sizeof(*it));
+		spill_read(hold.file, off, it, sizeof(*it));
 		buf_reset(&hold.item);
 		buf_grow(&hold.item, it->len + it->vlen);
-		spill_read(off + sizeof(*it), hold.item.p, it->len + it->vlen);
+		spill_read(hold.file, off + sizeof(*it), hold.item.p, it->len + it->vlen);
 		body = hold.item.p;
 	}
 	*rec = (struct span){body, it->len};
@@ -508,12 +385,12 @@ static struct span value_at(uint64_t off)
 		memcpy(&it, p, sizeof(it));
 		return (struct span){it.vlen ? p + sizeof(it) + it.len : NULL, it.vlen};
 	}
-	spill_read(off, (char *)&it, sizeof(it));
+	spill_read(hold.file, off, &it, sizeof(it));
 	if (!it.vlen)
 		return (struct span){NULL, 0};
 	buf_reset(&hold.item);
 	buf_grow(&hold.item, it.vlen);
-	spill_read(off + sizeof(it) + it.len, hold.item.p, it.vlen);
+	spill_read(hold.file, off + sizeof(it) + it.len, hold.item.p, it.vlen);
 	return (struct span){hold.item.p, it.vlen};
 }
 
@@ -629,12 +506,9 @@ static void hold_write(void)
 
 static void hold_release(void)
 {
-	if (hold.fd >= 0)
-		close(hold.fd);
+	spill_close(hold.file);
 	free(hold.off);
 	free(hold.mem);
-	free(hold.wbuf);
-	free(hold.rbuf);
 	buf_release(&hold.item);
 }
 
@@ -643,7 +517,9 @@ static void hold_release(void)
 /* The decision on a record waits for the next one, so that its slot in the
  * table is fetched from memory while the next record is scanned; meanwhile
  * the record's bytes wait in a copy.  This alone takes a third off the time
- * of a large run. */
+ * of a large run.  It never delays the output: when the input is about to
+ * wait for a live source, the idle hook of out.h decides at once, so a
+ * record is written the moment it is read, as the man page says. */
 static struct {
 	struct buf line;
 	struct hash128 h;
@@ -690,15 +566,23 @@ static void defer(struct hash128 h, const struct record *rec)
 	}
 }
 
+/* The input goes idle: decide on the record waiting, so that it is
+ * written before the program waits for more. */
+static void decide_now(void)
+{
+	if (pending.have) {
+		pending.have = 0;
+		decide();
+	}
+}
+
 /* A failing run still hands on the whole records it wrote (out.h): the one
  * waiting for its decision is among them when its key is new.  Held records
  * are never written by a failing run. */
 static void decide_on_exit(int status)
 {
-	if (status != 0 && pending.have && !keep_last) {
-		pending.have = 0;
-		decide();
-	}
+	if (status != 0 && !keep_last)
+		decide_now();
 }
 
 int main(int argc, char **argv)
@@ -723,6 +607,7 @@ int main(int argc, char **argv)
 	hash_canon_init(&canon, exact);
 	hash_table_init(&seen, keep_last || within_us ? 8 : 0);
 	etl_atexit(decide_on_exit);
+	out_on_idle(decide_now);
 
 	nd = nd_open(cli.files, cli.nfiles, want, nwant);
 	while (nd_next(nd, &rec)) {

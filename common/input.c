@@ -203,7 +203,7 @@ static int fill(struct input *in)
 		struct pollfd pfd = {in->fd, POLLIN, 0};
 
 		if (poll(&pfd, 1, 0) == 0)
-			out_flush();
+			out_idle();
 	}
 	if (in->timeout >= 0 && wait_input(in) < 0)
 		return -1;

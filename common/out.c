@@ -26,6 +26,7 @@
 char *out_buf;
 size_t out_len, out_cap;
 static struct replace rep = {1, 1, NULL, NULL};
+static void (*idle_hook)(void);
 
 static void cleanup(int status)
 {
@@ -174,6 +175,18 @@ void out_flush(void)
 
 	out_len = 0;
 	write_all(out_buf, n);
+}
+
+void out_on_idle(void (*fn)(void))
+{
+	idle_hook = fn;
+}
+
+void out_idle(void)
+{
+	if (idle_hook)
+		idle_hook();
+	out_flush();
 }
 
 void out_write(const void *p, size_t n)

@@ -37,6 +37,13 @@ void replace_abort(struct replace *r);
 void out_open(const char *path);
 void out_write(const void *p, size_t n);
 void out_flush(void);
+/* The input is about to wait for a live source: run the idle hook, then
+ * flush, so that a stream's results flow instead of waiting for more input
+ * (input.c calls it).  The hook is for a program that holds a decided record
+ * back while the next one is read (etl-dedupe): it writes that record now.
+ * At most one hook; NULL removes it. */
+void out_idle(void);
+void out_on_idle(void (*fn)(void));
 /* Flush, fsync and rename a -o file into place; dies with 74 on failure. */
 void out_close(void);
 

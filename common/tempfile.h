@@ -1,6 +1,6 @@
 /*
- * tempfile.h - scratch files for programs that spill to disk (etl-dedupe,
- * etl-agg): created in the chosen folder and unlinked at once, so that
+ * tempfile.h - scratch files for programs that spill to disk (through
+ * spill.h): created in the chosen folder and unlinked at once, so that
  * nothing is left behind whatever way the run ends, even on SIGKILL.
  */
 #ifndef ETL_TEMPFILE_H

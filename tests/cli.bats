@@ -579,20 +579,6 @@ make_mixed() {
 
 # ---- injected I/O faults ----
 
-# fault_shim: build tests/preload/fault.c once per file run; skip without cc.
-fault_shim() {
-	local so="$BATS_FILE_TMPDIR/fault.so"
-
-	if [[ ! -f $so ]]; then
-		command -v cc >/dev/null || skip "no C compiler for the fault-injection shim"
-		cc -shared -fPIC -O1 -o "$so" "$TESTS/preload/fault.c" -ldl ||
-			fail "cannot build the fault-injection shim"
-	fi
-	FAULT_SO=$so
-	# a sanitizer build wants its runtime first; the shim only wraps libc
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-}
-
 @test "a read error on input exits 74 with a message" {
 	fault_shim
 	put in.ndjson '{"a":1}\n'

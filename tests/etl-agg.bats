@@ -470,6 +470,16 @@ EOF
 	[[ -z $(find "$TMP" -name 'etl-agg.*') ]]
 }
 
+@test "--memory: a full disk while spilling exits 74, naming the spill folder" {
+	fault_shim
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"k\":%d,\"pad\":\"%0100d\"}\n", i, 0 }' >in.ndjson
+	run --separate-stderr env LD_PRELOAD="$FAULT_SO" ETL_FAULT=write-enospc \
+		etl-agg -g k,pad -a 'n=count()' --memory 64k --temp-dir "$TMP" in.ndjson
+	assert_failure 74
+	assert_output ""
+	assert_stderr "etl-agg: $TMP: cannot write a temporary file: No space left on device"
+}
+
 @test "--memory with many groups, --sort and --partial" {
 	jq -c '{d: .date, p: .product_id, x: .unit_price}' "$SALES" >all.ndjson
 	etl-agg -g d,p -a 'n=count()' -a 's=sum(x)' -a 'f=first(x)' --sort -s,d all.ndjson >mem.ndjson
@@ -635,6 +645,29 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 	run --separate-stderr etl-agg --window tumbling:1h -t ts -a 'n=count()' in.ndjson
 	assert_failure 65
 	assert_stderr 'etl-agg: in.ndjson:4: ts: no event time (the field is missing)'
+}
+
+@test "windows: event times follow etl(7): digits past the microsecond dropped, milliseconds and digit strings refused" {
+	# a number and a string of the same time agree: neither is rounded up
+	# (and a number longer than the decimal type is read all the same)
+	put in.ndjson '{"ts":1795514400.9999999}\n{"ts":"2026-11-24T10:00:00.9999999Z"}\n{"ts":"2026-11-24T11:00:00.9999999+01:00"}\n{"ts":1795514400.99999999999999999999999999999999999999999}\n{"ts":1.7955144009999999e9}\n'
+	run --separate-stderr etl-agg --window session:1ms -t ts -a 'n=count()' in.ndjson
+	assert_success
+	assert_output '{"window_start":"2026-11-24T10:00:00.999999Z","window_end":"2026-11-24T10:00:01.000999Z","n":5}'
+	local v
+	for v in 1795514400000 '"1795514400"' true '[1]'; do
+		put odd.ndjson "{\"ts\":$v}\n"
+		run --separate-stderr etl-agg --window tumbling:1h -t ts -a 'n=count()' odd.ndjson
+		assert_failure 65
+		assert_stderr "etl-agg: odd.ndjson:1: ts: not an ISO-8601 time or seconds since the epoch: $v"
+	done
+	# a long value in the message is cut between characters
+	local x62
+	x62=$(printf 'x%.0s' {1..62})
+	put long.ndjson "{\"ts\":\"${x62}\xc3\xa9\"}\n"
+	run --separate-stderr etl-agg --window tumbling:1h -t ts -a 'n=count()' long.ndjson
+	assert_failure 65
+	assert_stderr "etl-agg: long.ndjson:1: ts: not an ISO-8601 time or seconds since the epoch: \"$x62"
 }
 
 @test "windows: --idle-timeout closes windows when the input goes quiet" {

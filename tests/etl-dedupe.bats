@@ -369,6 +369,16 @@ reference() {
 	run --separate-stderr etl-dedupe -k k --temp-dir spill in.ndjson
 	usage_error "--temp-dir: applies only to --keep last and --latest-by"
 }
+@test "a full disk while spilling exits 74, naming the spill folder, and writes nothing" {
+	fault_shim
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"k\":%d,\"pad\":\"%0100d\"}\n", i, 0 }' >in.ndjson
+	run --separate-stderr env LD_PRELOAD="$FAULT_SO" ETL_FAULT=write-enospc \
+		etl-dedupe -k k --keep last --memory 64k --temp-dir "$TMP" in.ndjson
+	assert_failure 74
+	assert_output ""
+	assert_stderr "etl-dedupe: $TMP: cannot write a temporary file: No space left on device"
+}
+
 @test "--memory takes sizes with K, M, G, T suffixes and rejects the rest" {
 	put in.ndjson '{"k":1,"v":1}\n{"k":1,"v":2}\n'
 	local s
@@ -527,24 +537,42 @@ reference() {
 	usage_error "--time-field: column 3: empty field name"
 }
 
-@test "--within: a missing, null, non-string or invalid time is a bad record" {
+@test "--within: a missing, null or invalid time is a bad record, with the message of etl-agg" {
 	put missing.ndjson '{"t":"2026-01-01T00:00:00Z"}\n{"x":1}\n'
 	run --separate-stderr etl-dedupe --within 5m --time-field t missing.ndjson
 	assert_failure 65
 	assert_output '{"t":"2026-01-01T00:00:00Z"}'
-	assert_stderr "etl-dedupe: missing.ndjson:2: time field t is missing"
+	assert_stderr "etl-dedupe: missing.ndjson:2: t: no event time (the field is missing)"
 	put null.ndjson '{"t":null}\n'
 	run --separate-stderr etl-dedupe --within 5m --time-field t null.ndjson
 	assert_failure 65
-	assert_stderr "etl-dedupe: null.ndjson:1:6: time field t is null"
-	put num.ndjson '{"t":1767225600}\n'
-	run --separate-stderr etl-dedupe --within 5m --time-field t num.ndjson
-	assert_failure 65
-	assert_stderr "etl-dedupe: num.ndjson:1:6: time field t is not a string"
+	assert_stderr "etl-dedupe: null.ndjson:1:6: t: no event time (the field is null)"
 	put bad.ndjson '{"a":1, "t":"2026-02-30T00:00:00Z"}\n'
 	run --separate-stderr etl-dedupe --within 5m --time-field t bad.ndjson
 	assert_failure 65
-	assert_stderr 'etl-dedupe: bad.ndjson:1:13: time field t is not an ISO-8601 time: "2026-02-30T00:00:00Z"'
+	assert_stderr 'etl-dedupe: bad.ndjson:1:13: t: not an ISO-8601 time or seconds since the epoch: "2026-02-30T00:00:00Z"'
+	local v
+	for v in true '"1767225600"' 1767225600000 '{"s":1}'; do
+		put odd.ndjson "{\"t\":$v}\n"
+		run --separate-stderr etl-dedupe --within 5m --time-field t odd.ndjson
+		assert_failure 65
+		assert_stderr "etl-dedupe: odd.ndjson:1:6: t: not an ISO-8601 time or seconds since the epoch: $v"
+	done
+}
+
+@test "--within reads numbers as seconds since the epoch, as etl-agg does (etl(7), EVENT TIME)" {
+	# 1767225600 is 2026-01-01T00:00:00Z; digits past the microsecond are
+	# dropped from numbers as from strings
+	put in.ndjson '{"t":1767225600,"k":1}\n{"t":"2026-01-01T00:00:59.9999999Z","k":1}\n{"t":1767225660.0000009,"k":1}\n{"t":1767225660.000001,"k":1}\n{"t":"2026-01-01T00:00:00.000001Z","k":2}\n{"t":1767225600.0000019,"k":2}\n'
+	run --separate-stderr etl-dedupe -k k --within 1m --time-field t in.ndjson
+	assert_success
+	assert_output "$(sed -n '1p;4p;5p' in.ndjson)"
+	assert_stderr "etl-dedupe: 3 duplicates dropped"
+	put neg.ndjson '{"t":-0.5}\n{"t":"1969-12-31T23:59:59.5Z"}\n{"t":-1.0000001}\n'
+	run --separate-stderr etl-dedupe -k x --within 500ms --time-field t neg.ndjson
+	assert_success
+	# before 1970 too, down means earlier: -1.0000001 is -1.000001
+	assert_output "$(sed -n '1p;3p' neg.ndjson)"
 }
 
 @test "--within with --bad-records skip keeps the counts balanced" {
@@ -566,7 +594,7 @@ reference() {
 	assert_output ""
 	run python3 -c 'import json, sys; [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]' rej.ndjson
 	assert_success
-	assert_equal "$(jq -r .error rej.ndjson)" "time field t is not an ISO-8601 time: \"$x62"
+	assert_equal "$(jq -r .error rej.ndjson)" "t: not an ISO-8601 time or seconds since the epoch: \"$x62"
 }
 
 # --- counts, the note, common options --------------------------------------
@@ -672,6 +700,35 @@ reference() {
 	assert_success
 	assert_output '{"k":0}'
 	assert_no_stderr
+}
+
+# live_run ARGS...: pipe three records into etl-dedupe ARGS (the second a
+# duplicate) and keep the pipe open until out.ndjson holds the first and the
+# third, for at most 5 s; then copy it to mid.ndjson and send a last
+# duplicate.  A record held back until the next one comes never shows up.
+live_run() {
+	: >out.ndjson
+	{
+		printf '{"a":1,"b":1}\n{"a":1,"b":1}\n{"a":2,"b":1}\n'
+		for ((i = 0; i < 100; i++)); do
+			[[ $(cat out.ndjson) == $'{"a":1,"b":1}\n{"a":2,"b":1}' ]] && break
+			sleep 0.05
+		done
+		cp out.ndjson mid.ndjson
+		printf '{"a":2,"b":1}\n'
+	} | etl-dedupe "$@" >out.ndjson
+}
+
+@test "on a live input each record is written as soon as it is read, with -k, without and with --exact" {
+	local args
+	for args in "-k a" "" "--exact"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr live_run $args
+		assert_success
+		assert_stderr "etl-dedupe: 2 duplicates dropped"
+		assert_equal "$(cat mid.ndjson)" $'{"a":1,"b":1}\n{"a":2,"b":1}'
+		assert_equal "$(cat out.ndjson)" $'{"a":1,"b":1}\n{"a":2,"b":1}'
+	done
 }
 
 # --- usage -----------------------------------------------------------------

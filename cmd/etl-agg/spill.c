@@ -20,61 +20,35 @@
  * way, by first-seen number, or by the --sort keys and then first-seen
  * number, exactly the order of a run that never spilled.
  *
- * Temporary files are unlinked as soon as they are made: whatever way the
- * run ends, they leave nothing behind.
+ * The files are spills (spill.h): unlinked as soon as they are made, so
+ * whatever way the run ends, they leave nothing behind.
  */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agg.h"
 #include "die.h"
 #include "mem.h"
 #include "out.h"
-#include "tempfile.h"
+#include "spill.h"
 #include "banned.h"
 
 #define FANIN 16
 #define HASH_HEX 32
 #define SEQ_HEX 16
 
-static FILE **runs; /* state runs, oldest first */
+static struct spill **runs; /* state runs, oldest first */
 static size_t nruns, capruns;
 static int did_spill;
-static const char *tdir;
 
 int spilled(void)
 {
 	return did_spill;
 }
 
-static FILE *temp_file(void)
+static struct spill *temp_file(void)
 {
-	FILE *f;
-	int fd = tempfile_open(opt.temp_dir, &tdir);
-
-	if (fd < 0)
-		etl_die(ETL_EXIT_IOERR, tdir, "cannot create a temporary file: %s",
-			strerror(errno));
-	f = fdopen(fd, "w+");
-	if (!f)
-		etl_die(ETL_EXIT_IOERR, tdir, "cannot open a temporary file: %s", strerror(errno));
-	return f;
-}
-
-static void put(FILE *f, const char *p, size_t n)
-{
-	if (fwrite(p, 1, n, f) != n)
-		etl_die(ETL_EXIT_IOERR, tdir, "cannot write a temporary file: %s", strerror(errno));
-}
-
-/* Done writing f: read it from the start. */
-static void rewind_run(FILE *f)
-{
-	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
-		etl_die(ETL_EXIT_IOERR, tdir, "cannot write a temporary file: %s", strerror(errno));
+	return spill_open(opt.temp_dir);
 }
 
 static void hex(struct buf *b, uint64_t x)
@@ -97,30 +71,22 @@ static uint64_t unhex(const char *p)
 /* ---- readers of runs ---- */
 
 struct reader {
-	FILE *f;
-	char *line;
-	size_t cap;
-	ssize_t len;     /* of the current line, without its '\n'; -1 at the end */
-	struct span *sv; /* --sort values of the current line (final runs) */
+	struct spill *f;
+	const char *line; /* the current line, a view into f's buffer */
+	ssize_t len;      /* of the current line, without its '\n'; -1 at the end */
+	struct span *sv;  /* --sort values of the current line (final runs) */
 };
 
 static void rd_next(struct reader *r)
 {
-	r->len = getline(&r->line, &r->cap, r->f);
-	if (r->len < 0) {
-		if (ferror(r->f))
-			etl_die(ETL_EXIT_IOERR, tdir, "cannot read a temporary file: %s",
-				strerror(errno));
-		return;
-	}
-	if (r->len && r->line[r->len - 1] == '\n')
-		r->line[--r->len] = '\0';
+	size_t n;
+
+	r->len = spill_line(r->f, &r->line, &n) ? (ssize_t)n : -1;
 }
 
 static void rd_close(struct reader *r)
 {
-	fclose(r->f);
-	free(r->line);
+	spill_close(r->f);
 	free(r->sv);
 }
 
@@ -142,7 +108,7 @@ static void merge_state_runs(void);
 void spill_groups(void)
 {
 	struct buf b = BUF_INIT;
-	FILE *f;
+	struct spill *f;
 
 	if (!ngroups)
 		return;
@@ -159,10 +125,10 @@ void spill_groups(void)
 		buf_addc(&b, ' ');
 		partial_group(&b, g->key, g->keylen, g->st);
 		buf_addc(&b, '\n');
-		put(f, b.p, b.len);
+		spill_write(f, b.p, b.len);
 	}
 	buf_release(&b);
-	rewind_run(f);
+	spill_rewind(f);
 	groups_clear();
 	xgrow(&runs, &capruns, nruns + 1, sizeof(*runs));
 	runs[nruns++] = f;
@@ -203,12 +169,12 @@ static void parse_line(struct reader *r, struct span *key, struct span *state)
 
 /* Merge runs[0..n) by hash.  With fin, write each group's finished line to
  * fin; else write a state run and return it. */
-static FILE *merge(FILE **in, size_t n, FILE *fin)
+static struct spill *merge(struct spill **in, size_t n, struct spill *fin)
 {
 	struct reader *rd = xcalloc(n, sizeof(*rd));
 	void *st = states_new();
 	struct buf b = BUF_INIT, key = BUF_INIT;
-	FILE *out = fin ? NULL : temp_file();
+	struct spill *out = fin ? NULL : temp_file();
 	char err[256];
 
 	for (size_t i = 0; i < n; i++) {
@@ -258,7 +224,7 @@ static FILE *merge(FILE **in, size_t n, FILE *fin)
 			result_write(&b, key.p, key.len, NULL, 0, st);
 		}
 		buf_addc(&b, '\n');
-		put(fin ? fin : out, b.p, b.len);
+		spill_write(fin ? fin : out, b.p, b.len);
 		states_release(st);
 		memset(st, 0, plan.stsize);
 		free((char *)min);
@@ -270,14 +236,14 @@ static FILE *merge(FILE **in, size_t n, FILE *fin)
 	buf_release(&b);
 	buf_release(&key);
 	if (out)
-		rewind_run(out);
+		spill_rewind(out);
 	return out;
 }
 
 /* Too many runs: fold the oldest FANIN into one, which keeps its place. */
 static void merge_state_runs(void)
 {
-	FILE *m = merge(runs, FANIN, NULL);
+	struct spill *m = merge(runs, FANIN, NULL);
 
 	runs[0] = m;
 	memmove(runs + 1, runs + FANIN, (nruns - FANIN) * sizeof(*runs));
@@ -318,7 +284,7 @@ static void sort_values_of(const char *line, size_t n, struct span *sv)
 }
 
 /* Merge sorted runs in[0..n) into out (a file, or the output when NULL). */
-static void merge_sorted(FILE **in, size_t n, FILE *out)
+static void merge_sorted(struct spill **in, size_t n, struct spill *out)
 {
 	struct reader *rd = xcalloc(n, sizeof(*rd));
 	size_t nk = sort_nkeys();
@@ -340,8 +306,8 @@ static void merge_sorted(FILE **in, size_t n, FILE *out)
 		if (!m)
 			break;
 		if (out) {
-			put(out, m->line, (size_t)m->len);
-			put(out, "\n", 1);
+			spill_write(out, m->line, (size_t)m->len);
+			spill_write(out, "\n", 1);
 		} else {
 			out_line(m->line + SEQ_HEX + 1, (size_t)m->len - SEQ_HEX - 1);
 		}
@@ -353,17 +319,17 @@ static void merge_sorted(FILE **in, size_t n, FILE *out)
 		rd_close(&rd[i]);
 	free(rd);
 	if (out)
-		rewind_run(out);
+		spill_rewind(out);
 }
 
 /* Sort the finished lines of fin to the output, in chunks of about the
  * memory limit. */
-static void sort_out(FILE *fin)
+static void sort_out(struct spill *fin)
 {
-	struct reader r = {fin, NULL, 0, 0, NULL};
+	struct reader r = {fin, NULL, 0, NULL};
 	struct chunk_line *lines = NULL;
 	size_t nlines = 0, caplines = 0, bytes = 0, nk = sort_nkeys();
-	FILE **sruns = NULL;
+	struct spill **sruns = NULL;
 	size_t nsruns = 0, capsruns = 0;
 	int done = 0;
 
@@ -380,13 +346,13 @@ static void sort_out(FILE *fin)
 			nlines++;
 		}
 		if ((done && (nsruns || nlines)) || bytes > opt.memory) {
-			FILE *f = done && !nsruns ? NULL : temp_file();
+			struct spill *f = done && !nsruns ? NULL : temp_file();
 
 			qsort(lines, nlines, sizeof(*lines), chunk_cmp);
 			for (size_t i = 0; i < nlines; i++) {
 				if (f) {
-					put(f, lines[i].p, lines[i].n);
-					put(f, "\n", 1);
+					spill_write(f, lines[i].p, lines[i].n);
+					spill_write(f, "\n", 1);
 				} else {
 					out_line(lines[i].p + SEQ_HEX + 1,
 						 lines[i].n - SEQ_HEX - 1);
@@ -397,11 +363,11 @@ static void sort_out(FILE *fin)
 			nlines = 0;
 			bytes = 0;
 			if (f) {
-				rewind_run(f);
+				spill_rewind(f);
 				xgrow(&sruns, &capsruns, nsruns + 1, sizeof(*sruns));
 				sruns[nsruns++] = f;
 				if (nsruns > FANIN) {
-					FILE *m = temp_file();
+					struct spill *m = temp_file();
 
 					merge_sorted(sruns, FANIN, m);
 					sruns[0] = m;
@@ -414,20 +380,19 @@ static void sort_out(FILE *fin)
 	}
 	if (nsruns)
 		merge_sorted(sruns, nsruns, NULL);
-	fclose(fin);
-	free(r.line);
+	spill_close(fin);
 	free(lines);
 	free(sruns);
 }
 
 void spill_finish(void)
 {
-	FILE *fin = temp_file();
+	struct spill *fin = temp_file();
 
 	spill_groups(); /* what is left in memory is the last run */
 	merge(runs, nruns, fin);
 	nruns = 0;
-	rewind_run(fin);
+	spill_rewind(fin);
 	if (opt.partial) {
 		struct buf h = BUF_INIT;
 

@@ -36,6 +36,7 @@
 #include "agg.h"
 #include "cli.h"
 #include "die.h"
+#include "evtime.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "ndjson.h"
@@ -368,42 +369,14 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 static struct buf tbuf;
 
-/* The event time of a record: an ISO-8601 string, or seconds since the
- * epoch.  0, or -1 with a message. */
+/* The event time of a record (evtime.h).  0, or -1 with a message. */
 static int event_time(struct span v, int64_t *us, char *err, size_t errsz)
 {
-	int32_t off;
-	dec_t d, m;
-	int64_t x;
+	int r = evtime_read(v, us, &tbuf);
 
-	switch (scan_kind(v)) {
-	case SCAN_NONE:
-	case SCAN_NULL:
-		snprintf(err, errsz, "%s: no event time (the field is %s)", opt.time_field,
-			 v.p ? "null" : "missing");
-		return -1;
-	case SCAN_STRING:
-		buf_reset(&tbuf);
-		scan_string(&tbuf, v);
-		if (timefmt_parse_iso(tbuf.p, tbuf.len, us, &off) == 0)
-			return 0;
-		break;
-	case SCAN_NUMBER:
-		dec_from_i64(&m, 1000000);
-		if (dec_parse(&d, v.p, v.n) == DEC_OK && dec_mul(&d, &d, &m) == DEC_OK) {
-			if (d.scale > 0)
-				dec_round(&d, 0);
-			if (dec_to_i64(&d, &x) && x >= TIMEFMT_MIN_US && x <= TIMEFMT_MAX_US) {
-				*us = x;
-				return 0;
-			}
-		}
-		break;
-	default:
-		break;
-	}
-	snprintf(err, errsz, "%s: not an ISO-8601 time or seconds since the epoch: %.*s",
-		 opt.time_field, (int)(v.n < 64 ? v.n : 64), v.p);
+	if (r == EVTIME_OK)
+		return 0;
+	evtime_message(r, opt.time_field, v, err, errsz);
 	return -1;
 }
 
