@@ -330,7 +330,7 @@ static int json_json(struct buf *b, const char *s, size_t n)
 	buf_reset(&tmp);
 	buf_add(&tmp, s, n);
 	buf_addc(&tmp, '\0');
-	if (!utf8_valid(s, n) || scan_value(tmp.p, n, &err) < 0)
+	if (scan_value(tmp.p, n, &err) < 0)
 		return -1;
 	jw_compact(b, tmp.p, n);
 	return 0;
@@ -338,6 +338,20 @@ static int json_json(struct buf *b, const char *s, size_t n)
 
 int my_text_to_json(struct buf *b, enum my_kind k, const char *s, size_t n)
 {
+	if (k == MYK_BINARY) {
+		buf_addc(b, '"');
+		b64_encode(b, s, n);
+		buf_addc(b, '"');
+		return 0;
+	}
+	if (k == MYK_BIT) {
+		bit_json(b, s, n);
+		return 0;
+	}
+	/* every other kind is text, which a string keeps when it is not what
+	 * the kind expects: it must be UTF-8 */
+	if (!utf8_valid(s, n))
+		return -1;
 	switch (k) {
 	case MYK_INT:
 	case MYK_DECIMAL:
@@ -349,30 +363,16 @@ int my_text_to_json(struct buf *b, enum my_kind k, const char *s, size_t n)
 	case MYK_FLOAT:
 		float_json(b, s, n, 1);
 		return 0;
-	case MYK_BIT:
-		bit_json(b, s, n);
-		return 0;
-	case MYK_BINARY:
-		buf_addc(b, '"');
-		b64_encode(b, s, n);
-		buf_addc(b, '"');
-		return 0;
 	case MYK_DATETIME:
 	case MYK_TIMESTAMP:
-		if (!utf8_valid(s, n))
-			return -1;
 		datetime_json(b, s, n, k == MYK_TIMESTAMP);
 		return 0;
 	case MYK_JSON:
 		return json_json(b, s, n);
 	case MYK_TIME:
-		if (!utf8_valid(s, n))
-			return -1;
 		jw_string(b, s, trim_fraction(s, n));
 		return 0;
 	default:
-		if (!utf8_valid(s, n))
-			return -1;
 		jw_string(b, s, n);
 		return 0;
 	}

@@ -40,8 +40,9 @@ const char *my_type_name(int type, unsigned flags, unsigned charsetnr);
  * Text that is not what the kind expects (a number that is not a JSON
  * number, a zero date) becomes a JSON string of the text as it is, so the
  * output is always valid JSON.  -1, with nothing appended, when the value
- * cannot be written without changing it: a string that is not valid UTF-8,
- * a JSON column holding text that is not JSON. */
+ * cannot be written without changing it: text that is not valid UTF-8 (in
+ * any kind but MYK_BINARY and MYK_BIT, whose values are bytes), a JSON
+ * column holding text that is not JSON. */
 int my_text_to_json(struct buf *b, enum my_kind k, const char *s, size_t n);
 
 /* A watermark for a DATETIME or TIMESTAMP column in the server's input
