@@ -236,15 +236,19 @@ static char *since_sql(MYSQL *m)
 		my_die(m, where);
 	row = mysql_fetch_row(r);
 	if (mysql_warning_count(m) || !row || !row[0]) {
-		const char *why = "not a value of the type";
+		struct buf why = BUF_INIT;
 
 		mysql_free_result(r);
-		r = NULL;
-		if (!mysql_real_query(m, "SHOW WARNINGS", 13) && (r = mysql_store_result(m)) &&
-		    (row = mysql_fetch_row(r)) && row[2])
-			why = row[2];
+		/* the server's reason, its first warning */
+		if (!mysql_real_query(m, "SHOW WARNINGS", 13) && (r = mysql_store_result(m))) {
+			if ((row = mysql_fetch_row(r)) && row[2])
+				buf_adds(&why, row[2]);
+			mysql_free_result(r);
+		}
+		if (!why.len)
+			buf_adds(&why, "not a value of the type");
 		etl_die(ETL_EXIT_USAGE, "--since", "'%s' is not a value of %s's type %s: %s",
-			xo.since, xo.since_col, type, why);
+			xo.since, xo.since_col, type, why.p);
 	}
 	mysql_free_result(r);
 	buf_release(&lit);

@@ -107,8 +107,10 @@ char *extract_source_sql(enum extract_dialect d)
 {
 	char *s = xo.query ? xstrdup(xo.query) : read_sql(xo.file);
 
-	if (!extract_trim_sql(s, d))
+	if (!extract_trim_sql(s, d)) {
+		free(s);
 		cli_usage_error(xo.query ? "--query" : "--file", "the query is empty");
+	}
 	return s;
 }
 

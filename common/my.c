@@ -193,11 +193,13 @@ void my_ident(struct buf *b, const char *name, size_t n)
 
 void my_literal(struct buf *b, MYSQL *m, const char *s, size_t n)
 {
-	size_t len;
+	unsigned long len;
 
 	buf_grow(b, 2 * n + 3);
 	buf_addc(b, '\'');
 	len = mysql_real_escape_string(m, b->p + b->len, s, n);
+	if (len == (unsigned long)-1)
+		etl_die(ETL_EXIT_SOFTWARE, my_where(), "cannot quote a value");
 	b->len += len;
 	buf_addc(b, '\'');
 }
