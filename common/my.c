@@ -124,10 +124,10 @@ MYSQL *my_connect(const struct my_params *p)
 
 	if (p->socket)
 		where_text = xstrdup(p->socket);
-	else if (p->host) {
+	else if (p->host || p->port) {
 		struct buf b = BUF_INIT;
 
-		buf_adds(&b, p->host);
+		buf_adds(&b, p->host ? p->host : "localhost");
 		if (p->port)
 			buf_printf(&b, ":%u", p->port);
 		where_text = buf_detach(&b, NULL);
@@ -153,6 +153,13 @@ MYSQL *my_connect(const struct my_params *p)
 	else
 		mysql_optionsv(m, MYSQL_READ_DEFAULT_GROUP, "client");
 	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (p->port && !p->socket) {
+		/* as for the mariadb client: a port means TCP, even to localhost,
+		 * where the socket would otherwise be used and the port ignored */
+		enum mysql_protocol_type tcp = MYSQL_PROTOCOL_TCP;
+
+		mysql_optionsv(m, MYSQL_OPT_PROTOCOL, &tcp);
+	}
 	mysql_optionsv(m, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name", etl_progname);
 	/* the parameters given win over the option files, which libmariadb
 	 * reads in mysql_real_connect(); NULL leaves a setting to them, and a

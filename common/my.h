@@ -24,14 +24,16 @@ struct my_params {
 /* Connect.  The option files are read as the mysql client reads them (the
  * [client], [client-server] and [client-mariadb] groups of /etc/my.cnf,
  * /etc/mysql/my.cnf and ~/.my.cnf), or only defaults_file; the parameters
- * given override them.  The password comes from the option files or
+ * given override them; a port without a socket means TCP, even to
+ * localhost, as for the mariadb client.  The password comes from the option files or
  * MYSQL_PWD only.  The session is set up for JSON: character set utf8mb4,
  * time zone UTC ('+00:00').  The connection is closed by an exit hook.  Dies
  * with 74 when defaults_file cannot be read, 69 when the server refuses
  * (authentication, unknown database), 75 when it cannot be reached. */
 MYSQL *my_connect(const struct my_params *p);
-/* The connection as a message's WHERE: the socket, HOST[:PORT], or the
- * option file, as given; "localhost" when nothing was. */
+/* The connection as a message's WHERE: the socket, HOST[:PORT] (localhost
+ * when only a port is given), or the option file, as given; "localhost"
+ * when nothing was. */
 const char *my_where(void);
 
 /* The exit status a failure deserves, from the error number and SQLSTATE:

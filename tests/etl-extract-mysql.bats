@@ -293,6 +293,10 @@ EOF
 	run --separate-stderr etl-extract-mysql --host 127.0.0.1 -P 1 -t ev
 	assert_failure 75
 	assert_stderr_regex "^etl-extract-mysql: 127\.0\.0\.1:1: could not connect: Can't connect to server on '127\.0\.0\.1' "
+	# a port means TCP, even without a host: not the socket of the option file
+	run --separate-stderr etl-extract-mysql -P 1 -t ev
+	assert_failure 75
+	assert_stderr_regex "^etl-extract-mysql: localhost:1: could not connect: Can't connect to server on 'localhost' "
 }
 
 @test "a server that goes away in the middle of the stream: 75, and -o leaves nothing" {
