@@ -36,6 +36,7 @@
 #include "myval.h"
 #include "out.h"
 #include "stats.h"
+#include "utf8.h"
 #include "banned.h"
 
 enum {
@@ -212,6 +213,8 @@ static char *since_sql(MYSQL *m)
 	MYSQL_RES *r;
 	MYSQL_ROW row;
 
+	if (!utf8_valid(xo.since, strlen(xo.since)))
+		etl_die(ETL_EXIT_USAGE, "--since", "not valid UTF-8");
 	if (cols[i].kind == MYK_DATETIME || cols[i].kind == MYK_TIMESTAMP) {
 		struct buf v = BUF_INIT;
 

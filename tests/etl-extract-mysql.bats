@@ -206,6 +206,19 @@ EOF
 	assert_equal "${lines[4]}" '{"id":5,"f":4.5,"t":0.1}'
 }
 
+@test "a value the server cannot compute stops the stream with 65, after the rows before it" {
+	run --separate-stderr etl-extract-mysql -c "SELECT id, IF(id = 2, 1e308 * 10, id) AS x FROM ev ORDER BY id"
+	assert_failure 65
+	assert_output '{"id":1,"x":1}'
+	assert_stderr "etl-extract-mysql: --query: DOUBLE value is out of range in '1e308 * 10'"
+}
+
+@test "a --since that is not UTF-8 is a usage error" {
+	run --separate-stderr etl-extract-mysql -t ev --since-column cat --since $'\xff'
+	assert_failure 2
+	assert_stderr "etl-extract-mysql: --since: not valid UTF-8"
+}
+
 @test "a column that the result lacks is a usage error" {
 	run --separate-stderr etl-extract-mysql -t ev --order-by nope
 	assert_failure 2
