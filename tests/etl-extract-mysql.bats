@@ -23,6 +23,8 @@ setup_file() {
 
 teardown_file() {
 	my_teardown_file
+	# the PostgreSQL cluster of the last test, should it have failed midway
+	pg_teardown_file
 }
 
 setup() {
