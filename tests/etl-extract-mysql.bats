@@ -137,6 +137,11 @@ EOF
 	run --separate-stderr etl-extract-mysql -t types --since-column dtm --since 2026-11-24T18:30:00.123456
 	assert_success
 	assert_equal "$(jq -c .id <<<"$output" | tr '\n' ' ')" "1 3 "
+	# a FLOAT's shortest text is above its value; its row is not lost
+	msql "CREATE TABLE fl (id int, f float); INSERT INTO fl VALUES (1, 0.7), (2, 0.8), (3, 0.6)"
+	run --separate-stderr etl-extract-mysql -t fl --since-column f --since 0.7
+	assert_success
+	assert_output $'{"id":1,"f":0.7}\n{"id":2,"f":0.8}'
 	run --separate-stderr etl-extract-mysql -t ev --since-column cat --since b
 	assert_success
 	assert_equal "$(jq -c .id <<<"$output" | tr '\n' ' ')" "2 5 "
