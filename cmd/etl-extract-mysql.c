@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "cli.h"
 #include "die.h"
@@ -219,7 +220,20 @@ static char *since_sql(MYSQL *m)
 
 	if (!utf8_valid(xo.since, strlen(xo.since)))
 		etl_die(ETL_EXIT_USAGE, "--since", "not valid UTF-8");
-	if (cols[i].kind == MYK_DATETIME || cols[i].kind == MYK_TIMESTAMP) {
+	if (cols[i].kind == MYK_BINARY) {
+		/* the bytes that the program writes in base64, as a hex literal */
+		struct buf v = BUF_INIT;
+
+		if (b64_decode(&v, xo.since, strlen(xo.since)) < 0)
+			etl_die(ETL_EXIT_USAGE, "--since",
+				"'%s' is not a value of %s's type %s: %s", xo.since, xo.since_col,
+				type, "not base64");
+		buf_adds(&lit, "X'");
+		for (size_t k = 0; k < v.len; k++)
+			buf_printf(&lit, "%02x", (unsigned char)v.p[k]);
+		buf_addc(&lit, '\'');
+		buf_release(&v);
+	} else if (cols[i].kind == MYK_DATETIME || cols[i].kind == MYK_TIMESTAMP) {
 		struct buf v = BUF_INIT;
 
 		if (my_iso_to_datetime(&v, xo.since, cols[i].kind == MYK_TIMESTAMP, err,

@@ -142,6 +142,19 @@ EOF
 	run --separate-stderr etl-extract-mysql -t fl --since-column f --since 0.7
 	assert_success
 	assert_output $'{"id":1,"f":0.7}\n{"id":2,"f":0.8}'
+	# binary values are written in base64, and read back as watermarks so
+	run --separate-stderr etl-extract-mysql -t types --since-column vb --since AA==
+	assert_success
+	assert_equal "$(jq -c .id <<<"$output")" 3
+	run --separate-stderr etl-extract-mysql -t types --since-column vb --since '//////////8='
+	assert_equal "$(jq -c .id <<<"$output")" 3
+	# nine 0xff bytes: above the row's eight, though its text is below them
+	run --separate-stderr etl-extract-mysql -t types --since-column vb --since '////////////'
+	assert_success
+	assert_output ""
+	run --separate-stderr etl-extract-mysql -t types --since-column vb --since 'AA'
+	assert_failure 2
+	assert_stderr "etl-extract-mysql: --since: 'AA' is not a value of vb's type varbinary: not base64"
 	run --separate-stderr etl-extract-mysql -t ev --since-column cat --since b
 	assert_success
 	assert_equal "$(jq -c .id <<<"$output" | tr '\n' ' ')" "2 5 "
