@@ -20,8 +20,11 @@
  * and an upsert downstream makes the repetition harmless.  V is quoted as a
  * string literal by libmariadb and cast to C's type; it is checked by the
  * server first (a cast that warns is a bad value), so SQL in it is only a
- * bad value.  ISO-8601 times are turned into the server's form here, UTC
- * for a TIMESTAMP, since the session reads TIMESTAMPs in UTC.
+ * bad value.  What the program writes reads back as a watermark: ISO-8601
+ * times are turned into the server's form here, UTC for a TIMESTAMP (the
+ * session reads TIMESTAMPs in UTC), base64 into a binary string's bytes,
+ * and a FLOAT's shortest text is cast to FLOAT, not DOUBLE, which may be
+ * above the column's value.
  */
 #include <stdio.h>
 #include <stdlib.h>

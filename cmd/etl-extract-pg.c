@@ -20,7 +20,6 @@
  * ETA from the planner's row estimate, pg_class.reltuples: an estimate, so
  * the bar is left out once the rows outnumber it.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,6 @@
 #include "cli.h"
 #include "die.h"
 #include "extract.h"
-#include "jsonw.h"
 #include "mem.h"
 #include "out.h"
 #include "pg.h"
