@@ -69,6 +69,18 @@ EOF
 	assert_output '{"at":"2026-11-24T10:00:00Z","naive":"2026-11-24T10:00:00","tz":"+00:00"}'
 }
 
+@test "zero dates are written as the server shows them: ISO-8601 has none" {
+	msql "SET sql_mode = ''; CREATE TABLE zd (d date, dt datetime, ts timestamp NULL);
+		INSERT INTO zd VALUES ('0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00'),
+			('2026-00-01', '2026-11-00 10:00:00', NULL)"
+	run --separate-stderr etl-extract-mysql -t zd
+	assert_success
+	assert_output - <<'EOF'
+{"d":"0000-00-00","dt":"0000-00-00 00:00:00","ts":"0000-00-00 00:00:00"}
+{"d":"2026-00-01","dt":"2026-11-00 10:00:00","ts":null}
+EOF
+}
+
 @test "--query: a query's rows, in its own order, with its names" {
 	run --separate-stderr etl-extract-mysql --query "SELECT id, cat AS \`the.cat\`, 1 + 1 FROM ev WHERE id < 3 ORDER BY id DESC;  "
 	assert_success
