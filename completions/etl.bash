@@ -263,6 +263,47 @@ _etl_pg_complete() {
 
 complete -F _etl_pg_complete etl-state etl-extract-pg etl-load-pg
 
+# ---- etl-extract-mysql (MySQL, MariaDB) ----
+_etl_extract_mysql_opts='--defaults-file --host -P --port -S --socket -u --user -D --database
+	-t --table -c --query -f --file --since-column --since --order-by --partition
+	--partition-column -o --output --progress --stats -q --quiet -h --help --version'
+
+_etl_extract_mysql_complete() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+
+	case $prev in
+	--defaults-file)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return 0
+		;;
+	-S | --socket)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return 0
+		;;
+	-f | --file)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -X '!*.sql' -- "$cur") $(compgen -d -- "$cur"))
+		return 0
+		;;
+	--host)
+		COMPREPLY=($(compgen -A hostname -- "$cur"))
+		return 0
+		;;
+	-P | --port | -u | --user | -D | --database | -t | --table | -c | --query | \
+		--since-column | --since | --order-by | --partition | --partition-column)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	_etl_common_arg "$cur" "$prev" && return 0
+	[[ $cur == -* ]] && COMPREPLY=($(compgen -W "$_etl_extract_mysql_opts" -- "$cur"))
+	return 0
+}
+
+complete -F _etl_extract_mysql_complete etl-extract-mysql
+
 # ---- etl-agg ----
 _etl_agg_opts='-g --group-by -a --aggregate --sort --partial --merge -j --jobs --memory --temp-dir
 	-w --window -t --time-field --lateness --late --emit --idle-timeout'

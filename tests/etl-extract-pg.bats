@@ -175,6 +175,9 @@ EOF
 	assert_stderr_regex '^etl-extract-pg: --order-by: no column "nope" in the table'
 	run --separate-stderr etl-extract-pg -t ev --since-column nope --since 1
 	assert_failure 2
+	run --separate-stderr etl-extract-pg -t ev --since-column nope
+	assert_failure 2
+	assert_stderr_regex '^etl-extract-pg: --since-column: no column "nope" in the table'
 }
 
 @test "a missing table exits 69 with the table named" {

@@ -15,7 +15,8 @@ setup() {
 	assert_success
 	assert_no_stderr
 	assert_line --index 0 'Usage: etl NAME [ARG...]    run etl-NAME'
-	for p in $(awk '/^PROGS *=/ { for (i = 3; i <= NF; i++) print $i }' "$ETL_ROOT/Makefile"); do
+	for p in $(awk '/^PROGS *=/ { on = 1; sub(/^PROGS *=/, "") }
+			on { cont = sub(/\\[ \t]*$/, ""); print; if (!cont) on = 0 }' "$ETL_ROOT/Makefile"); do
 		want=$("$p" --help | sed -n 2p)
 		assert_line --regexp "^  ${p#etl-} +$(printf '%s' "$want" | sed 's/[][\.*^$()+?{}|]/\\&/g')\$"
 	done
