@@ -433,6 +433,24 @@ EOF
 	assert_output $'1\ttrue\ttrue\n0\ttrue\ttrue'
 }
 
+@test "count_distinct merges big sets in linear time, whatever their tables' sizes" {
+	# 0.45 * 2^21 keys, then 0.69 * 2^21: the second set's table order once
+	# piled its keys onto the first's probe runs (minutes, not seconds)
+	seq 1 943718 | awk '{ print "{\"k\":" $1 "}" }' |
+		etl-agg --partial -a 'n=count_distinct(k)' >a.partial
+	seq 943719 2390752 | awk '{ print "{\"k\":" $1 "}" }' |
+		etl-agg --partial -a 'n=count_distinct(k)' >b.partial
+	run --separate-stderr timeout 60 etl-agg --merge -a 'n=count_distinct(k)' a.partial b.partial
+	assert_success
+	assert_output '{"n":2390752}'
+	assert_no_stderr
+	# overlapping sets, and the same set twice
+	run --separate-stderr timeout 60 etl-agg --merge -a 'n=count_distinct(k)' b.partial a.partial b.partial
+	assert_success
+	assert_output '{"n":2390752}'
+	assert_no_stderr
+}
+
 @test "--partial writes a header and one state per group" {
 	run --separate-stderr etl-agg --partial -g k -a 'n=count()' -a 's=sum(v)' -a 'a=avg(v)' <<<$'{"k":"a","v":1.5}\n{"k":"a","v":2}\n{"k":"b"}'
 	assert_success

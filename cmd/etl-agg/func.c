@@ -494,7 +494,14 @@ static size_t text_bytes(const void *st)
 	return ((const struct buf *)st)->cap;
 }
 
-/* ---- count_distinct: the set of the values' 128-bit hashes ---- */
+/* ---- count_distinct: the set of the values' 128-bit hashes ----
+ *
+ * Merging sets must stay linear.  Another table's entries, or a saved state
+ * (written in its table's slot order), come in the order of their home
+ * slots; a table that grows while taking them in that order piles each pass
+ * onto the homes of the last, and probing turns quadratic (2 x 2.5M keys
+ * took minutes).  So a merge first counts what is new, reserves room for it,
+ * then inserts: a table that does not grow costs the same in any order. */
 
 static void distinct_init(struct hash_table *t)
 {
@@ -516,16 +523,41 @@ static void distinct_add(const struct agg *a, void *st, const struct val *v)
 	distinct_put(st, value_hash(v));
 }
 
+static inline struct hash128 slot_hash(const struct hash_table *t, size_t i)
+{
+	const uint64_t *slot = (const uint64_t *)(t->slots + i * t->stride);
+
+	return (struct hash128){slot[0], slot[1]};
+}
+
 static void distinct_merge(const struct agg *a, void *dst, void *src)
 {
-	struct hash_table *s = src;
+	struct hash_table *d = dst, *s = src, t;
+	size_t fresh = 0;
 
 	(void)a;
+	/* the smaller set goes into the larger */
+	if (s->count > d->count) {
+		t = *d;
+		*d = *s;
+		*s = t;
+	}
+	if (!s->count) {
+		hash_table_release(s);
+		return;
+	}
+	distinct_init(d);
 	for (size_t i = 0; i < s->cap; i++) {
-		const uint64_t *slot = (const uint64_t *)(s->slots + i * s->stride);
+		struct hash128 h = slot_hash(s, i);
 
-		if (slot[0] || slot[1])
-			distinct_put(dst, (struct hash128){slot[0], slot[1]});
+		fresh += (h.lo || h.hi) && !hash_table_get(d, h);
+	}
+	hash_table_reserve(d, d->count + fresh);
+	for (size_t i = 0; i < s->cap; i++) {
+		struct hash128 h = slot_hash(s, i);
+
+		if (h.lo || h.hi)
+			distinct_put(d, h);
 	}
 	hash_table_release(s);
 }
@@ -534,6 +566,18 @@ static void distinct_finish(const struct agg *a, void *st, struct buf *b)
 {
 	(void)a;
 	put_u64(b, ((struct hash_table *)st)->count);
+}
+
+/* x in 16 lowercase hex digits (printf's %016llx, without its cost: a
+ * state may hold millions). */
+static void put_hex64(struct buf *b, uint64_t x)
+{
+	static const char digits[] = "0123456789abcdef";
+	char t[16];
+
+	for (int i = 15; i >= 0; i--, x >>= 4)
+		t[i] = digits[x & 15];
+	buf_add(b, t, 16);
 }
 
 static void distinct_save(const struct agg *a, void *st, struct buf *b)
@@ -548,44 +592,82 @@ static void distinct_save(const struct agg *a, void *st, struct buf *b)
 
 		if (!slot[0] && !slot[1])
 			continue;
-		buf_printf(b, "%s\"%016llx%016llx\"", first ? "" : ",", (unsigned long long)slot[1],
-			   (unsigned long long)slot[0]);
+		if (!first)
+			buf_addc(b, ',');
+		buf_addc(b, '"');
+		put_hex64(b, slot[1]);
+		put_hex64(b, slot[0]);
+		buf_addc(b, '"');
 		first = 0;
 	}
 	buf_addc(b, ']');
 }
 
+/* A hex digit's value plus one; 0 for any other byte. */
+static const unsigned char hexd[256] = {
+	['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+	['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
 static int hex64(const char *p, uint64_t *x)
 {
+	unsigned bad = 0;
+
 	*x = 0;
 	for (int i = 0; i < 16; i++) {
-		char c = p[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		unsigned d = hexd[(unsigned char)p[i]];
 
-		if (d < 0)
-			return -1;
-		*x = *x << 4 | (unsigned)d;
+		bad |= d == 0;
+		*x = *x << 4 | ((d - 1) & 15);
 	}
-	return 0;
+	return bad ? -1 : 0;
+}
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The next hash of a saved state (a validated array), "<hi><lo>" in 32 hex
+ * digits, from *pp on: 1, 0 at the end, or -1 for anything else. */
+static int distinct_next(const char **pp, const char *end, struct hash128 *h)
+{
+	const char *p = *pp;
+
+	while (p < end && (is_ws(*p) || *p == ','))
+		p++;
+	if (p == end || *p == ']')
+		return 0;
+	if (end - p < 34 || p[0] != '"' || p[33] != '"' || hex64(p + 1, &h->hi) ||
+	    hex64(p + 17, &h->lo))
+		return -1;
+	*pp = p + 34;
+	return 1;
 }
 
 static int distinct_load(const struct agg *a, void *st, struct span v)
 {
-	struct scan_iter it;
-	struct span k, e;
+	struct hash_table *t = st;
+	const char *p, *end;
+	struct hash128 h;
+	size_t fresh = 0;
+	int r;
 
 	(void)a;
 	if (scan_kind(v) != SCAN_ARRAY)
 		return -1;
-	distinct_init(st);
-	scan_iter_init(&it, v);
-	while (scan_iter_next(&it, &k, &e)) {
-		struct hash128 h;
-
-		if (e.n != 34 || e.p[0] != '"' || hex64(e.p + 1, &h.hi) || hex64(e.p + 17, &h.lo))
-			return -1;
-		distinct_put(st, h);
-	}
+	v = scan_trim(v);
+	end = v.p + v.n;
+	distinct_init(t);
+	/* check and count first, then insert into a table that will not grow */
+	for (p = v.p + 1; (r = distinct_next(&p, end, &h)) > 0;)
+		fresh += !t->count || !hash_table_get(t, h);
+	if (r < 0)
+		return -1;
+	hash_table_reserve(t, t->count + fresh);
+	for (p = v.p + 1; distinct_next(&p, end, &h) > 0;)
+		distinct_put(t, h);
 	return 0;
 }
 
