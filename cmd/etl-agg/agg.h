@@ -60,11 +60,16 @@ void xsum_merge(struct xsum *s, const struct xsum *o);
 void xsum_write(const struct xsum *s, struct buf *b);
 /* Add a number written by xsum_write().  0, or -1. */
 int xsum_read(struct xsum *s, struct span v);
-/* s / (n1 * n2), correctly rounded to a double. */
-double xsum_div(const struct xsum *s, uint64_t n1, uint64_t n2);
-/* The sample variance of n values whose sum and sum of squares are given:
- * (n * sumsq - sum^2) / (n (n - 1)), exact up to the final rounding. */
-double xsum_var(uint64_t n, const struct xsum *sum, const struct xsum *sumsq);
+/* Append s / (n1 * n2) as a JSON number: the double nearest the exact
+ * quotient, or, beyond the range of doubles, its 17 significant digits
+ * ("5e+399").  Never null. */
+void xsum_write_div(const struct xsum *s, uint64_t n1, uint64_t n2, struct buf *b);
+/* Append the sample variance of n >= 2 values whose sum and sum of squares
+ * are given, (n * sumsq - sum^2) / (n (n - 1)), exact up to the final
+ * rounding, or with root its square root (the standard deviation), in the
+ * same form. */
+void xsum_write_var(uint64_t n, const struct xsum *sum, const struct xsum *sumsq, int root,
+		    struct buf *b);
 size_t xsum_bytes(const struct xsum *s);
 
 /* ---- func.c: aggregate functions ---- */

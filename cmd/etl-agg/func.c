@@ -168,7 +168,7 @@ static void avg_finish(const struct agg *a, void *st, struct buf *b)
 
 	(void)a;
 	if (s->n)
-		jw_double(b, xsum_div(&s->s, s->n, 1));
+		xsum_write_div(&s->s, s->n, 1, b);
 	else
 		buf_adds(b, "null");
 }
@@ -259,14 +259,11 @@ static void var_merge(const struct agg *a, void *dst, void *src)
 static void var_finish(const struct agg *a, void *st, struct buf *b)
 {
 	struct st_var *s = st;
-	double v;
 
-	if (s->n < 2) {
+	if (s->n < 2)
 		buf_adds(b, "null");
-		return;
-	}
-	v = xsum_var(s->n, &s->s, &s->q);
-	jw_double(b, strcmp(a->fi->name, "stddev") == 0 ? sqrt(v) : v);
+	else
+		xsum_write_var(s->n, &s->s, &s->q, strcmp(a->fi->name, "stddev") == 0, b);
 }
 
 static void var_save(const struct agg *a, void *st, struct buf *b)
@@ -1257,6 +1254,26 @@ const char *fn_names(void)
 	       "var, median, percentile, collect, mode";
 }
 
+/* Does a double hold number v, neither infinite nor a nonzero number gone
+ * to zero (1e400, 1e-400)?  Percentiles are doubles beyond 10,000 values,
+ * so they take only those, whatever the size of the group. */
+static int pct_can_add(const struct val *v)
+{
+	double d = val_num_double(v);
+
+	if (!isfinite(d))
+		return 0;
+	if (d != 0)
+		return 1;
+	if (v->nk == NUM_DEC)
+		return v->d.coef == 0;
+	if (v->nk == NUM_BIG)
+		for (size_t i = 0; i < v->s.n && v->s.p[i] != 'e' && v->s.p[i] != 'E'; i++)
+			if (v->s.p[i] >= '1' && v->s.p[i] <= '9')
+				return 0;
+	return 1;
+}
+
 int fn_check(const struct agg *a, const struct val *v, char *err, size_t errsz)
 {
 	if (v->k == VAL_NULL || !a->fi->numeric)
@@ -1265,7 +1282,7 @@ int fn_check(const struct agg *a, const struct val *v, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: expected a number, got %s", a->spec, val_kind_name(v));
 		return -1;
 	}
-	if (a->fi->add == pct_add ? !isfinite(val_num_double(v)) : !xsum_can_add(v)) {
+	if (a->fi->add == pct_add ? !pct_can_add(v) : !xsum_can_add(v)) {
 		snprintf(err, errsz, "%s: number out of range: %.*s", a->spec,
 			 (int)(v->s.n < 40 ? v->s.n : 40), v->s.p ? v->s.p : "");
 		return -1;
