@@ -6,7 +6,8 @@
  * what to do to add a value, merge two states, finish a result, and save or
  * load a state as JSON for --partial and --merge.  A state block is every
  * aggregate's state side by side (offsets in the plan); zeroed memory is an
- * empty state for every function, so a new group costs one calloc.
+ * empty state for every function, so a new group costs one calloc.  The
+ * plan that lays them out is defined here, filled in by main.c.
  *
  * Invariants:
  *  - Nulls never reach add(): they are skipped as in SQL, and a state that
@@ -36,6 +37,9 @@
 /* Groups of up to this many values have exact percentiles; larger ones
  * switch to a t-digest. */
 #define PCT_EXACT_MAX 10000
+
+struct plan plan;
+struct arena scratch = ARENA_INIT;
 
 static struct buf tmp;          /* a value's JSON text */
 static struct hash_canon canon; /* its canonical key */

@@ -45,11 +45,6 @@ static size_t nruns, capruns;
 static int did_spill;
 static const char *tdir;
 
-int spilled(void)
-{
-	return did_spill;
-}
-
 static FILE *temp_file(void)
 {
 	FILE *f;
@@ -144,12 +139,12 @@ void spill_groups(void)
 	struct buf b = BUF_INIT;
 	FILE *f;
 
-	if (!ngroups)
+	if (!batch.n)
 		return;
 	f = temp_file();
-	qsort(groups, ngroups, sizeof(*groups), group_cmp);
-	for (size_t i = 0; i < ngroups; i++) {
-		struct group *g = groups[i];
+	qsort(batch.list, batch.n, sizeof(*batch.list), group_cmp);
+	for (size_t i = 0; i < batch.n; i++) {
+		struct group *g = batch.list[i];
 
 		buf_reset(&b);
 		hex(&b, g->h.hi);
@@ -420,7 +415,8 @@ static void sort_out(FILE *fin)
 	free(sruns);
 }
 
-void spill_finish(void)
+/* Merge the runs and the groups still in memory; write the results. */
+static void spill_finish(void)
 {
 	FILE *fin = temp_file();
 
@@ -442,4 +438,14 @@ void spill_finish(void)
 		path_release(&kpaths[i]);
 	scan_want_free(kwant);
 	kwant = NULL;
+}
+
+/* The end of a batch run (or of --merge): with nothing spilled, the groups
+ * in memory are all there is. */
+void groups_write(void)
+{
+	if (did_spill)
+		spill_finish();
+	else
+		results_write();
 }
