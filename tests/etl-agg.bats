@@ -490,6 +490,20 @@ EOF
 	assert_success
 	assert_output '{"n":2390752}'
 	assert_no_stderr
+	# a hash of anything but 32 lowercase hex digits is refused, whole
+	for h in 0123456789abcdef0123456789abcdeF 0123456789abcdef0123456789abcdeg \
+		0123456789abcdef0123456789abcde 0123456789abcdef0123456789abcde: \
+		'0123456789abcdef0123456789abcd\u0041'; do
+		{ head -n 1 a.partial; echo "{\"key\":{},\"state\":[[\"$h\"]]}"; } >c.partial
+		run --separate-stderr etl-agg --merge -a 'n=count_distinct(k)' c.partial
+		assert_failure 65
+		assert_output ''
+		assert_stderr 'etl-agg: c.partial:2: invalid state of n=count_distinct(k)'
+	done
+	{ head -n 1 a.partial; echo '{"key":{},"state":[["0123456789abcdef0123456789abcdef", "00000000000000000000000000000000"]]}'; } >c.partial
+	run --separate-stderr etl-agg --merge -a 'n=count_distinct(k)' c.partial
+	assert_success
+	assert_output '{"n":2}'
 }
 
 @test "--partial writes a header and one state per group" {

@@ -604,25 +604,38 @@ static void distinct_save(const struct agg *a, void *st, struct buf *b)
 	buf_addc(b, ']');
 }
 
-/* A hex digit's value plus one; 0 for any other byte. */
-static const unsigned char hexd[256] = {
-	['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
-	['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
-	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-};
+/* Eight lowercase hex digits, all at once (a saved set may hold millions):
+ * their value, or -1 when one is not [0-9a-f]. */
+static int64_t hex32(const char *p)
+{
+	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+	uint64_t x, digit, letter, v;
+
+	memcpy(&x, p, 8);
+	if (x & high)
+		return -1;
+	/* a byte's high bit is set when it is >= lo, by adding 0x80 - lo */
+	digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1));
+	letter = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x80 - 'f' - 1));
+	if (((digit | letter) & high) != high)
+		return -1;
+	/* '0'-'9' are 0x30-0x39, 'a'-'f' 0x61-0x66: the low nibble, plus 9
+	 * for a letter; then the first digit (the lowest byte) goes highest */
+	v = (x & ones * 0x0f) + ((x >> 6) & ones) * 9;
+	v = ((v << 4) | (v >> 8)) & 0x00ff00ff00ff00ffu;
+	v = ((v << 8) | (v >> 16)) & 0x0000ffff0000ffffu;
+	v = ((v << 16) | (v >> 32)) & 0xffffffffu;
+	return (int64_t)v;
+}
 
 static int hex64(const char *p, uint64_t *x)
 {
-	unsigned bad = 0;
+	int64_t hi = hex32(p), lo = hex32(p + 8);
 
-	*x = 0;
-	for (int i = 0; i < 16; i++) {
-		unsigned d = hexd[(unsigned char)p[i]];
-
-		bad |= d == 0;
-		*x = *x << 4 | ((d - 1) & 15);
-	}
-	return bad ? -1 : 0;
+	if (hi < 0 || lo < 0)
+		return -1;
+	*x = (uint64_t)hi << 32 | (uint64_t)lo;
+	return 0;
 }
 
 static int is_ws(char c)
