@@ -41,7 +41,6 @@
 #include "cli.h"
 #include "die.h"
 #include "input.h"
-#include "jsonw.h"
 #include "mem.h"
 #include "ndjson.h"
 #include "out.h"
