@@ -213,6 +213,13 @@ ALL=(-a 'n=count()' -a 'c=count(x)' -a 'cd=count_distinct(x)' -a 'ad=approx_dist
 	assert_success
 	assert_output '{"p":0,"a":0.5}'
 	assert_no_stderr
+	# between the largest doubles of either sign, the step overflows, the
+	# quantile does not
+	put in.ndjson '{"x":-1.7e308}\n{"x":1.7e308}\n'
+	run --separate-stderr etl-agg -a 'm=median(x)' -a 'p=percentile(x, 0.75)' in.ndjson
+	assert_success
+	assert_output '{"m":0,"p":8.5e+307}'
+	assert_no_stderr
 }
 
 @test "median and percentile interpolate, exactly over decimals" {

@@ -894,14 +894,20 @@ static int pct_exact(const dec_t *x, size_t n, const dec_t *p, dec_t *out)
 
 static double pct_double(const double *x, size_t n, double p)
 {
-	double h = p * (n - 1), fl = floor(h);
+	double h = p * (n - 1), fl = floor(h), f, r;
 	size_t i = (size_t)fl;
 
 	if (i + 1 >= n)
 		return x[n - 1];
 	if (h == fl)
 		return x[i];
-	return x[i] + (h - fl) * (x[i + 1] - x[i]);
+	f = h - fl;
+	r = x[i] + f * (x[i + 1] - x[i]);
+	/* the step from -1.7e308 to 1.7e308 is beyond a double, the quantile
+	 * between them is not: long double's range holds the step */
+	if (!isfinite(r))
+		r = (double)((long double)x[i] + f * ((long double)x[i + 1] - x[i]));
+	return r;
 }
 
 static void pct_finish(const struct agg *a, void *st, struct buf *b)
