@@ -481,6 +481,15 @@ static void grow(struct hash_table *t)
 	free(moved);
 }
 
+void hash_table_reserve(struct hash_table *t, size_t n)
+{
+	if (n > SIZE_MAX / 10)
+		xmalloc(SIZE_MAX); /* reports the exhaustion and dies */
+	/* the bound that hash_table_put() keeps */
+	while (n * 10 > t->cap * 7)
+		grow(t);
+}
+
 /* The slot of h, or the empty slot where it would go. */
 static inline uint64_t *find(const struct hash_table *t, struct hash128 h)
 {

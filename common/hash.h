@@ -105,6 +105,11 @@ static inline void hash_table_prefetch(const struct hash_table *t, struct hash12
 	if (t->cap)
 		__builtin_prefetch(t->slots + (h.lo & (t->cap - 1)) * t->stride);
 }
+/* Make room for n entries in all, so that puts up to that count never grow
+ * the table.  A bulk insert reserves first: filled in an order that follows
+ * another table's slots, a table that grows midway piles one pass's entries
+ * onto the home slots of the last and its probe runs grow without bound. */
+void hash_table_reserve(struct hash_table *t, size_t n);
 /* Remove h; 1 if it was there. */
 int hash_table_del(struct hash_table *t, struct hash128 h);
 /* Bytes allocated, for tests and measurements. */

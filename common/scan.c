@@ -572,11 +572,15 @@ static const char *fast_skip(const char *p, const char *end)
 	do {
 		switch (*p) {
 		case '"':
-			p++;
-			while (*p != '"') {
-				if (*p == '\\')
-					p++;
-				p++;
+			/* the first quote after an even run of backslashes */
+			for (p++;; p++) {
+				size_t bs = 0;
+
+				p = memchr(p, '"', end - p);
+				while (p[-1 - (ptrdiff_t)bs] == '\\')
+					bs++;
+				if (bs % 2 == 0)
+					break;
 			}
 			p++;
 			break;

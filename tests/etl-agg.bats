@@ -174,6 +174,54 @@ ALL=(-a 'n=count()' -a 'c=count(x)' -a 'cd=count_distinct(x)' -a 'ad=approx_dist
 	assert_output '{"v":0.01}'
 }
 
+@test "avg, var and stddev beyond the range of doubles are numbers, never null" {
+	put in.ndjson '{"x":1e200}\n{"x":-1e200}\n{"x":3e200}\n'
+	run --separate-stderr etl-agg -a 'v=var(x)' -a 'sd=stddev(x)' -a 'a=avg(x)' in.ndjson
+	assert_success
+	assert_output '{"v":4e+400,"sd":2e+200,"a":1e+200}'
+	assert_no_stderr
+	put in.ndjson '{"x":1}\n{"x":1e400}\n'
+	run --separate-stderr etl-agg -a 'a=avg(x)' -a 'sd=stddev(x)' in.ndjson
+	assert_success
+	assert_output '{"a":5e+399,"sd":7.0710678118654752e+399}'
+	assert_no_stderr
+	# below the least double, the same
+	put in.ndjson '{"x":1e-200}\n{"x":-1e-200}\n{"x":3e-200}\n{"x":1e-400}\n'
+	run --separate-stderr etl-agg -a 'v=var(x)' -a 'a=avg(x)' in.ndjson
+	assert_success
+	assert_output '{"v":2.9166666666666667e-400,"a":7.5e-201}'
+	# merged partial states finish alike
+	put in.ndjson '{"x":-1e400}\n{"x":-3e400}\n'
+	etl-agg --partial -a 'a=avg(x)' -a 'v=var(x)' -a 'sd=stddev(x)' in.ndjson >p.ndjson
+	run --separate-stderr etl-agg --merge -a 'a=avg(x)' -a 'v=var(x)' -a 'sd=stddev(x)' p.ndjson
+	assert_success
+	assert_output '{"a":-2e+400,"v":2e+800,"sd":1.414213562373095e+400}'
+}
+
+@test "median and percentile refuse a number a double cannot hold, as a bad record" {
+	put in.ndjson '{"x":1}\n{"x":1e400}\n'
+	run --separate-stderr etl-agg -a 'm=median(x)' in.ndjson
+	assert_failure 65
+	assert_output ''
+	assert_stderr 'etl-agg: in.ndjson:2: m=median(x): number out of range: 1e400'
+	put in.ndjson '{"x":1}\n{"x":1e-400}\n{"x":0}\n'
+	run --separate-stderr etl-agg -a 'p=percentile(x, 0)' in.ndjson
+	assert_failure 65
+	assert_output ''
+	assert_stderr 'etl-agg: in.ndjson:2: p=percentile(x, 0): number out of range: 1e-400'
+	run --separate-stderr etl-agg -a 'p=percentile(x, 0)' -a 'a=avg(x)' --bad-records skip -q in.ndjson
+	assert_success
+	assert_output '{"p":0,"a":0.5}'
+	assert_no_stderr
+	# between the largest doubles of either sign, the step overflows, the
+	# quantile does not
+	put in.ndjson '{"x":-1.7e308}\n{"x":1.7e308}\n'
+	run --separate-stderr etl-agg -a 'm=median(x)' -a 'p=percentile(x, 0.75)' in.ndjson
+	assert_success
+	assert_output '{"m":0,"p":8.5e+307}'
+	assert_no_stderr
+}
+
 @test "median and percentile interpolate, exactly over decimals" {
 	put in.ndjson '{"x":19.99}\n{"x":20.00}\n'
 	run etl-agg -a 'm=median(x)' -a 'p0=percentile(x, 0)' -a 'p1=percentile(x, 1)' -a 'p25=percentile(x, 0.25)' in.ndjson
@@ -431,6 +479,38 @@ EOF
 	assert_success
 	run jq -r '[.g, ((.d - 30000 | fabs) < 750), ((.m - 30000 | fabs) < 300)] | @tsv' <<<"$output"
 	assert_output $'1\ttrue\ttrue\n0\ttrue\ttrue'
+}
+
+@test "count_distinct merges big sets in linear time, whatever their tables' sizes" {
+	# 0.45 * 2^21 keys, then 0.69 * 2^21: the second set's table order once
+	# piled its keys onto the first's probe runs (minutes, not seconds)
+	seq 1 943718 | awk '{ print "{\"k\":" $1 "}" }' |
+		etl-agg --partial -a 'n=count_distinct(k)' >a.partial
+	seq 943719 2390752 | awk '{ print "{\"k\":" $1 "}" }' |
+		etl-agg --partial -a 'n=count_distinct(k)' >b.partial
+	run --separate-stderr timeout 60 etl-agg --merge -a 'n=count_distinct(k)' a.partial b.partial
+	assert_success
+	assert_output '{"n":2390752}'
+	assert_no_stderr
+	# overlapping sets, and the same set twice
+	run --separate-stderr timeout 60 etl-agg --merge -a 'n=count_distinct(k)' b.partial a.partial b.partial
+	assert_success
+	assert_output '{"n":2390752}'
+	assert_no_stderr
+	# a hash of anything but 32 lowercase hex digits is refused, whole
+	for h in 0123456789abcdef0123456789abcdeF 0123456789abcdef0123456789abcdeg \
+		0123456789abcdef0123456789abcde 0123456789abcdef0123456789abcde: \
+		'0123456789abcdef0123456789abcd\u0041'; do
+		{ head -n 1 a.partial; echo "{\"key\":{},\"state\":[[\"$h\"]]}"; } >c.partial
+		run --separate-stderr etl-agg --merge -a 'n=count_distinct(k)' c.partial
+		assert_failure 65
+		assert_output ''
+		assert_stderr 'etl-agg: c.partial:2: invalid state of n=count_distinct(k)'
+	done
+	{ head -n 1 a.partial; echo '{"key":{},"state":[["0123456789abcdef0123456789abcdef", "00000000000000000000000000000000"]]}'; } >c.partial
+	run --separate-stderr etl-agg --merge -a 'n=count_distinct(k)' c.partial
+	assert_success
+	assert_output '{"n":2}'
 }
 
 @test "--partial writes a header and one state per group" {

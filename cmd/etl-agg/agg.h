@@ -1,16 +1,21 @@
 /*
- * agg.h - the inside of etl-agg, shared by its files:
+ * agg.h - the inside of etl-agg, shared by its files, each with one job;
+ * a file calls only those listed below it, never one above:
  *
- *   main.c    options, the plan, batch group-by, output, --sort
- *   exact.c   exact sums of any size (struct xsum) and their quotients
- *   func.c    the aggregate functions: add, merge, finish, save, load
- *   partial.c --partial, --merge, and the workers of a parallel run
+ *   main.c    options, the plan, and the run they ask for
+ *   partial.c --merge, and the workers of a parallel run
  *   window.c  event-time windows over never-ending streams
- *   spill.c   --memory: partial states spilled to sorted runs, merged back
+ *   spill.c   --memory: groups spilled to sorted runs, merged back
+ *   result.c  result records, partial states, --sort
+ *   group.c   records evaluated, their keys, the groups of a batch run
+ *   func.c    the aggregate functions and the state blocks that hold them
+ *   exact.c   exact sums of any size (struct xsum) and their quotients
  *
- * Single-threaded throughout: parallel runs fork worker processes, which
- * share nothing but the input file and hand back their partial states as
- * NDJSON, so module-level scratch buffers are safe.
+ * The plan (func.c) and the options (group.c) are filled in by main.c
+ * before anything runs and only read afterwards.  Single-threaded
+ * throughout: parallel runs fork worker processes, which share nothing but
+ * the input file and hand back their partial states as NDJSON, so
+ * module-level scratch buffers are safe.
  */
 #ifndef ETL_AGG_H
 #define ETL_AGG_H
@@ -60,11 +65,16 @@ void xsum_merge(struct xsum *s, const struct xsum *o);
 void xsum_write(const struct xsum *s, struct buf *b);
 /* Add a number written by xsum_write().  0, or -1. */
 int xsum_read(struct xsum *s, struct span v);
-/* s / (n1 * n2), correctly rounded to a double. */
-double xsum_div(const struct xsum *s, uint64_t n1, uint64_t n2);
-/* The sample variance of n values whose sum and sum of squares are given:
- * (n * sumsq - sum^2) / (n (n - 1)), exact up to the final rounding. */
-double xsum_var(uint64_t n, const struct xsum *sum, const struct xsum *sumsq);
+/* Append s / (n1 * n2) as a JSON number: the double nearest the exact
+ * quotient, or, beyond the range of doubles, its 17 significant digits
+ * ("5e+399").  Never null. */
+void xsum_write_div(const struct xsum *s, uint64_t n1, uint64_t n2, struct buf *b);
+/* Append the sample variance of n >= 2 values whose sum and sum of squares
+ * are given, (n * sumsq - sum^2) / (n (n - 1)), exact up to the final
+ * rounding, or with root its square root (the standard deviation), in the
+ * same form. */
+void xsum_write_var(uint64_t n, const struct xsum *sum, const struct xsum *sumsq, int root,
+		    struct buf *b);
 size_t xsum_bytes(const struct xsum *s);
 
 /* ---- func.c: aggregate functions ---- */
@@ -111,7 +121,7 @@ struct agg {
 /* Is v acceptable to a's function?  0, or -1 with a message in err. */
 int fn_check(const struct agg *a, const struct val *v, char *err, size_t errsz);
 
-/* ---- main.c: options, the plan, groups, results ---- */
+/* ---- the plan and options (main.c fills them in) ---- */
 
 struct ndjson;
 
@@ -129,7 +139,7 @@ struct opts {
 	int emit_update, emit_set;
 	int64_t idle_us;
 };
-extern struct opts opt;
+extern struct opts opt; /* group.c */
 
 struct plan {
 	struct agg *aggs;
@@ -145,10 +155,13 @@ struct plan {
 	size_t nwant;
 	struct path *want; /* expression fields, group fields, time field */
 };
-extern struct plan plan;
+extern struct plan plan; /* func.c */
 
-/* The per-record scratch of expression evaluation. */
+/* The per-record scratch of expression evaluation and of loaded states,
+ * reset by the loop that reads the records (func.c). */
 extern struct arena scratch;
+
+/* ---- func.c: state blocks ---- */
 
 /* State blocks: every aggregate's state, laid out by plan (zeroed = empty). */
 void *states_new(void);
@@ -159,6 +172,8 @@ size_t states_bytes(const void *st);
 /* Fold a saved state array (of states_save) into st: 0, or -1 and err. */
 int states_load(void *st, struct span arr, char *err, size_t errsz);
 void states_save(void *st, struct buf *b);
+
+/* ---- group.c: records, keys and the groups of a batch run ---- */
 
 /* Evaluate every expression of a record into vals[plan.nex] and check them
  * against their aggregates: 0, or -1 with a message. */
@@ -178,12 +193,29 @@ struct group {
 	uint32_t keylen;
 	_Alignas(16) unsigned char st[];
 };
-/* In first-seen order. */
-extern struct group **groups;
-extern size_t ngroups;
+
+/* The groups of a batch run, in first-seen order, and their index. */
+struct groups {
+	struct group **list;
+	size_t n, cap;
+	struct hash_table index; /* key hash -> group */
+	struct arena arena;      /* the groups themselves */
+	uint64_t seq;            /* the next first-seen number */
+	uint64_t mem;            /* bytes of the groups and their states */
+	/* With --memory, called when the groups outgrow it: it must write
+	 * them out and forget them (groups_clear). */
+	void (*full)(void);
+};
+extern struct groups batch;
+
+/* Ready the groups once the plan is made; now_us is now() of expressions. */
+void groups_init(int64_t now_us);
+void groups_release(void);
 /* The group of hash h, made when new: its key text is key (or, when NULL,
  * made from the group values gv). */
 struct group *group_get(const struct span *gv, struct hash128 h, const char *key, size_t keylen);
+/* The group of a record's group values. */
+struct group *group_of(const struct span *gv);
 /* Fold a state block (from later input) into g; src is left empty. */
 void group_fold(struct group *g, void *src);
 /* Add a record whose values passed eval_record(). */
@@ -191,29 +223,50 @@ void group_add(const struct span *gv, const struct val *vals);
 /* Forget every group (after spilling them). */
 void groups_clear(void);
 size_t groups_memory(void);
-/* Write every group as a result (or a partial state, with --partial), after
- * merging what was spilled. */
-void groups_write(void);
 /* Aggregate every record of nd. */
 void consume(struct ndjson *nd);
 
-/* Append a result record {KEY,EXTRA,aggregates} (no newline). */
-void result_write(struct buf *b, const char *key, size_t keylen, const char *extra, size_t extralen,
-		  void *st);
-/* Write a result: straight out, or kept for --sort. */
-void result_emit(const char *line, size_t n, uint64_t seq);
-/* --sort: the number of keys (0: first-seen order), the keys' values in a
- * result record (sort_nkeys() spans), and the order of two results' values. */
-size_t sort_nkeys(void);
-void sort_values(const char *json, size_t n, struct span *vals);
-int sort_cmp(const struct span *a, const struct span *b);
-
-/* ---- partial.c: partial states, --merge, parallel workers ---- */
+/* ---- result.c: results, partial states, --sort ---- */
 
 /* The header record of a partial stream (no newline). */
 void partial_header(struct buf *b);
 /* A group's partial record {"key":{KEY},"state":[...]} (no newline). */
 void partial_group(struct buf *b, const char *key, size_t keylen, void *st);
+/* Append a result record {KEY,EXTRA,aggregates} (no newline). */
+void result_write(struct buf *b, const char *key, size_t keylen, const char *extra, size_t extralen,
+		  void *st);
+/* Write a result: straight out, or kept for --sort. */
+void result_emit(const char *line, size_t n, uint64_t seq);
+/* --sort KEYS: parse them (a usage error when bad); the number of keys (0:
+ * first-seen order) and each one's path; the keys' values in a result
+ * record (sort_nkeys() spans), and the order of two results' values. */
+void sort_setup(const char *spec);
+size_t sort_nkeys(void);
+const struct path *sort_key(size_t i);
+void sort_values(const char *json, size_t n, struct span *vals);
+int sort_cmp(const struct span *a, const struct span *b);
+/* Write every group in memory as a result (or a partial state, with
+ * --partial), then the sorted results. */
+void results_write(void);
+void results_release(void);
+
+/* ---- spill.c: --memory ---- */
+
+/* Write the groups' partial states to a sorted run file and forget them
+ * (the groups' full() hook). */
+void spill_groups(void);
+/* Write every group as a result (or a partial state), after merging what
+ * was spilled. */
+void groups_write(void);
+
+/* ---- window.c ---- */
+
+/* Check --window: 0, or -1. */
+int window_parse(const char *spec);
+void window_run(void);
+
+/* ---- partial.c: --merge and the workers of a parallel run ---- */
+
 /* --merge: read partial streams, write results. */
 void merge_run(void);
 /* Split a large input file between worker processes: the reader of the
@@ -222,19 +275,5 @@ void merge_run(void);
 struct ndjson *workers_start(void);
 /* Fold in the workers' results, in input order. */
 void workers_finish(void);
-
-/* ---- window.c ---- */
-
-/* Check --window: 0, or -1. */
-int window_parse(const char *spec);
-void window_run(void);
-
-/* ---- spill.c ---- */
-
-/* Write the groups' partial states to a sorted run file and forget them. */
-void spill_groups(void);
-int spilled(void);
-/* Merge the runs and the groups still in memory; write the results. */
-void spill_finish(void);
 
 #endif

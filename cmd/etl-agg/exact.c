@@ -16,6 +16,10 @@
  * Quotients (avg, var) are rounded once: the exact numerator is divided by
  * the integer denominator with 40 significant digits to spare and a sticky
  * digit for a nonzero remainder, and strtod() rounds that text correctly.
+ * stddev takes the integer square root of the quotient's first 36 or 37
+ * digits, again with a sticky digit.  A result that no double holds (the
+ * variance of 1e200 and 3e200 is 2e400) is printed from the same digits,
+ * rounded to 17: a number, never the null of an infinite double.
  */
 #include "agg.h"
 
@@ -38,7 +42,7 @@ static const uint32_t pow10_32[10] = {1,      10,      100,      1000,      1000
 
 /* Scratch, reused: this program is single-threaded. */
 static struct wide tmp1, tmp2, tmp3;
-static struct buf text;
+static struct buf text, dtext;
 
 static void reserve(struct wide *w, uint32_t n)
 {
@@ -519,16 +523,15 @@ int xsum_read(struct xsum *s, struct span v)
 	return 0;
 }
 
-/* w / (n1 * n2) rounded once to a double; w is changed. */
-static double div_round(struct wide *w, uint64_t n1, uint64_t n2)
+/* w / (n1 * n2), with 40 significant digits to spare and a sticky digit
+ * for a nonzero remainder: its digits go to text (no sign, no leading
+ * zero), and the result is their exponent (value = digits * 10^exp); w is
+ * changed.  w is not zero. */
+static int64_t quotient(struct wide *w, uint64_t n1, uint64_t n2)
 {
 	uint64_t dv[2] = {n1, n2};
 	int sticky = 0, k;
-	char *end;
-	double r;
 
-	if (!w->n)
-		return 0;
 	/* 40 significant digits beyond the up to 40 of the divisor */
 	k = 80 - (int)ndigits(w);
 	if (k > 0)
@@ -548,17 +551,118 @@ static double div_round(struct wide *w, uint64_t n1, uint64_t n2)
 		sticky |= rem != 0;
 	}
 	buf_reset(&text);
-	if (w->neg)
-		buf_addc(&text, '-');
 	coef_text(&text, w);
 	if (sticky)
 		buf_addc(&text, '1');
-	buf_printf(&text, "e%d", -(w->scale + sticky));
-	r = strtod(text.p, &end);
-	return r;
+	return -(int64_t)w->scale - sticky;
 }
 
-double xsum_div(const struct xsum *s, uint64_t n1, uint64_t n2)
+/*
+ * Append the number digits * 10^exp (digits: nd of them, no leading zero,
+ * more than 17 of them or exact) as JSON: the double nearest it, printed
+ * shortest, when that is a normal double; otherwise, beyond a double's
+ * range either way, its 17 significant digits rounded half to even, in the
+ * same form ("4e+400", "-2.5e-330").  Never null: an average, a variance
+ * or a standard deviation of numbers that an exact sum holds is a number.
+ */
+static void write_digits(struct buf *b, int neg, const char *digits, size_t nd, int64_t exp)
+{
+	int64_t e10 = exp + (int64_t)nd - 1; /* of the first digit */
+	char t[24];
+	size_t n = nd < 17 ? nd : 17;
+	int up = 0;
+
+	if (e10 > -330 && e10 < 330) {
+		double r;
+
+		buf_reset(&dtext);
+		buf_add(&dtext, digits, nd);
+		buf_printf(&dtext, "e%lld", (long long)exp);
+		r = strtod(dtext.p, NULL);
+		if (fpclassify(r) == FP_NORMAL) {
+			jw_double(b, neg ? -r : r);
+			return;
+		}
+	}
+	memcpy(t, digits, n);
+	if (nd > 17) {
+		int rest = 0;
+
+		for (size_t i = 18; i < nd && !rest; i++)
+			rest = digits[i] != '0';
+		up = digits[17] > '5' || (digits[17] == '5' && (rest || (t[16] - '0') % 2));
+	}
+	for (size_t i = n; up && i-- > 0;) {
+		up = t[i] == '9';
+		t[i] = up ? '0' : (char)(t[i] + 1);
+	}
+	if (up) {
+		/* 99...9 rounded up to 100...0 */
+		t[0] = '1';
+		e10++;
+	}
+	while (n > 1 && t[n - 1] == '0')
+		n--;
+	if (neg)
+		buf_addc(b, '-');
+	buf_addc(b, t[0]);
+	if (n > 1) {
+		buf_addc(b, '.');
+		buf_add(b, t + 1, n - 1);
+	}
+	buf_printf(b, "e%c%lld", e10 < 0 ? '-' : '+', (long long)(e10 < 0 ? -e10 : e10));
+}
+
+/* Append the quotient w / (n1 * n2); w is changed. */
+static void write_quotient(struct buf *b, struct wide *w, uint64_t n1, uint64_t n2)
+{
+	int neg = w->neg;
+	int64_t exp;
+
+	if (!w->n) {
+		buf_addc(b, '0');
+		return;
+	}
+	exp = quotient(w, n1, n2);
+	write_digits(b, neg, text.p, text.len, exp);
+}
+
+/* Append the square root of w / (n1 * n2), w >= 0; w is changed.  The root
+ * of the quotient's first 36 or 37 digits (an even exponent left over) is an
+ * integer of 18 or 19 digits, exact or with a sticky digit for the rest. */
+static void write_root(struct buf *b, struct wide *w, uint64_t n1, uint64_t n2)
+{
+	int64_t exp;
+	size_t nd, k;
+	u128 m = 0;
+	uint64_t r;
+	int sticky;
+	char t[24];
+
+	if (!w->n) {
+		buf_addc(b, '0');
+		return;
+	}
+	exp = quotient(w, n1, n2);
+	nd = text.len;
+	k = (exp + (int64_t)nd - 37) % 2 ? 36 : 37;
+	for (size_t i = 0; i < k; i++)
+		m = m * 10 + (u128)(text.p[i] - '0');
+	sticky = 0;
+	for (size_t i = k; i < nd && !sticky; i++)
+		sticky = text.p[i] != '0';
+	exp += (int64_t)(nd - k);
+	r = (uint64_t)sqrtl((long double)m);
+	while ((u128)r * r > m)
+		r--;
+	while ((u128)(r + 1) * (r + 1) <= m)
+		r++;
+	sticky |= (u128)r * r != m;
+	nd = (size_t)snprintf(t, sizeof(t), "%llu%s", (unsigned long long)r, sticky ? "1" : "");
+	write_digits(b, 0, t, nd, exp / 2 - sticky);
+}
+
+void xsum_write_div(const struct xsum *s, uint64_t n1, uint64_t n2, struct buf *b)
 {
 	const u128 exact = (u128)1 << 53;
 
@@ -571,23 +675,22 @@ double xsum_div(const struct xsum *s, uint64_t n1, uint64_t n2)
 		if (den < exact) {
 			double q = (double)(uint64_t)s->d.coef / (double)(uint64_t)den;
 
-			return s->d.neg ? -q : q;
+			jw_double(b, s->d.neg ? -q : q);
+			return;
 		}
 	}
 	if (s->w)
 		copy(&tmp1, s->w);
 	else
 		from_dec(&tmp1, &s->d);
-	return div_round(&tmp1, n1, n2);
+	write_quotient(b, &tmp1, n1, n2);
 }
 
-double xsum_var(uint64_t n, const struct xsum *sum, const struct xsum *sumsq)
+void xsum_write_var(uint64_t n, const struct xsum *sum, const struct xsum *sumsq, int root,
+		    struct buf *b)
 {
 	struct wide nw = {0};
-	double r;
 
-	if (n < 2)
-		return NAN;
 	/* tmp1 = n * sumsq; tmp2 = sum^2; tmp1 -= tmp2 */
 	if (sumsq->w)
 		copy(&tmp2, sumsq->w);
@@ -605,6 +708,11 @@ double xsum_var(uint64_t n, const struct xsum *sum, const struct xsum *sumsq)
 	wide_mul(&tmp2, &tmp3, &tmp3);
 	tmp2.neg = !tmp2.neg && tmp2.n;
 	wide_add(&tmp1, &tmp2);
-	r = div_round(&tmp1, n, n - 1);
-	return r < 0 ? 0 : r;
+	/* n * sumsq >= sum^2 (Cauchy-Schwarz), and both are exact */
+	if (tmp1.neg)
+		tmp1.n = 0;
+	if (root)
+		write_root(b, &tmp1, n, n - 1);
+	else
+		write_quotient(b, &tmp1, n, n - 1);
 }

@@ -6,7 +6,8 @@
  * what to do to add a value, merge two states, finish a result, and save or
  * load a state as JSON for --partial and --merge.  A state block is every
  * aggregate's state side by side (offsets in the plan); zeroed memory is an
- * empty state for every function, so a new group costs one calloc.
+ * empty state for every function, so a new group costs one calloc.  The
+ * plan that lays them out is defined here, filled in by main.c.
  *
  * Invariants:
  *  - Nulls never reach add(): they are skipped as in SQL, and a state that
@@ -36,6 +37,9 @@
 /* Groups of up to this many values have exact percentiles; larger ones
  * switch to a t-digest. */
 #define PCT_EXACT_MAX 10000
+
+struct plan plan;
+struct arena scratch = ARENA_INIT;
 
 static struct buf tmp;          /* a value's JSON text */
 static struct hash_canon canon; /* its canonical key */
@@ -168,7 +172,7 @@ static void avg_finish(const struct agg *a, void *st, struct buf *b)
 
 	(void)a;
 	if (s->n)
-		jw_double(b, xsum_div(&s->s, s->n, 1));
+		xsum_write_div(&s->s, s->n, 1, b);
 	else
 		buf_adds(b, "null");
 }
@@ -259,14 +263,11 @@ static void var_merge(const struct agg *a, void *dst, void *src)
 static void var_finish(const struct agg *a, void *st, struct buf *b)
 {
 	struct st_var *s = st;
-	double v;
 
-	if (s->n < 2) {
+	if (s->n < 2)
 		buf_adds(b, "null");
-		return;
-	}
-	v = xsum_var(s->n, &s->s, &s->q);
-	jw_double(b, strcmp(a->fi->name, "stddev") == 0 ? sqrt(v) : v);
+	else
+		xsum_write_var(s->n, &s->s, &s->q, strcmp(a->fi->name, "stddev") == 0, b);
 }
 
 static void var_save(const struct agg *a, void *st, struct buf *b)
@@ -494,7 +495,14 @@ static size_t text_bytes(const void *st)
 	return ((const struct buf *)st)->cap;
 }
 
-/* ---- count_distinct: the set of the values' 128-bit hashes ---- */
+/* ---- count_distinct: the set of the values' 128-bit hashes ----
+ *
+ * Merging sets must stay linear.  Another table's entries, or a saved state
+ * (written in its table's slot order), come in the order of their home
+ * slots; a table that grows while taking them in that order piles each pass
+ * onto the homes of the last, and probing turns quadratic (2 x 2.5M keys
+ * took minutes).  So a merge first counts what is new, reserves room for it,
+ * then inserts: a table that does not grow costs the same in any order. */
 
 static void distinct_init(struct hash_table *t)
 {
@@ -516,16 +524,41 @@ static void distinct_add(const struct agg *a, void *st, const struct val *v)
 	distinct_put(st, value_hash(v));
 }
 
+static inline struct hash128 slot_hash(const struct hash_table *t, size_t i)
+{
+	const uint64_t *slot = (const uint64_t *)(t->slots + i * t->stride);
+
+	return (struct hash128){slot[0], slot[1]};
+}
+
 static void distinct_merge(const struct agg *a, void *dst, void *src)
 {
-	struct hash_table *s = src;
+	struct hash_table *d = dst, *s = src, t;
+	size_t fresh = 0;
 
 	(void)a;
+	/* the smaller set goes into the larger */
+	if (s->count > d->count) {
+		t = *d;
+		*d = *s;
+		*s = t;
+	}
+	if (!s->count) {
+		hash_table_release(s);
+		return;
+	}
+	distinct_init(d);
 	for (size_t i = 0; i < s->cap; i++) {
-		const uint64_t *slot = (const uint64_t *)(s->slots + i * s->stride);
+		struct hash128 h = slot_hash(s, i);
 
-		if (slot[0] || slot[1])
-			distinct_put(dst, (struct hash128){slot[0], slot[1]});
+		fresh += (h.lo || h.hi) && !hash_table_get(d, h);
+	}
+	hash_table_reserve(d, d->count + fresh);
+	for (size_t i = 0; i < s->cap; i++) {
+		struct hash128 h = slot_hash(s, i);
+
+		if (h.lo || h.hi)
+			distinct_put(d, h);
 	}
 	hash_table_release(s);
 }
@@ -534,6 +567,18 @@ static void distinct_finish(const struct agg *a, void *st, struct buf *b)
 {
 	(void)a;
 	put_u64(b, ((struct hash_table *)st)->count);
+}
+
+/* x in 16 lowercase hex digits (printf's %016llx, without its cost: a
+ * state may hold millions). */
+static void put_hex64(struct buf *b, uint64_t x)
+{
+	static const char digits[] = "0123456789abcdef";
+	char t[16];
+
+	for (int i = 15; i >= 0; i--, x >>= 4)
+		t[i] = digits[x & 15];
+	buf_add(b, t, 16);
 }
 
 static void distinct_save(const struct agg *a, void *st, struct buf *b)
@@ -548,44 +593,95 @@ static void distinct_save(const struct agg *a, void *st, struct buf *b)
 
 		if (!slot[0] && !slot[1])
 			continue;
-		buf_printf(b, "%s\"%016llx%016llx\"", first ? "" : ",", (unsigned long long)slot[1],
-			   (unsigned long long)slot[0]);
+		if (!first)
+			buf_addc(b, ',');
+		buf_addc(b, '"');
+		put_hex64(b, slot[1]);
+		put_hex64(b, slot[0]);
+		buf_addc(b, '"');
 		first = 0;
 	}
 	buf_addc(b, ']');
 }
 
+/* Eight lowercase hex digits, all at once (a saved set may hold millions):
+ * their value, or -1 when one is not [0-9a-f]. */
+static int64_t hex32(const char *p)
+{
+	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+	uint64_t x, digit, letter, v;
+
+	memcpy(&x, p, 8);
+	if (x & high)
+		return -1;
+	/* a byte's high bit is set when it is >= lo, by adding 0x80 - lo */
+	digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1));
+	letter = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x80 - 'f' - 1));
+	if (((digit | letter) & high) != high)
+		return -1;
+	/* '0'-'9' are 0x30-0x39, 'a'-'f' 0x61-0x66: the low nibble, plus 9
+	 * for a letter; then the first digit (the lowest byte) goes highest */
+	v = (x & ones * 0x0f) + ((x >> 6) & ones) * 9;
+	v = ((v << 4) | (v >> 8)) & 0x00ff00ff00ff00ffu;
+	v = ((v << 8) | (v >> 16)) & 0x0000ffff0000ffffu;
+	v = ((v << 16) | (v >> 32)) & 0xffffffffu;
+	return (int64_t)v;
+}
+
 static int hex64(const char *p, uint64_t *x)
 {
-	*x = 0;
-	for (int i = 0; i < 16; i++) {
-		char c = p[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+	int64_t hi = hex32(p), lo = hex32(p + 8);
 
-		if (d < 0)
-			return -1;
-		*x = *x << 4 | (unsigned)d;
-	}
+	if (hi < 0 || lo < 0)
+		return -1;
+	*x = (uint64_t)hi << 32 | (uint64_t)lo;
 	return 0;
+}
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* The next hash of a saved state (a validated array), "<hi><lo>" in 32 hex
+ * digits, from *pp on: 1, 0 at the end, or -1 for anything else. */
+static int distinct_next(const char **pp, const char *end, struct hash128 *h)
+{
+	const char *p = *pp;
+
+	while (p < end && (is_ws(*p) || *p == ','))
+		p++;
+	if (p == end || *p == ']')
+		return 0;
+	if (end - p < 34 || p[0] != '"' || p[33] != '"' || hex64(p + 1, &h->hi) ||
+	    hex64(p + 17, &h->lo))
+		return -1;
+	*pp = p + 34;
+	return 1;
 }
 
 static int distinct_load(const struct agg *a, void *st, struct span v)
 {
-	struct scan_iter it;
-	struct span k, e;
+	struct hash_table *t = st;
+	const char *p, *end;
+	struct hash128 h;
+	size_t fresh = 0;
+	int r;
 
 	(void)a;
 	if (scan_kind(v) != SCAN_ARRAY)
 		return -1;
-	distinct_init(st);
-	scan_iter_init(&it, v);
-	while (scan_iter_next(&it, &k, &e)) {
-		struct hash128 h;
-
-		if (e.n != 34 || e.p[0] != '"' || hex64(e.p + 1, &h.hi) || hex64(e.p + 17, &h.lo))
-			return -1;
-		distinct_put(st, h);
-	}
+	v = scan_trim(v);
+	end = v.p + v.n;
+	distinct_init(t);
+	/* check and count first, then insert into a table that will not grow */
+	for (p = v.p + 1; (r = distinct_next(&p, end, &h)) > 0;)
+		fresh += !t->count || !hash_table_get(t, h);
+	if (r < 0)
+		return -1;
+	hash_table_reserve(t, t->count + fresh);
+	for (p = v.p + 1; distinct_next(&p, end, &h) > 0;)
+		distinct_put(t, h);
 	return 0;
 }
 
@@ -798,14 +894,20 @@ static int pct_exact(const dec_t *x, size_t n, const dec_t *p, dec_t *out)
 
 static double pct_double(const double *x, size_t n, double p)
 {
-	double h = p * (n - 1), fl = floor(h);
+	double h = p * (n - 1), fl = floor(h), f, r;
 	size_t i = (size_t)fl;
 
 	if (i + 1 >= n)
 		return x[n - 1];
 	if (h == fl)
 		return x[i];
-	return x[i] + (h - fl) * (x[i + 1] - x[i]);
+	f = h - fl;
+	r = x[i] + f * (x[i + 1] - x[i]);
+	/* the step from -1.7e308 to 1.7e308 is beyond a double, the quantile
+	 * between them is not: long double's range holds the step */
+	if (!isfinite(r))
+		r = (double)((long double)x[i] + f * ((long double)x[i + 1] - x[i]));
+	return r;
 }
 
 static void pct_finish(const struct agg *a, void *st, struct buf *b)
@@ -1175,6 +1277,26 @@ const char *fn_names(void)
 	       "var, median, percentile, collect, mode";
 }
 
+/* Does a double hold number v, neither infinite nor a nonzero number gone
+ * to zero (1e400, 1e-400)?  Percentiles are doubles beyond 10,000 values,
+ * so they take only those, whatever the size of the group. */
+static int pct_can_add(const struct val *v)
+{
+	double d = val_num_double(v);
+
+	if (!isfinite(d))
+		return 0;
+	if (d != 0)
+		return 1;
+	if (v->nk == NUM_DEC)
+		return v->d.coef == 0;
+	if (v->nk == NUM_BIG)
+		for (size_t i = 0; i < v->s.n && v->s.p[i] != 'e' && v->s.p[i] != 'E'; i++)
+			if (v->s.p[i] >= '1' && v->s.p[i] <= '9')
+				return 0;
+	return 1;
+}
+
 int fn_check(const struct agg *a, const struct val *v, char *err, size_t errsz)
 {
 	if (v->k == VAL_NULL || !a->fi->numeric)
@@ -1183,7 +1305,7 @@ int fn_check(const struct agg *a, const struct val *v, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: expected a number, got %s", a->spec, val_kind_name(v));
 		return -1;
 	}
-	if (a->fi->add == pct_add ? !isfinite(val_num_double(v)) : !xsum_can_add(v)) {
+	if (a->fi->add == pct_add ? !pct_can_add(v) : !xsum_can_add(v)) {
 		snprintf(err, errsz, "%s: number out of range: %.*s", a->spec,
 			 (int)(v->s.n < 40 ? v->s.n : 40), v->s.p ? v->s.p : "");
 		return -1;

@@ -4,19 +4,12 @@
  * never-ending stream; with mergeable partial states for more than one
  * machine, and temporary files when the groups outgrow memory.
  *
- * The options compile into a plan (agg.h): the distinct expressions, the
- * aggregates with their state offsets, and the paths the scanner hands
- * back per record (the expressions' fields, the group fields, the time
- * field).  A record's expressions are all evaluated and checked before any
- * state is touched, so a record that fails counts nowhere and goes where
- * --bad-records says.
- *
- * Groups are found by the 128-bit hash of their key's canonical text (hash.h:
- * 1.0 and 1 are one group, a missing field and null are one group) in one
- * open-addressing table; a group is one allocation from an arena: its
- * first-seen number, its key as output text (the first spelling seen), and
- * its state block.  Memory grows with the number of groups only: per record
- * nothing is allocated once the scratch arena has grown.
+ * This file reads the options, compiles them into a plan (agg.h): the
+ * distinct expressions, the aggregates with their state offsets, and the
+ * paths the scanner hands back per record (the expressions' fields, the
+ * group fields, the time field); then it runs what they ask for: --merge
+ * (partial.c), --window (window.c) or a batch, whose records group.c
+ * aggregates and whose groups spill.c and result.c write.
  *
  * Invariants:
  *  - Results come out in first-seen order of their groups, unless --sort.
@@ -28,22 +21,16 @@
  *    partial states back, merged in input order, so the output is the same
  *    bytes as a run in one process (partial.c).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "agg.h"
 #include "cli.h"
-#include "die.h"
-#include "fields.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "ndjson.h"
-#include "out.h"
-#include "stats.h"
 #include "utf8.h"
 #include "banned.h"
 
@@ -88,10 +75,6 @@ static const struct cli_opt opts[] = {
 	 "close the open windows after DURATION without input"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
-
-struct plan plan;
-struct opts opt = {.jobs = -1, .late = "drop"};
-struct arena scratch = ARENA_INIT;
 
 static struct expr_fields efields;
 static char **agg_specs;
@@ -315,43 +298,6 @@ static int name_is(const struct path *p, const char *name)
 	return p->nseg && strlen(name) == p->seg[0].n && !memcmp(p->seg[0].s, name, p->seg[0].n);
 }
 
-/* Sort keys: "f,-g": paths, each after an optional '-'. */
-struct sortkey {
-	struct path p;
-	int desc;
-};
-static struct sortkey *skeys;
-static size_t nskeys;
-
-static void parse_sort(const char *s)
-{
-	const char *p = s;
-
-	while (*p) {
-		const char *err;
-		size_t off;
-		long n;
-		int desc = *p == '-';
-
-		skeys = xrealloc(skeys, (nskeys + 1) * sizeof(*skeys));
-		p += desc;
-		n = path_parse(&skeys[nskeys].p, p, 0, &err, &off);
-		if (n <= 0)
-			cli_usage_error("--sort", "column %zu: %s",
-					(size_t)(p - s) + (n < 0 ? off : 0) + 1,
-					n < 0 ? err : "expected a field name");
-		skeys[nskeys++].desc = desc;
-		p += n;
-		if (*p == ',' && p[1])
-			p++;
-		else if (*p)
-			cli_usage_error("--sort", "column %zu: expected ',' between keys",
-					(size_t)(p - s) + 1);
-	}
-	if (!nskeys)
-		cli_usage_error("--sort", "no key given");
-}
-
 static int is_output_field(const struct path *p)
 {
 	for (size_t i = 0; i < plan.ngpaths; i++)
@@ -423,11 +369,11 @@ static void make_plan(void)
 		plan.want[plan.tbase] = opt.time_path;
 
 	if (sort_spec) {
-		parse_sort(sort_spec);
-		for (size_t i = 0; i < nskeys; i++)
-			if (!is_output_field(&skeys[i].p))
+		sort_setup(sort_spec);
+		for (size_t i = 0; i < sort_nkeys(); i++)
+			if (!is_output_field(sort_key(i)))
 				cli_usage_error("--sort", "'%s' is not a field of the results",
-						skeys[i].p.text);
+						sort_key(i)->text);
 	}
 }
 
@@ -474,366 +420,6 @@ static void check_options(void)
 	}
 }
 
-/* ---- evaluation ---- */
-
-static struct span field_of(void *arg, size_t idx)
-{
-	return ((const struct span *)arg)[idx];
-}
-
-static struct expr_ctx ctx = {field_of, NULL, &scratch, 0};
-
-int eval_record(struct span *rvals, struct val *vals, char *err, size_t errsz)
-{
-	struct expr_err eerr;
-
-	ctx.arg = rvals;
-	for (size_t i = 0; i < plan.nex; i++) {
-		if (expr_eval(plan.ex[i], &ctx, &vals[i], &eerr) != 0) {
-			snprintf(err, errsz, "%s", eerr.msg);
-			return -1;
-		}
-	}
-	for (size_t i = 0; i < plan.naggs; i++) {
-		const struct agg *a = &plan.aggs[i];
-
-		if (a->ex >= 0 && fn_check(a, &vals[a->ex], err, errsz) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* ---- keys ---- */
-
-static struct hash_canon canon;
-static struct fields kfields;
-static struct buf ktmp, kfields_out;
-
-struct hash128 key_hash(const struct span *gv)
-{
-	hash_canon_reset(&canon);
-	for (size_t i = 0; i < plan.ngpaths; i++)
-		hash_canon_add(&canon, gv[i]);
-	return hash_canon_sum(&canon);
-}
-
-void key_text(struct buf *b, const struct span *gv)
-{
-	static const char empty[] = "{}";
-	static const struct span null_span = {"null", 4};
-
-	if (plan.gflat) {
-		for (size_t i = 0; i < plan.ngpaths; i++) {
-			if (i)
-				buf_addc(b, ',');
-			jw_string(b, plan.gpaths[i].seg[0].s, plan.gpaths[i].seg[0].n);
-			buf_addc(b, ':');
-			if (gv[i].p)
-				buf_add(b, gv[i].p, gv[i].n);
-			else
-				buf_add(b, "null", 4);
-		}
-		return;
-	}
-	fields_load(&kfields, (struct span){empty, 2});
-	for (size_t i = 0; i < plan.ngpaths; i++)
-		if (fields_set(&kfields, &plan.gpaths[i], gv[i].p ? gv[i] : null_span) != 0)
-			etl_die(ETL_EXIT_SOFTWARE, NULL, "group key: %s", fields_error(&kfields));
-	buf_reset(&kfields_out);
-	fields_write(&kfields, &kfields_out);
-	buf_add(b, kfields_out.p + 1, kfields_out.len - 2);
-}
-
-/* ---- groups ---- */
-
-struct group **groups;
-size_t ngroups;
-static size_t capgroups;
-static struct hash_table index_;
-static struct arena garena = ARENA_INIT;
-static uint64_t group_seq;
-static uint64_t mem_groups; /* bytes of the groups, their index and states */
-
-struct group *group_get(const struct span *gv, struct hash128 h, const char *key, size_t keylen)
-{
-	uint64_t *slot;
-	struct group *g;
-	int added;
-	size_t size;
-
-	slot = hash_table_put(&index_, h, &added);
-	if (!added)
-		return (struct group *)(uintptr_t)*slot;
-	if (!key) {
-		buf_reset(&ktmp);
-		key_text(&ktmp, gv);
-		key = ktmp.p;
-		keylen = ktmp.len;
-	}
-	size = sizeof(*g) + plan.stsize + keylen + 1;
-	g = arena_alloc(&garena, size);
-	memset(g, 0, sizeof(*g) + plan.stsize);
-	g->h = h;
-	g->seq = group_seq++;
-	g->key = (char *)g->st + plan.stsize;
-	if (keylen)
-		memcpy(g->key, key, keylen);
-	g->key[keylen] = '\0';
-	g->keylen = (uint32_t)keylen;
-	*slot = (uint64_t)(uintptr_t)g;
-	if (ngroups == capgroups)
-		xgrow(&groups, &capgroups, ngroups + 1, sizeof(*groups));
-	groups[ngroups++] = g;
-	mem_groups += size + 48;
-	return g;
-}
-
-/* The group of a record's group values. */
-/* The groups met lately, by hash: input often comes in runs of related
- * keys (a day's products), and a hit here spares a probe of the big
- * table, which for many groups is a cache miss. */
-#define RECENT 4096
-static struct {
-	struct hash128 h;
-	struct group *g;
-} recent[RECENT];
-
-static struct group *group_of(const struct span *gv)
-{
-	struct hash128 h = plan.ngpaths ? key_hash(gv) : (struct hash128){1, 0};
-	size_t i = h.hi & (RECENT - 1);
-
-	if (recent[i].g && hash_eq(recent[i].h, h))
-		return recent[i].g;
-	recent[i].h = h;
-	recent[i].g = group_get(gv, h, NULL, 0);
-	return recent[i].g;
-}
-
-void groups_clear(void)
-{
-	memset(recent, 0, sizeof(recent));
-	for (size_t i = 0; i < ngroups; i++)
-		states_release(groups[i]->st);
-	ngroups = 0;
-	hash_table_release(&index_);
-	hash_table_init(&index_, sizeof(uint64_t));
-	arena_reset(&garena);
-	mem_groups = 0;
-}
-
-size_t groups_memory(void)
-{
-	return mem_groups + hash_table_bytes(&index_) + capgroups * sizeof(*groups);
-}
-
-/* Fold a loaded state block (from later input) into g. */
-void group_fold(struct group *g, void *src)
-{
-	if (opt.memory) {
-		size_t before = states_bytes(g->st);
-
-		states_merge(g->st, src);
-		mem_groups += states_bytes(g->st) - before;
-		if (groups_memory() > opt.memory)
-			spill_groups();
-	} else {
-		states_merge(g->st, src);
-	}
-}
-
-/* Add a record whose values passed eval_record(). */
-void group_add(const struct span *gv, const struct val *vals)
-{
-	struct group *g = group_of(gv);
-
-	if (opt.memory) {
-		size_t before = states_bytes(g->st);
-
-		states_add(g->st, vals);
-		mem_groups += states_bytes(g->st) - before;
-		if (groups_memory() > opt.memory)
-			spill_groups();
-	} else {
-		states_add(g->st, vals);
-	}
-}
-
-/* ---- results ---- */
-
-static struct buf line;
-
-void result_write(struct buf *b, const char *key, size_t keylen, const char *extra, size_t extralen,
-		  void *st)
-{
-	unsigned char *s = st;
-	int comma = keylen > 0;
-
-	buf_addc(b, '{');
-	buf_add(b, key, keylen);
-	if (extralen) {
-		if (comma)
-			buf_addc(b, ',');
-		buf_add(b, extra, extralen);
-		comma = 1;
-	}
-	for (size_t i = 0; i < plan.naggs; i++) {
-		const struct agg *a = &plan.aggs[i];
-
-		if (comma)
-			buf_addc(b, ',');
-		comma = 1;
-		buf_add(b, a->label.p, a->label.len);
-		a->fi->finish(a, s + a->off, b);
-	}
-	buf_addc(b, '}');
-}
-
-/* --sort: the results in one buffer, sorted at the end. */
-struct sorted {
-	size_t off, len;
-	uint64_t seq;
-};
-static struct buf sortbuf;
-static struct sorted *sorted;
-static size_t nsorted, capsorted;
-static struct span *sortvals; /* nskeys per result */
-
-void result_emit(const char *p, size_t n, uint64_t seq)
-{
-	if (!nskeys) {
-		out_line(p, n);
-		return;
-	}
-	xgrow(&sorted, &capsorted, nsorted + 1, sizeof(*sorted));
-	sorted[nsorted].off = sortbuf.len;
-	sorted[nsorted].len = n;
-	sorted[nsorted].seq = seq;
-	nsorted++;
-	buf_add(&sortbuf, p, n);
-	buf_addc(&sortbuf, '\0'); /* the scanner's sentinel */
-}
-
-static struct scan_want *sortwant;
-
-size_t sort_nkeys(void)
-{
-	return nskeys;
-}
-
-void sort_values(const char *json, size_t n, struct span *out)
-{
-	struct scan_err err;
-
-	if (!sortwant) {
-		struct path *paths = xcalloc(nskeys, sizeof(*paths));
-
-		for (size_t i = 0; i < nskeys; i++)
-			paths[i] = skeys[i].p;
-		sortwant = scan_want_new(paths, nskeys);
-		free(paths);
-	}
-	if (scan_record(json, n, sortwant, out, &err) != 0)
-		etl_die(ETL_EXIT_SOFTWARE, NULL, "a result is not valid JSON: %s", err.msg);
-}
-
-int sort_cmp(const struct span *va, const struct span *vb)
-{
-	for (size_t i = 0; i < nskeys; i++) {
-		int c = hash_value_cmp(&canon, va[i], vb[i]);
-
-		if (c)
-			return skeys[i].desc ? -c : c;
-	}
-	return 0;
-}
-
-static int sorted_cmp(const void *pa, const void *pb, void *arg)
-{
-	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-	int c = sort_cmp(sortvals + a * nskeys, sortvals + b * nskeys);
-
-	(void)arg;
-	if (c)
-		return c;
-	return sorted[a].seq < sorted[b].seq ? -1 : sorted[a].seq > sorted[b].seq;
-}
-
-/* Sort the results (stable: ties keep first-seen order) and write them. */
-static void sort_flush(void)
-{
-	size_t *idx;
-
-	if (!nskeys)
-		return;
-	sortvals = xcalloc(nsorted * nskeys + 1, sizeof(*sortvals));
-	for (size_t i = 0; i < nsorted; i++)
-		sort_values(sortbuf.p + sorted[i].off, sorted[i].len, sortvals + i * nskeys);
-	idx = xmalloc((nsorted + 1) * sizeof(*idx));
-	for (size_t i = 0; i < nsorted; i++)
-		idx[i] = i;
-	qsort_r(idx, nsorted, sizeof(*idx), sorted_cmp, NULL);
-	for (size_t i = 0; i < nsorted; i++)
-		out_line(sortbuf.p + sorted[idx[i]].off, sorted[idx[i]].len);
-	free(idx);
-	free(sortvals);
-	buf_release(&sortbuf);
-	free(sorted);
-}
-
-/* ---- batch ---- */
-
-static struct val *vals;
-
-void consume(struct ndjson *nd)
-{
-	struct record rec;
-	char err[512];
-
-	while (nd_next(nd, &rec) > 0) {
-		arena_reset(&scratch);
-		if (eval_record(rec.vals, vals, err, sizeof(err)) != 0) {
-			nd_reject(nd, &rec, 0, "%s", err);
-			continue;
-		}
-		group_add(rec.vals + plan.gbase, vals);
-		stats.records_out++;
-	}
-}
-
-/* Write every group: a result, or its partial state. */
-static void groups_write_all(void)
-{
-	if (!plan.ngpaths && !ngroups)
-		group_of(NULL); /* no input: one result, count 0 and nulls */
-	if (opt.partial) {
-		buf_reset(&line);
-		partial_header(&line);
-		out_line(line.p, line.len);
-	}
-	for (size_t i = 0; i < ngroups; i++) {
-		struct group *g = groups[i];
-
-		buf_reset(&line);
-		if (opt.partial) {
-			partial_group(&line, g->key, g->keylen, g->st);
-			out_line(line.p, line.len);
-		} else {
-			result_write(&line, g->key, g->keylen, NULL, 0, g->st);
-			result_emit(line.p, line.len, g->seq);
-		}
-	}
-	sort_flush();
-}
-
-void groups_write(void)
-{
-	if (spilled())
-		spill_finish();
-	else
-		groups_write_all();
-}
-
 static void batch_run(void)
 {
 	static struct ndjson *nd; /* static: reachable when a record dies */
@@ -850,10 +436,8 @@ static void batch_run(void)
 
 static void release(void)
 {
-	groups_clear();
-	hash_table_release(&index_);
-	arena_release(&garena);
-	free(groups);
+	groups_release();
+	results_release();
 	for (size_t i = 0; i < plan.naggs; i++) {
 		free(plan.aggs[i].name);
 		free(plan.aggs[i].spec);
@@ -867,17 +451,7 @@ static void release(void)
 	expr_fields_release(&efields);
 	path_list_free(plan.gpaths, plan.ngpaths);
 	path_release(&opt.time_path);
-	for (size_t i = 0; i < nskeys; i++)
-		path_release(&skeys[i].p);
-	free(skeys);
-	scan_want_free(sortwant);
 	free(agg_specs);
-	free(vals);
-	hash_canon_release(&canon);
-	fields_release(&kfields);
-	buf_release(&ktmp);
-	buf_release(&kfields_out);
-	buf_release(&line);
 	arena_release(&scratch);
 }
 
@@ -888,12 +462,10 @@ int main(int argc, char **argv)
 	cli_start(&prog, argc, argv);
 	check_options();
 	make_plan();
-	hash_canon_init(&canon, 0);
-	fields_init(&kfields);
-	hash_table_init(&index_, sizeof(uint64_t));
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ctx.now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	vals = xcalloc(plan.nex + 1, sizeof(*vals));
+	groups_init((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+	if (opt.memory)
+		batch.full = spill_groups;
 
 	if (opt.merge)
 		merge_run();

@@ -1,6 +1,7 @@
 /*
- * partial.c - partial states: --partial writes them, --merge finishes them,
- * and a parallel run uses them to bring its workers' results home.
+ * partial.c - partial states read back: --merge finishes them, and a
+ * parallel run uses them to bring its workers' results home (--partial
+ * writes them through result.c, as the workers do).
  *
  * A partial stream is NDJSON: a header naming the options that made it,
  *   {"etl_agg":"partial","version":1,"group_by":[...],"aggregates":[...]}
@@ -40,7 +41,6 @@
 #include "cli.h"
 #include "die.h"
 #include "input.h"
-#include "jsonw.h"
 #include "mem.h"
 #include "ndjson.h"
 #include "out.h"
@@ -53,39 +53,8 @@
 #define MIN_PART ((uint64_t)8 << 20)
 /* Default --jobs: the processors available, at most this many. */
 #define DEFAULT_JOBS 4
-
-/* ---- the stream ---- */
-
-void partial_header(struct buf *b)
-{
-	struct buf t = BUF_INIT;
-
-	buf_adds(b, "{\"etl_agg\":\"partial\",\"version\":1,\"group_by\":[");
-	for (size_t i = 0; i < plan.ngpaths; i++) {
-		buf_reset(&t);
-		path_format(&t, &plan.gpaths[i]);
-		if (i)
-			buf_addc(b, ',');
-		jw_string(b, t.p, t.len);
-	}
-	buf_adds(b, "],\"aggregates\":[");
-	for (size_t i = 0; i < plan.naggs; i++) {
-		if (i)
-			buf_addc(b, ',');
-		jw_string(b, plan.aggs[i].spec, strlen(plan.aggs[i].spec));
-	}
-	buf_adds(b, "]}");
-	buf_release(&t);
-}
-
-void partial_group(struct buf *b, const char *key, size_t keylen, void *st)
-{
-	buf_adds(b, "{\"key\":{");
-	buf_add(b, key, keylen);
-	buf_adds(b, "},\"state\":");
-	states_save(st, b);
-	buf_addc(b, '}');
-}
+/* The pipe a worker writes to (Linux's limit for unprivileged users). */
+#define PIPE_BUF_WANTED (1 << 20)
 
 static void *mtmp; /* a state block to load into before folding */
 
@@ -302,8 +271,8 @@ static void worker_main(uint64_t start, uint64_t end, int fd)
 			_exit(WORKER_FALLBACK);
 		group_add(rv + plan.gbase, vals);
 	}
-	for (size_t i = 0; i < ngroups; i++) {
-		partial_group(&b, groups[i]->key, groups[i]->keylen, groups[i]->st);
+	for (size_t i = 0; i < batch.n; i++) {
+		partial_group(&b, batch.list[i]->key, batch.list[i]->keylen, batch.list[i]->st);
 		buf_addc(&b, '\n');
 		if (b.len > (1 << 20)) {
 			write_fd(fd, b.p, b.len);
@@ -354,6 +323,10 @@ struct ndjson *workers_start(void)
 
 		if (pipe(p) != 0)
 			etl_die(ETL_EXIT_SOFTWARE, NULL, "pipe: %s", strerror(errno));
+		/* A worker's states can be large (a count_distinct of millions):
+		 * a bigger pipe spares a read and a wake-up per 64 KiB.  The
+		 * default is fine when the system refuses. */
+		(void)fcntl(p[0], F_SETPIPE_SZ, PIPE_BUF_WANTED);
 		pid = fork();
 		if (pid < 0)
 			etl_die(ETL_EXIT_SOFTWARE, NULL, "fork: %s", strerror(errno));

@@ -41,11 +41,6 @@ static struct spill **runs; /* state runs, oldest first */
 static size_t nruns, capruns;
 static int did_spill;
 
-int spilled(void)
-{
-	return did_spill;
-}
-
 static struct spill *temp_file(void)
 {
 	return spill_open(opt.temp_dir);
@@ -110,12 +105,12 @@ void spill_groups(void)
 	struct buf b = BUF_INIT;
 	struct spill *f;
 
-	if (!ngroups)
+	if (!batch.n)
 		return;
 	f = temp_file();
-	qsort(groups, ngroups, sizeof(*groups), group_cmp);
-	for (size_t i = 0; i < ngroups; i++) {
-		struct group *g = groups[i];
+	qsort(batch.list, batch.n, sizeof(*batch.list), group_cmp);
+	for (size_t i = 0; i < batch.n; i++) {
+		struct group *g = batch.list[i];
 
 		buf_reset(&b);
 		hex(&b, g->h.hi);
@@ -385,7 +380,8 @@ static void sort_out(struct spill *fin)
 	free(sruns);
 }
 
-void spill_finish(void)
+/* Merge the runs and the groups still in memory; write the results. */
+static void spill_finish(void)
 {
 	struct spill *fin = temp_file();
 
@@ -407,4 +403,14 @@ void spill_finish(void)
 		path_release(&kpaths[i]);
 	scan_want_free(kwant);
 	kwant = NULL;
+}
+
+/* The end of a batch run (or of --merge): with nothing spilled, the groups
+ * in memory are all there is. */
+void groups_write(void)
+{
+	if (did_spill)
+		spill_finish();
+	else
+		results_write();
 }

@@ -480,6 +480,37 @@ static void test_table(void)
 		ok &= (hash_table_get(&t, keys[i]) != NULL) == (i >= N - 1000);
 	CHECK(ok);
 	hash_table_release(&t);
+
+	/* a reserved table takes as many puts without growing, keeping what it
+	 * held; the load stays within 7/10 */
+	hash_table_init(&t, 8);
+	for (int i = 0; i < 100; i++) {
+		v = hash_table_put(&t, keys[i], &added);
+		*v = i + 1;
+	}
+	hash_table_reserve(&t, N);
+	{
+		unsigned char *slots = t.slots;
+		size_t cap = t.cap;
+
+		CHECK(N * 10 <= cap * 7 && N * 10 > cap / 2 * 7);
+		ok = 1;
+		for (int i = 0; i < N; i++) {
+			v = hash_table_put(&t, keys[i], &added);
+			ok &= i < 100 ? !added && *v == (uint64_t)i + 1 : added;
+		}
+		CHECK(ok);
+		CHECK(t.slots == slots && t.cap == cap && t.count == N);
+	}
+	hash_table_reserve(&t, 10);
+	CHECK(t.count == N && t.count * 10 <= t.cap * 7 && t.count * 10 > t.cap / 2 * 7);
+	hash_table_release(&t);
+	hash_table_init(&t, 0);
+	hash_table_reserve(&t, 0);
+	CHECK(t.cap == 0);
+	hash_table_reserve(&t, 1);
+	CHECK(t.cap == 64);
+	hash_table_release(&t);
 	free(keys);
 }
 

@@ -691,6 +691,9 @@ static void test_iter(void)
 	CHECK_STR(iterate("[\"\\\"\"]"), "|=\"\\\"\"|");
 	CHECK_STR(iterate("{\"\":\"\"}"), "|=\"\"|");
 	CHECK_STR(iterate("[0]"), "|=0|");
+	/* a string ends at a quote after an even run of backslashes */
+	CHECK_STR(iterate("[\"a\\\\\\\"b\",\"\\\\\\\\\",1]"), "|=\"a\\\\\\\"b\"|=\"\\\\\\\\\"|=1|");
+	CHECK_STR(iterate("{\"\\\\\":\"\\\"\\\\\"}"), "|\\\\=\"\\\"\\\\\"|");
 	CHECK_STR(iterate("{\"a\":\"\xc3\xa9\"}"), "|a=\"\xc3\xa9\"|");
 }
 
