@@ -92,9 +92,17 @@ struct seen {
 	uint64_t count, off;
 };
 
+/* What the quick order of number texts needs to know of one. */
+struct numkey {
+	uint8_t plain; /* no exponent, and not zero */
+	uint8_t neg;
+	size_t ilen; /* digits before the point */
+};
+
 struct field {
 	char *key; /* decoded */
 	size_t nkey;
+	int key_bs; /* the key holds a backslash */
 	char *path; /* as written in messages and output */
 	size_t parent;
 	size_t *kids; /* members, in first-seen order */
@@ -112,6 +120,7 @@ struct field {
 
 	int bmin, bmax;        /* booleans seen: -1 none */
 	struct buf nmin, nmax; /* number texts; len 0: none */
+	struct numkey kmin, kmax;
 	struct buf smin, smax; /* decoded strings */
 	int has_str;
 	struct buf tmin, tmax; /* date and time texts, by instant */
@@ -154,6 +163,7 @@ static size_t new_field(size_t parent, const char *k, size_t kn)
 	memcpy(f->key, k, kn);
 	f->key[kn] = '\0';
 	f->nkey = kn;
+	f->key_bs = memchr(k, '\\', kn) != NULL;
 	f->parent = parent;
 	f->bmin = f->bmax = -1;
 	f->lmin = UINT64_MAX;
@@ -188,17 +198,19 @@ static size_t child(size_t parent, size_t pos, struct span rawkey)
 	size_t kn = rawkey.n, *slot;
 	int added;
 
+	if (pos < fields[parent].nkids) {
+		/* a key without a backslash is its raw text, and raw text that
+		 * equals such a key has none */
+		const struct field *c = &fields[fields[parent].kids[pos]];
+
+		if (!c->key_bs && c->nkey == kn && !memcmp(c->key, k, kn))
+			return fields[parent].kids[pos];
+	}
 	if (memchr(k, '\\', kn)) {
 		buf_reset(&keybuf);
 		scan_unescape(&keybuf, k, kn);
 		k = keybuf.p;
 		kn = keybuf.len;
-	}
-	if (pos < fields[parent].nkids) {
-		const struct field *c = &fields[fields[parent].kids[pos]];
-
-		if (c->nkey == kn && !memcmp(c->key, k, kn))
-			return fields[parent].kids[pos];
 	}
 	buf_reset(&strbuf);
 	buf_add(&strbuf, &parent, sizeof(parent));
@@ -213,15 +225,22 @@ static size_t child(size_t parent, size_t pos, struct span rawkey)
 
 /* ---- values ---- */
 
-static void distinct_add(struct field *f, struct span v, int kind)
+/* Count value v of field f; canonical when v is its own canonical text
+ * (hash.h: a string without escapes, an integer of up to 38 digits other
+ * than -0), whose hash is then that of its bytes, with no copy. */
+static void distinct_add(struct field *f, struct span v, int kind, int canonical)
 {
 	struct hash128 h;
 	struct seen *s;
 	int added;
 
-	hash_canon_reset(&canon);
-	hash_canon_add(&canon, v);
-	h = hash_canon_sum(&canon);
+	if (canonical) {
+		h = hash_bytes(v.p, v.n);
+	} else {
+		hash_canon_reset(&canon);
+		hash_canon_add(&canon, v);
+		h = hash_canon_sum(&canon);
+	}
 	if (f->overflow) {
 		hll_add(&f->hll, h.lo);
 		s = hash_table_get(&f->seen, h);
@@ -273,16 +292,72 @@ static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
 	return na < nb ? -1 : na > nb;
 }
 
-static void number(struct field *f, struct span v)
+static int has_exponent(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == 'e' || p[i] == 'E')
+			return 1;
+	return 0;
+}
+
+static int all_zeros(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] >= '1' && p[i] <= '9')
+			return 0;
+	return 1;
+}
+
+/* The order of number texts a and b: plain ones of the same sign compare by
+ * the length of their integer part (JSON has no leading zeros), then digit
+ * by digit, the shorter fraction padded with zeros; anything else by
+ * dec_text_cmp(). */
+static int num_cmp(const char *a, size_t na, struct numkey ka, const struct buf *b,
+		   struct numkey kb)
+{
+	int r = 0;
+
+	if (!ka.plain || !kb.plain || ka.neg != kb.neg)
+		return dec_text_cmp(a, na, b->p, b->len);
+	if (ka.ilen != kb.ilen) {
+		r = ka.ilen < kb.ilen ? -1 : 1;
+	} else {
+		const char *x = a + ka.neg, *y = b->p + kb.neg;
+		size_t nx = na - ka.neg, ny = b->len - kb.neg, m = nx < ny ? nx : ny;
+
+		r = memcmp(x, y, m);
+		if (r)
+			r = r < 0 ? -1 : 1;
+		else if (nx > ny)
+			r = !all_zeros(x + m, nx - m);
+		else if (ny > nx)
+			r = -!all_zeros(y + m, ny - m);
+	}
+	return ka.neg ? -r : r;
+}
+
+/* Returns 1 when the text is its own canonical form (an integer of at most
+ * 38 digits, not -0). */
+static int number(struct field *f, struct span v)
 {
 	size_t i = v.p[0] == '-', k = i;
 	uint64_t digits, scale = 0;
+	struct numkey key = {0, (uint8_t)i, 0};
+	int canonical = 0;
 
 	while (k < v.n && v.p[k] >= '0' && v.p[k] <= '9')
 		k++;
+	key.ilen = k - i;
 	if (k == v.n) {
 		f->kinds |= LK_INT;
-		digits = (v.n - i == 1 && v.p[i] == '0') ? 0 : v.n - i;
+		digits = (k - i == 1 && v.p[i] == '0') ? 0 : k - i;
+		key.plain = digits > 0;
+		canonical = k - i <= DEC_MAX_DIGITS && !(i && !digits);
+	} else if (v.p[k] == '.' && !has_exponent(v.p + k, v.n - k)) {
+		f->kinds |= LK_DEC;
+		digits = (k - i == 1 && v.p[i] == '0') ? 0 : k - i;
+		scale = v.n - k - 1;
+		key.plain = digits > 0 || !all_zeros(v.p + k + 1, scale);
 	} else {
 		struct dec_text m;
 		__int128 place;
@@ -305,10 +380,23 @@ static void number(struct field *f, struct span v)
 		f->int_digits = digits;
 	if (scale > f->scale)
 		f->scale = scale;
-	if (!f->nmin.len || dec_text_cmp(v.p, v.n, f->nmin.p, f->nmin.len) < 0)
+	if (!f->nmin.len) {
 		set_text(&f->nmin, v.p, v.n);
-	if (!f->nmax.len || dec_text_cmp(v.p, v.n, f->nmax.p, f->nmax.len) > 0)
 		set_text(&f->nmax, v.p, v.n);
+		f->kmin = f->kmax = key;
+	} else if (num_cmp(v.p, v.n, key, &f->nmin, f->kmin) < 0) {
+		set_text(&f->nmin, v.p, v.n);
+		f->kmin = key;
+	} else if (num_cmp(v.p, v.n, key, &f->nmax, f->kmax) > 0) {
+		set_text(&f->nmax, v.p, v.n);
+		f->kmax = key;
+	}
+	return canonical;
+}
+
+static int one_bit(unsigned x)
+{
+	return x && !(x & (x - 1));
 }
 
 static int is_hex(char c)
@@ -388,7 +476,8 @@ static int is_rfc3339(const char *s, size_t n)
 	return i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':';
 }
 
-static void string(struct field *f, struct span v)
+/* Returns 1 when the string has no escapes (it is its canonical text). */
+static int string(struct field *f, struct span v)
 {
 	const char *s = v.p + 1;
 	size_t n = v.n - 2;
@@ -396,8 +485,10 @@ static void string(struct field *f, struct span v)
 	int64_t us;
 	int32_t off;
 	unsigned kind = LK_TEXT;
+	int plain_text = 1;
 
 	if (memchr(s, '\\', n)) {
+		plain_text = 0;
 		buf_reset(&strbuf);
 		scan_unescape(&strbuf, s, n);
 		s = strbuf.p;
@@ -410,9 +501,12 @@ static void string(struct field *f, struct span v)
 		f->lmax = len;
 	if (!n)
 		f->empty++;
-	if (n >= 10 && s[4] == '-' && s[7] == '-' && s[0] >= '0' && s[0] <= '9' &&
-	    (n == 10 || s[10] == 'T' || s[10] == 't' || s[10] == ' ') &&
-	    !timefmt_parse_iso(s, n, &us, &off)) {
+	if (!one_bit(f->kinds & LK_STR) && (f->kinds & LK_STR)) {
+		/* strings of two kinds already: the type is text, whatever this
+		 * one is, and dates and times no longer have a min and max */
+	} else if (n >= 10 && s[4] == '-' && s[7] == '-' && s[0] >= '0' && s[0] <= '9' &&
+		   (n == 10 || s[10] == 'T' || s[10] == 't' || s[10] == ' ') &&
+		   !timefmt_parse_iso(s, n, &us, &off)) {
 		if (n == 10) {
 			kind = LK_DATE;
 		} else {
@@ -435,18 +529,45 @@ static void string(struct field *f, struct span v)
 		kind = LK_EMAIL;
 	}
 	f->kinds |= kind;
-	if (!f->has_str || bytes_cmp(s, n, f->smin.p, f->smin.len) < 0)
+	if (!f->has_str) {
 		set_text(&f->smin, s, n);
-	if (!f->has_str || bytes_cmp(s, n, f->smax.p, f->smax.len) > 0)
 		set_text(&f->smax, s, n);
-	f->has_str = 1;
+		f->has_str = 1;
+	} else if (bytes_cmp(s, n, f->smin.p, f->smin.len) < 0) {
+		set_text(&f->smin, s, n);
+	} else if (bytes_cmp(s, n, f->smax.p, f->smax.len) > 0) {
+		set_text(&f->smax, s, n);
+	}
+	return plain_text;
+}
+
+/* The kind of a validated value without white space around it. */
+static enum scan_kind kind_of(struct span v)
+{
+	switch (v.p[0]) {
+	case 'n':
+		return SCAN_NULL;
+	case 'f':
+		return SCAN_FALSE;
+	case 't':
+		return SCAN_TRUE;
+	case '"':
+		return SCAN_STRING;
+	case '[':
+		return SCAN_ARRAY;
+	case '{':
+		return SCAN_OBJECT;
+	default:
+		return SCAN_NUMBER;
+	}
 }
 
 /* Profile one value of field fi (its object members are done by walk). */
 static void value(size_t fi, struct span v)
 {
 	struct field *f = &fields[fi];
-	enum scan_kind k = scan_kind(v);
+	enum scan_kind k = kind_of(v);
+	int canonical = 0;
 
 	switch (k) {
 	case SCAN_NULL:
@@ -466,11 +587,11 @@ static void value(size_t fi, struct span v)
 	}
 	case SCAN_NUMBER:
 		f->types[JT_NUM]++;
-		number(f, v);
+		canonical = number(f, v);
 		break;
 	case SCAN_STRING:
 		f->types[JT_STR]++;
-		string(f, v);
+		canonical = string(f, v);
 		break;
 	case SCAN_ARRAY:
 		f->types[JT_ARR]++;
@@ -481,7 +602,7 @@ static void value(size_t fi, struct span v)
 		f->kinds |= LK_OBJ;
 		return;
 	}
-	distinct_add(f, v, k);
+	distinct_add(f, v, k, canonical);
 }
 
 /* Profile the members of an object value of field parent: first find each
@@ -503,7 +624,7 @@ static void walk(size_t parent, struct span obj, size_t depth)
 		size_t fi = child(parent, pos++, key);
 		struct mlist *l = &levels[depth];
 
-		v = scan_trim(v);
+		/* the iterator's values have no white space around them */
 		if (fields[fi].stamp == recno) {
 			for (size_t i = 0; i < l->n; i++)
 				if (l->m[i].f == fi)
@@ -519,7 +640,7 @@ static void walk(size_t parent, struct span obj, size_t depth)
 		struct member m = levels[depth].m[i];
 
 		value(m.f, m.v);
-		if (scan_kind(m.v) == SCAN_OBJECT)
+		if (kind_of(m.v) == SCAN_OBJECT)
 			walk(m.f, m.v, depth + 1);
 	}
 }
@@ -540,11 +661,6 @@ static uint64_t present(const struct field *f)
 static uint64_t possible(const struct field *f)
 {
 	return f->parent ? fields[f->parent].types[JT_OBJ] : stats.records_out;
-}
-
-static int one_bit(unsigned x)
-{
-	return x && !(x & (x - 1));
 }
 
 /* Objects are walked into, not compared: such a field has no distinct

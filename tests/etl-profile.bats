@@ -149,7 +149,7 @@ EOF
 	python3 "$REF" gen 4000 11 >in.ndjson
 	python3 "$REF" ref in.ndjson >want.ndjson
 	etl-profile in.ndjson | python3 "$REF" norm >got.ndjson
-	assert_equal "$(wc -l <want.ndjson)" 15
+	assert_equal "$(wc -l <want.ndjson)" 16
 	run diff want.ndjson got.ndjson
 	assert_success
 	assert_output ""

@@ -284,6 +284,9 @@ def gen(n, seed):
                                                              rnd.getrandbits(12), rnd.getrandbits(12),
                                                              rnd.getrandbits(48)))
         m.append('"tags":%s' % rnd.choice(["[]", '["x"]', '["x","y"]', "[1, 2]", "[1,2.0]"]))
+        frac = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(0, 4)))
+        m.append('"dec":%s%d%s' % (rnd.choice(["", "-"]), rnd.choice([0, 0, 1, 9, 10, 99, 100, 12345]),
+                                   "." + frac if frac else ""))
         m.append('"big":%s' % rnd.choice(["123456789012345678901234567890123456789012", "-1e50", "7", "0.5"]))
         rnd.shuffle(m) if rnd.random() < 0.1 else None
         out.append("{" + ",".join(m) + "}")
