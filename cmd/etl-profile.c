@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,12 +132,13 @@ struct field {
 	int huge; /* a number whose exponent is beyond counting */
 };
 
-static struct field *fields;
+static struct field **fields; /* each allocated once: pointers stay valid */
 static size_t nfields, capfields;
 static struct hash_table index_; /* hash(parent, key) -> field number */
 static uint64_t recno;
 static struct hash_canon canon;
-static struct buf keybuf, strbuf;
+/* keybuf and idbuf are the main thread's, strbuf the worker's */
+static struct buf keybuf, idbuf, strbuf;
 
 /* One object's members being profiled: the field and the value of each. */
 struct member {
@@ -157,8 +159,7 @@ static size_t new_field(size_t parent, const char *k, size_t kn)
 	size_t id = nfields, depth = 0;
 
 	xgrow(&fields, &capfields, nfields + 1, sizeof(*fields));
-	f = &fields[nfields++];
-	memset(f, 0, sizeof(*f));
+	f = fields[nfields++] = xcalloc(1, sizeof(*f));
 	f->key = xmalloc(kn + 1);
 	memcpy(f->key, k, kn);
 	f->key[kn] = '\0';
@@ -169,19 +170,19 @@ static size_t new_field(size_t parent, const char *k, size_t kn)
 	f->lmin = UINT64_MAX;
 	hash_table_init(&f->seen, sizeof(struct seen));
 	if (id) {
-		struct field *p = &fields[parent];
+		struct field *p = fields[parent];
 		struct path path;
 
 		xgrow(&p->kids, &p->capkids, p->nkids + 1, sizeof(*p->kids));
 		p->kids[p->nkids++] = id;
-		for (size_t i = id; i; i = fields[i].parent)
+		for (size_t i = id; i; i = fields[i]->parent)
 			depth++;
 		path.nseg = depth;
 		path.seg = xcalloc(depth, sizeof(*path.seg));
 		path.text = NULL;
-		for (size_t i = id; i; i = fields[i].parent) {
-			path.seg[--depth].s = fields[i].key;
-			path.seg[depth].n = fields[i].nkey;
+		for (size_t i = id; i; i = fields[i]->parent) {
+			path.seg[--depth].s = fields[i]->key;
+			path.seg[depth].n = fields[i]->nkey;
 		}
 		path_format(&b, &path);
 		free(path.seg);
@@ -198,13 +199,13 @@ static size_t child(size_t parent, size_t pos, struct span rawkey)
 	size_t kn = rawkey.n, *slot;
 	int added;
 
-	if (pos < fields[parent].nkids) {
+	if (pos < fields[parent]->nkids) {
 		/* a key without a backslash is its raw text, and raw text that
 		 * equals such a key has none */
-		const struct field *c = &fields[fields[parent].kids[pos]];
+		const struct field *c = fields[fields[parent]->kids[pos]];
 
 		if (!c->key_bs && c->nkey == kn && !memcmp(c->key, k, kn))
-			return fields[parent].kids[pos];
+			return fields[parent]->kids[pos];
 	}
 	if (memchr(k, '\\', kn)) {
 		buf_reset(&keybuf);
@@ -212,10 +213,10 @@ static size_t child(size_t parent, size_t pos, struct span rawkey)
 		k = keybuf.p;
 		kn = keybuf.len;
 	}
-	buf_reset(&strbuf);
-	buf_add(&strbuf, &parent, sizeof(parent));
-	buf_add(&strbuf, k, kn);
-	slot = hash_table_put(&index_, hash_bytes(strbuf.p, strbuf.len), &added);
+	buf_reset(&idbuf);
+	buf_add(&idbuf, &parent, sizeof(parent));
+	buf_add(&idbuf, k, kn);
+	slot = hash_table_put(&index_, hash_bytes(idbuf.p, idbuf.len), &added);
 	if (added) {
 		/* k may point into keybuf, which new_field does not touch */
 		*slot = new_field(parent, k, kn);
@@ -562,10 +563,9 @@ static enum scan_kind kind_of(struct span v)
 	}
 }
 
-/* Profile one value of field fi (its object members are done by walk). */
-static void value(size_t fi, struct span v)
+/* Profile one value of field f (its object members are done by walk). */
+static void value(struct field *f, struct span v)
 {
-	struct field *f = &fields[fi];
 	enum scan_kind k = kind_of(v);
 	int canonical = 0;
 
@@ -605,9 +605,88 @@ static void value(size_t fi, struct span v)
 	distinct_add(f, v, k, canonical);
 }
 
-/* Profile the members of an object value of field parent: first find each
+/* ---- the worker ---- */
+
+/*
+ * The main thread reads, checks and walks the records; the values, each
+ * with its field, go in batches to one worker thread that profiles them:
+ * two batches, one filled while the other is profiled, handed over under a
+ * mutex.  A field's statistics are the worker's alone (the main thread
+ * touches only its name, members and stamp), so no lock is taken per value,
+ * and values are profiled in input order, as by one thread.
+ */
+struct item {
+	struct field *f;
+	size_t off, n; /* the value, in the batch's text */
+};
+
+struct batch {
+	struct buf text; /* the records' lines */
+	struct item *it;
+	size_t n, cap;
+	int full; /* handed to the worker, not yet profiled */
+};
+
+/* A batch is handed over at this size or count, whichever comes first. */
+#define BATCH_BYTES (256 << 10)
+#define BATCH_ITEMS 16384
+
+static struct batch batches[2];
+static int cur; /* the batch being filled */
+static int ending;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+
+static void *work(void *arg)
+{
+	(void)arg;
+	for (int i = 0;; i ^= 1) {
+		struct batch *b = &batches[i];
+		int full;
+
+		pthread_mutex_lock(&mu);
+		while (!b->full && !ending)
+			pthread_cond_wait(&cv, &mu);
+		full = b->full;
+		pthread_mutex_unlock(&mu);
+		if (!full)
+			return NULL;
+		for (size_t k = 0; k < b->n; k++)
+			value(b->it[k].f, (struct span){b->text.p + b->it[k].off, b->it[k].n});
+		pthread_mutex_lock(&mu);
+		b->full = 0;
+		pthread_cond_broadcast(&cv);
+		pthread_mutex_unlock(&mu);
+	}
+}
+
+/* Hand the batch being filled to the worker; go on with the other once the
+ * worker is done with it. */
+static void hand_off(void)
+{
+	pthread_mutex_lock(&mu);
+	batches[cur].full = 1;
+	pthread_cond_broadcast(&cv);
+	cur ^= 1;
+	while (batches[cur].full)
+		pthread_cond_wait(&cv, &mu);
+	pthread_mutex_unlock(&mu);
+	batches[cur].n = 0;
+	buf_reset(&batches[cur].text);
+}
+
+static void queue(size_t fi, struct span v)
+{
+	struct batch *b = &batches[cur];
+
+	if (b->n == b->cap)
+		xgrow(&b->it, &b->cap, b->n + 1, sizeof(*b->it));
+	b->it[b->n++] = (struct item){fields[fi], (size_t)(v.p - b->text.p), v.n};
+}
+
+/* Queue the members of an object value of field parent: first find each
  * member's field, the last of a repeated key replacing the earlier, then
- * profile the values, walking into objects. */
+ * queue the values, walking into objects. */
 static void walk(size_t parent, struct span obj, size_t depth)
 {
 	struct scan_iter it;
@@ -625,21 +704,22 @@ static void walk(size_t parent, struct span obj, size_t depth)
 		struct mlist *l = &levels[depth];
 
 		/* the iterator's values have no white space around them */
-		if (fields[fi].stamp == recno) {
+		if (fields[fi]->stamp == recno) {
 			for (size_t i = 0; i < l->n; i++)
 				if (l->m[i].f == fi)
 					l->m[i].v = v;
 			continue;
 		}
-		fields[fi].stamp = recno;
-		xgrow(&l->m, &l->cap, l->n + 1, sizeof(*l->m));
+		fields[fi]->stamp = recno;
+		if (l->n == l->cap)
+			xgrow(&l->m, &l->cap, l->n + 1, sizeof(*l->m));
 		l->m[l->n++] = (struct member){fi, v};
 	}
 	n = levels[depth].n;
 	for (size_t i = 0; i < n; i++) {
 		struct member m = levels[depth].m[i];
 
-		value(m.f, m.v);
+		queue(m.f, m.v);
 		if (kind_of(m.v) == SCAN_OBJECT)
 			walk(m.f, m.v, depth + 1);
 	}
@@ -660,7 +740,7 @@ static uint64_t present(const struct field *f)
  * is an object (for the schema's "required"). */
 static uint64_t possible(const struct field *f)
 {
-	return f->parent ? fields[f->parent].types[JT_OBJ] : stats.records_out;
+	return f->parent ? fields[f->parent]->types[JT_OBJ] : stats.records_out;
 }
 
 /* Objects are walked into, not compared: such a field has no distinct
@@ -853,9 +933,9 @@ static void write_record(const struct field *f, struct buf *b)
  * they were first seen. */
 static void order(size_t fi, size_t *out, size_t *n)
 {
-	for (size_t i = 0; i < fields[fi].nkids; i++) {
-		out[(*n)++] = fields[fi].kids[i];
-		order(fields[fi].kids[i], out, n);
+	for (size_t i = 0; i < fields[fi]->nkids; i++) {
+		out[(*n)++] = fields[fi]->kids[i];
+		order(fields[fi]->kids[i], out, n);
 	}
 }
 
@@ -975,7 +1055,7 @@ static void write_table(const size_t *ord, size_t n)
 	for (int c = 0; c < NCOLS; c++)
 		cells[c] = xstrdup(headers[c]);
 	for (size_t r = 0; r < n; r++)
-		table_row(cells + (r + 1) * NCOLS, &fields[ord[r]], &tmp);
+		table_row(cells + (r + 1) * NCOLS, fields[ord[r]], &tmp);
 	for (size_t r = 0; r <= n; r++)
 		for (int c = 0; c < NCOLS; c++) {
 			size_t w = utf8_count(cells[r * NCOLS + c], strlen(cells[r * NCOLS + c]));
@@ -1064,7 +1144,7 @@ static void schema_members(const struct field *p, struct buf *b)
 
 	buf_adds(b, ",\"properties\":{");
 	for (size_t i = 0; i < p->nkids; i++) {
-		const struct field *c = &fields[p->kids[i]];
+		const struct field *c = fields[p->kids[i]];
 
 		if (i)
 			buf_addc(b, ',');
@@ -1074,7 +1154,7 @@ static void schema_members(const struct field *p, struct buf *b)
 	}
 	buf_addc(b, '}');
 	for (size_t i = 0; i < p->nkids; i++) {
-		const struct field *c = &fields[p->kids[i]];
+		const struct field *c = fields[p->kids[i]];
 
 		if (present(c) != possible(c))
 			continue;
@@ -1115,7 +1195,7 @@ static void schema_finish(const char *file)
 
 	buf_adds(&b, "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
 		     "\"type\":\"object\"");
-	schema_members(&fields[0], &b);
+	schema_members(fields[0], &b);
 	buf_adds(&b, "}\n");
 	while (done < b.len) {
 		ssize_t w = write(schema_out.fd, b.p + done, b.len - done);
@@ -1159,7 +1239,7 @@ static const struct cli_prog prog = {
 static void release(void)
 {
 	for (size_t i = 0; i < nfields; i++) {
-		struct field *f = &fields[i];
+		struct field *f = fields[i];
 
 		free(f->key);
 		free(f->path);
@@ -1175,13 +1255,20 @@ static void release(void)
 		buf_release(&f->tmin);
 		buf_release(&f->tmax);
 	}
+	for (size_t i = 0; i < nfields; i++)
+		free(fields[i]);
 	free(fields);
+	for (int i = 0; i < 2; i++) {
+		buf_release(&batches[i].text);
+		free(batches[i].it);
+	}
 	for (size_t i = 0; i < nlevels; i++)
 		free(levels[i].m);
 	free(levels);
 	hash_table_release(&index_);
 	hash_canon_release(&canon);
 	buf_release(&keybuf);
+	buf_release(&idbuf);
 	buf_release(&strbuf);
 }
 
@@ -1191,6 +1278,7 @@ int main(int argc, char **argv)
 	struct record rec;
 	size_t *ord, n = 0;
 	struct buf line = BUF_INIT;
+	pthread_t worker;
 
 	cli_start(&prog, argc, argv);
 	if (!want_table && (!cli.output || !strcmp(cli.output, "-")) && isatty(1))
@@ -1201,13 +1289,27 @@ int main(int argc, char **argv)
 	hash_table_init(&index_, sizeof(size_t));
 	new_field(0, "", 0);
 
+	if (pthread_create(&worker, NULL, work, NULL))
+		etl_die(ETL_EXIT_SOFTWARE, NULL, "cannot start a thread: %s", strerror(errno));
 	nd = nd_open(cli.files, cli.nfiles, NULL, 0);
 	while (nd_next(nd, &rec)) {
+		struct buf *t = &batches[cur].text;
+		size_t at = t->len;
+
 		recno++;
-		walk(0, rec.line, 0);
+		buf_add(t, rec.line.p, rec.line.n);
+		walk(0, (struct span){t->p + at, rec.line.n}, 0);
 		stats.records_out++;
+		if (t->len >= BATCH_BYTES || batches[cur].n >= BATCH_ITEMS)
+			hand_off();
 	}
 	nd_close(nd);
+	pthread_mutex_lock(&mu);
+	batches[cur].full = 1;
+	ending = 1;
+	pthread_cond_broadcast(&cv);
+	pthread_mutex_unlock(&mu);
+	pthread_join(worker, NULL);
 
 	ord = xcalloc(nfields ? nfields : 1, sizeof(*ord));
 	order(0, ord, &n);
@@ -1215,7 +1317,7 @@ int main(int argc, char **argv)
 		write_table(ord, n);
 	} else {
 		for (size_t i = 0; i < n; i++) {
-			write_record(&fields[ord[i]], &line);
+			write_record(fields[ord[i]], &line);
 			out_line(line.p, line.len);
 		}
 	}

@@ -352,8 +352,8 @@ EOF
 
 @test "memory does not grow with the input: --exact-distinct bounds it" {
 	command -v /usr/bin/time >/dev/null || skip "GNU time is not installed"
-	awk 'BEGIN { for (i = 1; i <= 200000; i++) printf "{\"v\":%d}\n", i }' >big.ndjson
-	head -n 20000 big.ndjson >small.ndjson
+	awk 'BEGIN { for (i = 1; i <= 500000; i++) printf "{\"v\":%d}\n", i }' >big.ndjson
+	head -n 50000 big.ndjson >small.ndjson
 	/usr/bin/time -f %M -o small.rss etl-profile --exact-distinct 1000 small.ndjson >/dev/null
 	/usr/bin/time -f %M -o big.rss etl-profile --exact-distinct 1000 big.ndjson >/dev/null
 	# ten times the records, at most 1 MiB more
