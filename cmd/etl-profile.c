@@ -24,6 +24,8 @@
  *    distinct values, still counted exactly over the whole input.
  *  - Every valid record is profiled (records_out), every other one is bad:
  *    records_in = records_out + bad; nothing is dropped.
+ *  - The values are profiled by a second thread, in input order, so the
+ *    results are those of one pass by one thread.
  */
 #include <errno.h>
 #include <math.h>
@@ -100,6 +102,8 @@ struct numkey {
 	size_t ilen; /* digits before the point */
 };
 
+/* A field: its place among the fields, kept by the main thread, then its
+ * statistics, kept by the worker (see "the worker" below). */
 struct field {
 	char *key; /* decoded */
 	size_t nkey;
@@ -110,6 +114,7 @@ struct field {
 	size_t nkids, capkids;
 	uint64_t stamp; /* the record it was last seen in */
 
+	/* the worker's */
 	uint64_t types[JT_N], empty;
 	unsigned kinds;
 	int ts_loose; /* a timestamp that RFC 3339 would not take */
