@@ -71,6 +71,24 @@ _etl_head_arg() {
 	return 0
 }
 
+# ---- etl-profile ----
+_etl_profile_opts='--exact-distinct --table --schema'
+
+# --schema writes a file; --exact-distinct takes a count.
+_etl_profile_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	--schema)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		;;
+	--exact-distinct) COMPREPLY=() ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
 # ---- etl-map ----
 _etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep'
 
@@ -180,6 +198,10 @@ _etl_complete() {
 		opts=$_etl_head_opts
 		_etl_head_arg "$cur" "$prev" && return 0
 		;;
+	etl-profile)
+		opts=$_etl_profile_opts
+		_etl_profile_arg "$cur" "$prev" && return 0
+		;;
 	etl-map)
 		opts=$_etl_map_opts
 		_etl_map_arg "$cur" "$prev" && return 0
@@ -202,7 +224,7 @@ _etl_complete() {
 	return 0
 }
 
-complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-map etl-dedupe
+complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-profile etl-map etl-dedupe
 
 # ---- etl-state, etl-extract-pg, etl-load-pg (PostgreSQL) ----
 # They take a subset of the common options: no --bad-records/--max-bad for
