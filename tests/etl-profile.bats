@@ -243,12 +243,16 @@ EOF
 
 @test "the schema is valid against the 2020-12 meta-schema and the data is valid against it" {
 	require_testdata json-schema-metaschemas-2020-12
-	python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed"
+	# Debian's python3-jsonschema (tools/install-deps) is for Debian's python3,
+	# which another python3 first on PATH may hide
+	local py=python3
+	"$py" -c 'import jsonschema' 2>/dev/null || py=/usr/bin/python3
+	"$py" -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema is not installed"
 	python3 "$REF" gen 2000 3 >in.ndjson
 	etl-profile --schema schema.json in.ndjson >/dev/null
 	# a record that breaks it must be refused, or the check proves nothing
 	printf '%s\n' '{"id":"one"}' >wrong.ndjson
-	run python3 - "$TESTDATA/json-schema-metaschemas-2020-12" schema.json in.ndjson wrong.ndjson <<'EOF'
+	run "$py" - "$TESTDATA/json-schema-metaschemas-2020-12" schema.json in.ndjson wrong.ndjson <<'EOF'
 import json, pathlib, sys
 import jsonschema
 from jsonschema import Draft202012Validator
