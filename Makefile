@@ -20,16 +20,17 @@ O ?= build
 B ?= bin
 
 PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top etl-agg
-LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa expr exprfn fields hash input jsonw mem ndjson out path pg pgval rec scan \
-	sketch stats tempfile timefmt utf8
+LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa expr exprfn fields format hash input jsonw mem ndjson out path pg pgval \
+	rec scan schema sketch stats tempfile timefmt utf8
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
-	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile test_timefmt
+	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile test_timefmt \
+	test_schema
 TOOLS = ndcat
 FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval
 MANPAGES = $(PROGS:%=man/%.1) man/etl.7 man/etl-expr.7
 
 LIB = $(O)/libetl.a
-LIB_OBJS = $(LIB_MODULES:%=$(O)/common/%.o)
+LIB_OBJS = $(LIB_MODULES:%=$(O)/common/%.o) $(O)/common/schema_meta.o
 BINS = $(PROGS:%=$(B)/%)
 UNIT_BINS = $(UNIT_TESTS:%=$(O)/tests/unit/%)
 TOOL_BINS = $(TOOLS:%=$(O)/tests/tools/%)
@@ -38,6 +39,14 @@ all: $(BINS) $(MANPAGES)
 
 $(O)/%.o: %.c common/*.h
 	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The draft 2020-12 meta-schemas, built into common/schema.c's table.
+META_JSON = common/schema/schema.json $(wildcard common/schema/meta/*.json)
+$(O)/common/schema_meta.c: tools/embed-schemas $(META_JSON)
+	@mkdir -p $(@D)
+	tools/embed-schemas $(META_JSON) > $@
+$(O)/common/schema_meta.o: $(O)/common/schema_meta.c
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
@@ -89,9 +98,13 @@ FUZZ_BINS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard $(FUZZERS:%=tests/
 fuzz-build: $(FUZZ_BINS)
 # the CSV fuzzer drives etl-from-csv's own conversion code
 build/fuzz/fuzz_csv: cmd/etl-from-csv.c
-build/fuzz/%: tests/fuzz/%.c $(LIB_MODULES:%=common/%.c) common/*.h
+build/fuzz/schema_meta.c: tools/embed-schemas $(META_JSON)
 	@mkdir -p $(@D)
-	clang -std=gnu11 $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_MODULES:%=common/%.c) $(LIBS)
+	tools/embed-schemas $(META_JSON) > $@
+build/fuzz/%: tests/fuzz/%.c $(LIB_MODULES:%=common/%.c) common/*.h build/fuzz/schema_meta.c
+	@mkdir -p $(@D)
+	clang -std=gnu11 $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_MODULES:%=common/%.c) \
+		build/fuzz/schema_meta.c $(LIBS)
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_BINS)
 
