@@ -259,6 +259,7 @@ struct schema {
 	size_t ncodes;
 	struct node *root;
 	struct schema_cerr *cerr;
+	const char *display; /* the main document's name in messages */
 	int failed;
 	int depth;
 
@@ -294,7 +295,15 @@ static void cfail(struct schema *S, const char *where, const char *fmt, ...)
 	if (S->failed)
 		return;
 	S->failed = 1;
-	snprintf(S->cerr->where, sizeof(S->cerr->where), "%s", where);
+	/* the main document is named as the user named it */
+	if (S->display && (!*where || *where == '/'))
+		snprintf(S->cerr->where, sizeof(S->cerr->where), "%s#%s", S->display, where);
+	else if (S->display && S->ndocs &&
+		 !strncmp(where, S->docs[0]->uri, strlen(S->docs[0]->uri)))
+		snprintf(S->cerr->where, sizeof(S->cerr->where), "%s%s", S->display,
+			 where + strlen(S->docs[0]->uri));
+	else
+		snprintf(S->cerr->where, sizeof(S->cerr->where), "%s", where);
 	va_start(ap, fmt);
 	vsnprintf(S->cerr->msg, sizeof(S->cerr->msg), fmt, ap);
 	va_end(ap);
@@ -904,7 +913,13 @@ static const char *loc_of(struct schema *S, const struct idx *x)
 	const char *s;
 
 	if (x->doc != S->docs[0]) {
-		buf_adds(&b, x->doc->uri);
+		/* a document beside the main one is named relative to it */
+		const char *main = S->docs[0]->uri, *u = x->doc->uri, *slash = strrchr(main, '/');
+		size_t dir = slash ? (size_t)(slash - main) + 1 : 0;
+
+		if (dir && !strncmp(main, "file://", 7) && !strncmp(u, main, dir))
+			u += dir;
+		buf_adds(&b, u);
 		buf_addc(&b, '#');
 	}
 	buf_adds(&b, x->ptr);
@@ -2319,6 +2334,7 @@ struct schema *schema_load_text(const char *p, size_t n, const char *uri,
 
 	memcpy(text, p, n);
 	text[n] = '\0';
+	S->display = uri;
 	return finish_load(S, doc_add(S, text, n, uri));
 }
 
@@ -2337,6 +2353,7 @@ struct schema *schema_load(const char *path, const struct schema_opts *opts,
 		schema_free(S);
 		return NULL;
 	}
+	S->display = path;
 	abs = realpath(path, NULL);
 	buf_adds(&b, "file://");
 	buf_adds(&b, abs ? abs : path);

@@ -153,7 +153,7 @@ static void test_load_errors(void)
 	CHECK_STR(err.where, "urn:x#/minimum");
 	s = schema_load_text("{\"$ref\": \"#/$defs/no\"}", 22, "urn:x", NULL, &err);
 	CHECK(s == NULL);
-	CHECK_STR(err.where, "/$ref");
+	CHECK_STR(err.where, "urn:x#/$ref");
 	CHECK_STR(err.msg, "cannot resolve the reference '#/$defs/no'");
 }
 

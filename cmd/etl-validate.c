@@ -1,0 +1,388 @@
+/*
+ * etl-validate - pass on the records that a JSON Schema and the record
+ * rules accept, byte for byte; divert the others with every reason.
+ *
+ * The schema is compiled once (common/schema.h: draft 2020-12, exact
+ * numbers, $refs resolved from files, never from the network); each record
+ * is validated from the scanner's spans, and each --check rule is an
+ * expression (common/expr.h) evaluated on the record's fields.  A record
+ * that fails anything goes to --rejects as one line
+ *   {"file":..,"line":..,"errors":[{"rule","path","schema_path","message"}],"record":{..}}
+ * listing every violation, or is only counted without --rejects.
+ * Invariants:
+ *  - A valid record is written as the input line's bytes.
+ *  - Every record read is written (records_out), invalid (dropped) or bad
+ *    (not JSON: the --bad-records policy): records_in = out + bad + dropped.
+ *  - The reject file is replaced atomically when the run succeeds, and
+ *    removed when it fails, as -o is.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "cli.h"
+#include "die.h"
+#include "expr.h"
+#include "jsonw.h"
+#include "mem.h"
+#include "ndjson.h"
+#include "out.h"
+#include "path.h"
+#include "scan.h"
+#include "schema.h"
+#include "stats.h"
+#include "utf8.h"
+#include "banned.h"
+
+enum {
+	OPT_SCHEMA = 1,
+	OPT_AT,
+	OPT_RESOLVE,
+	OPT_FORMAT_ANNOTATION,
+	OPT_CHECK,
+	OPT_REJECTS,
+};
+
+static const struct cli_opt opts[] = {
+	{OPT_SCHEMA, "schema", 0, CLI_ARG, "FILE", "validate against this JSON Schema (2020-12)"},
+	{OPT_AT, "at", 0, CLI_ARG, "PATH", "validate the value at PATH, not the whole record"},
+	{OPT_RESOLVE, "resolve", 0, CLI_ARG, "PREFIX=DIR",
+	 "read the schemas whose URI starts with PREFIX from DIR"},
+	{OPT_FORMAT_ANNOTATION, "format-annotation", 0, CLI_NOARG, NULL,
+	 "format is an annotation only, not checked"},
+	{OPT_CHECK, "check", 'c', CLI_ARG, "'NAME: EXPR'",
+	 "a record rule: EXPR must be true (repeatable)"},
+	{OPT_REJECTS, "rejects", 0, CLI_ARG, "FILE",
+	 "write the invalid records there, with every reason"},
+	{0, NULL, 0, 0, NULL, NULL},
+};
+
+struct check {
+	char *name;
+	struct expr *e;
+};
+
+static const char *schema_file, *rejects_file;
+static struct path at;
+static int have_at;
+static const char **map_prefix, **map_dir;
+static size_t nmap;
+static int format_annotation;
+static struct check *checks;
+static size_t nchecks;
+static struct expr_fields efields;
+
+static void add_check(const char *arg)
+{
+	const char *colon = strchr(arg, ':'), *src;
+	struct expr_err err;
+	struct check *c;
+	size_t n;
+
+	if (!colon)
+		cli_usage_error(cli_optname, "expected 'NAME: EXPR'");
+	n = (size_t)(colon - arg);
+	for (size_t i = 0; i < n; i++) {
+		char ch = arg[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+			cli_usage_error(cli_optname,
+					"column %zu: a rule name is letters, digits, '_' and '-'",
+					i + 1);
+	}
+	if (!n)
+		cli_usage_error(cli_optname, "column 1: expected a rule name before ':'");
+	src = colon + 1;
+	while (*src == ' ')
+		src++;
+	checks = xrealloc(checks, (nchecks + 1) * sizeof(*checks));
+	c = &checks[nchecks++];
+	c->name = xstrndup(arg, n);
+	c->e = expr_parse(src, &efields, &err);
+	if (!c->e) {
+		if (err.col)
+			cli_usage_error(cli_optname, "column %zu: %s",
+					(size_t)(src - arg) + err.col, err.msg);
+		cli_usage_error(cli_optname, "%s", err.msg);
+	}
+}
+
+static void on_opt(int id, const char *arg)
+{
+	const char *eq;
+
+	switch (id) {
+	case OPT_SCHEMA:
+		if (schema_file)
+			cli_usage_error(cli_optname, "given twice");
+		schema_file = arg;
+		break;
+	case OPT_AT:
+		if (have_at)
+			cli_usage_error(cli_optname, "given twice");
+		cli_path(cli_optname, arg, 0, 1, &at);
+		have_at = 1;
+		break;
+	case OPT_RESOLVE:
+		eq = strrchr(arg, '=');
+		if (!eq || eq == arg || !eq[1])
+			cli_usage_error(cli_optname, "expected PREFIX=DIR, got '%s'", arg);
+		map_prefix = xrealloc(map_prefix, (nmap + 1) * sizeof(*map_prefix));
+		map_dir = xrealloc(map_dir, (nmap + 1) * sizeof(*map_dir));
+		map_prefix[nmap] = xstrndup(arg, (size_t)(eq - arg));
+		map_dir[nmap++] = eq + 1;
+		break;
+	case OPT_FORMAT_ANNOTATION:
+		format_annotation = 1;
+		break;
+	case OPT_CHECK:
+		add_check(arg);
+		break;
+	case OPT_REJECTS:
+		rejects_file = arg;
+		break;
+	}
+}
+
+static const struct cli_prog prog = {
+	"etl-validate",
+	"--schema FILE [OPTIONS] [FILE...]",
+	"Pass on the records a JSON Schema and record rules accept; divert the others.",
+	opts,
+	0,
+	on_opt,
+};
+
+/* ---- The reject file --------------------------------------------------- */
+
+static struct replace rej;
+static int rej_open;
+static struct buf rejbuf = BUF_INIT;
+
+static void rej_write_out(void)
+{
+	size_t off = 0;
+
+	while (off < rejbuf.len) {
+		ssize_t k = write(rej.fd, rejbuf.p + off, rejbuf.len - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			etl_die(ETL_EXIT_IOERR, rejects_file, "write error: %s", strerror(errno));
+		off += (size_t)k;
+	}
+	buf_reset(&rejbuf);
+}
+
+static void rej_abort(int status)
+{
+	if (rej_open && status != 0) {
+		replace_abort(&rej);
+		rej_open = 0;
+	}
+}
+
+static void rej_start(void)
+{
+	if (replace_open(&rej, rejects_file) != 0)
+		etl_die(ETL_EXIT_IOERR, rejects_file, "cannot open: %s", strerror(errno));
+	rej_open = 1;
+	etl_atexit(rej_abort);
+}
+
+static void rej_finish(void)
+{
+	if (!rej_open)
+		return;
+	rej_write_out();
+	if (replace_commit(&rej) != 0) {
+		rej_open = 0;
+		etl_die(ETL_EXIT_IOERR, rejects_file, "write error: %s", strerror(errno));
+	}
+	rej_open = 0;
+}
+
+/* ---- Records ----------------------------------------------------------- */
+
+static struct schema *schema;
+static struct arena scratch = ARENA_INIT;
+static struct expr_ctx ctx;
+static const struct record *cur;
+static size_t at_idx;
+
+static uint64_t invalid;
+static char first_where[256], first_msg[600];
+
+static struct span field_value(void *arg, size_t idx)
+{
+	(void)arg;
+	return cur->vals[idx];
+}
+
+static struct buf errs = BUF_INIT;
+static size_t nerrs;
+
+static void error_add(const char *rule, const char *path, const char *schema_path, const char *msg)
+{
+	if (!nerrs) {
+		snprintf(first_where, sizeof(first_where), "%s",
+			 etl_where(cur->file, cur->lineno, 0));
+		if (!schema_path)
+			snprintf(first_msg, sizeof(first_msg), "--check %s: %s", rule, msg);
+		else
+			snprintf(first_msg, sizeof(first_msg), "%s%s%s", path, *path ? ": " : "",
+				 msg);
+	}
+	if (nerrs++)
+		buf_addc(&errs, ',');
+	buf_adds(&errs, "{\"rule\":");
+	jw_string(&errs, rule, strlen(rule));
+	buf_adds(&errs, ",\"path\":");
+	jw_string(&errs, path, strlen(path));
+	buf_adds(&errs, ",\"schema_path\":");
+	if (schema_path)
+		jw_string(&errs, schema_path, strlen(schema_path));
+	else
+		buf_adds(&errs, "null");
+	buf_adds(&errs, ",\"message\":");
+	jw_string(&errs, msg, utf8_valid_prefix(msg, strlen(msg)));
+	buf_addc(&errs, '}');
+}
+
+static void validate(const struct record *rec)
+{
+	struct span v = rec->line;
+	struct expr_err err;
+	struct val val;
+
+	cur = rec;
+	nerrs = 0;
+	buf_reset(&errs);
+	if (schema) {
+		if (have_at) {
+			v = rec->vals[at_idx];
+			if (!v.p) {
+				char msg[300];
+
+				snprintf(msg, sizeof(msg), "the record has no field %s", at.text);
+				error_add("at", "", NULL, msg);
+			}
+		}
+		if (v.p && !schema_check(schema, v, rejects_file || !invalid ? SCHEMA_ERRORS : 0)) {
+			size_t n;
+			const struct schema_error *e = schema_errors(schema, &n);
+
+			for (size_t i = 0; i < n; i++)
+				error_add(e[i].rule, e[i].path, e[i].schema_path, e[i].message);
+			if (!n)
+				error_add("schema", "", "", "the value is not valid");
+		}
+	}
+	arena_reset(&scratch);
+	for (size_t i = 0; i < nchecks; i++) {
+		char msg[600];
+
+		if (expr_eval(checks[i].e, &ctx, &val, &err) < 0) {
+			snprintf(msg, sizeof(msg), "%s", err.msg);
+			error_add(checks[i].name, "", NULL, msg);
+		} else if (!val_true(&val)) {
+			snprintf(msg, sizeof(msg), "not true: %s", expr_text(checks[i].e));
+			error_add(checks[i].name, "", NULL, msg);
+		}
+	}
+	if (!nerrs) {
+		out_line(rec->line.p, rec->line.n);
+		stats.records_out++;
+		return;
+	}
+	if (!invalid++)
+		etl_warn(first_where, "%s", first_msg);
+	stats.dropped++;
+	if (rejects_file) {
+		struct span line = scan_trim(rec->line);
+
+		buf_adds(&rejbuf, "{\"file\":");
+		jw_string(&rejbuf, rec->file, strlen(rec->file));
+		buf_printf(&rejbuf, ",\"line\":%llu,\"errors\":[", (unsigned long long)rec->lineno);
+		buf_add(&rejbuf, errs.p, errs.len);
+		buf_adds(&rejbuf, "],\"record\":");
+		buf_add(&rejbuf, line.p, line.n);
+		buf_adds(&rejbuf, "}\n");
+		if (rejbuf.len >= 1 << 16)
+			rej_write_out();
+	}
+}
+
+static void load_schema(void)
+{
+	struct schema_opts o = {map_prefix, map_dir, nmap, format_annotation, 0};
+	struct schema_cerr err;
+
+	schema = schema_load(schema_file, &o, &err);
+	if (!schema)
+		etl_die(ETL_EXIT_USAGE, "--schema", "%s: %s", err.where, err.msg);
+}
+
+static void release(void)
+{
+	schema_free(schema);
+	for (size_t i = 0; i < nchecks; i++) {
+		free(checks[i].name);
+		expr_free(checks[i].e);
+	}
+	free(checks);
+	for (size_t i = 0; i < nmap; i++)
+		free((char *)map_prefix[i]);
+	free(map_prefix);
+	free(map_dir);
+	if (have_at)
+		path_release(&at);
+	expr_fields_release(&efields);
+	arena_release(&scratch);
+	buf_release(&errs);
+	buf_release(&rejbuf);
+}
+
+int main(int argc, char **argv)
+{
+	struct record rec;
+	struct ndjson *nd;
+
+	expr_fields_init(&efields);
+	cli_start(&prog, argc, argv);
+	if (!schema_file && !nchecks)
+		cli_usage_error(NULL, "nothing to check: give --schema or --check");
+	if (nmap && !schema_file)
+		cli_usage_error("--resolve", "needs --schema");
+	if (format_annotation && !schema_file)
+		cli_usage_error("--format-annotation", "needs --schema");
+	if (have_at && !schema_file)
+		cli_usage_error("--at", "needs --schema");
+	if (schema_file)
+		load_schema();
+	if (have_at)
+		at_idx = expr_fields_add(&efields, &at);
+	expr_ctx_init(&ctx, field_value, NULL, &scratch);
+	if (rejects_file)
+		rej_start();
+
+	nd = nd_open(cli.files, cli.nfiles, efields.paths, efields.n);
+	while (nd_next(nd, &rec))
+		validate(&rec);
+	nd_close(nd);
+	rej_finish();
+	if (invalid && rejects_file)
+		etl_warn(NULL, "%llu invalid record%s written to %s", (unsigned long long)invalid,
+			 invalid == 1 ? "" : "s", rejects_file);
+	else if (invalid)
+		etl_warn(NULL, "%llu invalid record%s dropped", (unsigned long long)invalid,
+			 invalid == 1 ? "" : "s");
+	release();
+	cli_finish();
+}
