@@ -73,6 +73,14 @@ $(B)/etl-agg: $(AGG_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(AGG_OBJS) $(LIB) $(LIBS)
 
+# etl-validate is a folder of a few files (cmd/etl-validate/validate.h says which).
+VALIDATE_SRCS = main expect gate
+VALIDATE_OBJS = $(VALIDATE_SRCS:%=$(O)/cmd/etl-validate/%.o)
+$(VALIDATE_OBJS): cmd/etl-validate/validate.h
+$(B)/etl-validate: $(VALIDATE_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(VALIDATE_OBJS) $(LIB) $(LIBS)
+
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 

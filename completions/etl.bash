@@ -58,7 +58,10 @@ _etl_top_arg() {
 }
 
 # ---- etl-validate ----
-_etl_validate_opts='--schema --at --resolve --format-annotation -c --check --rejects'
+_etl_validate_opts='--schema --at --resolve --format-annotation -c --check --rejects --unique --not-null
+	--rows --fresh --distinct --accepted --range --max-invalid --warn-unique --warn-not-null --warn-rows
+	--warn-fresh --warn-distinct --warn-accepted --warn-range --warn-max-invalid --gate --memory
+	--temp-dir --report'
 
 # Schemas and reject files are files; a path, a PREFIX=DIR and a rule are
 # free text.
@@ -66,11 +69,20 @@ _etl_validate_arg() {
 	local cur=$1 prev=$2
 
 	case $prev in
-	--schema | --rejects)
+	--schema | --rejects | --report)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		;;
-	--at | --resolve | -c | --check) COMPREPLY=() ;;
+	--temp-dir)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
+		;;
+	--at | --resolve | -c | --check | --unique | --not-null | --rows | --fresh | --distinct | \
+		--accepted | --range | --max-invalid | --warn-unique | --warn-not-null | --warn-rows | \
+		--warn-fresh | --warn-distinct | --warn-accepted | --warn-range | --warn-max-invalid | \
+		--memory)
+		COMPREPLY=()
+		;;
 	*) return 1 ;;
 	esac
 	return 0

@@ -152,7 +152,7 @@ etl-validate: 2 invalid records written to rej.ndjson"
 @test "usage errors: nothing to check, a bad rule, options that need --schema" {
 	run --separate-stderr etl-validate /dev/null
 	assert_failure 2
-	assert_stderr 'etl-validate: nothing to check: give --schema or --check
+	assert_stderr 'etl-validate: nothing to check: give --schema, --check or an expectation
 Try '\''etl-validate --help'\'' for more information.'
 	run --separate-stderr etl-validate -c 'qty > 0' /dev/null
 	assert_failure 2
@@ -188,4 +188,193 @@ Try '\''etl-validate --help'\'' for more information.'
 	run --separate-stderr etl-validate -c 'q: qty > 0' --rejects rej.ndjson in.ndjson
 	assert_failure 65
 	[[ ! -e rej.ndjson ]]
+}
+
+# ---- data-set expectations ----
+
+# exp_in: ten records, customer_id null in one, a duplicate key in none.
+exp_in() {
+	local i
+
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		if ((i == 7)); then
+			printf '{"order_id":%d,"customer_id":null,"qty":%d,"cur":"EUR"}\n' "$i" "$i"
+		else
+			printf '{"order_id":%d,"customer_id":"C%d","qty":%d,"cur":"EUR"}\n' "$i" "$((i % 3))" "$i"
+		fi
+	done
+}
+
+@test "--not-null with a share: just passing at 0.9, just failing at 0.91" {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate --not-null customer_id:0.9 in.ndjson
+	assert_success
+	assert_equal "${#lines[@]}" 10
+	assert_stderr 'etl-validate: passed: --not-null customer_id:0.9: null share 0.1, allowed 0.1'
+	run --separate-stderr etl-validate --not-null customer_id:0.91 in.ndjson
+	assert_failure 1
+	assert_output ''
+	assert_stderr 'etl-validate: failed: --not-null customer_id:0.91: null share 0.1, allowed 0.09; first at in.ndjson:7
+etl-validate: 1 check failed: no record written'
+}
+
+@test "--rows: just passing at its bounds, just failing past them" {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate -q --rows 10..10 in.ndjson
+	assert_success
+	run --separate-stderr etl-validate --rows 11.. in.ndjson
+	assert_failure 1
+	assert_stderr 'etl-validate: failed: --rows 11..: 10 rows, expected at least 11
+etl-validate: 1 check failed: no record written'
+	run --separate-stderr etl-validate --rows ..9 in.ndjson
+	assert_failure 1
+	assert_stderr 'etl-validate: failed: --rows ..9: 10 rows, expected at most 9
+etl-validate: 1 check failed: no record written'
+}
+
+@test "--unique: distinct keys pass, a repeated key (1 and 1.0 are equal) fails" {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate -q --unique order_id,cur in.ndjson
+	assert_success
+	echo '{"order_id":3.0,"cur":"EUR"}' >>in.ndjson
+	run --separate-stderr etl-validate --unique order_id,cur in.ndjson
+	assert_failure 1
+	assert_stderr 'etl-validate: failed: --unique order_id,cur: 1 duplicate; first at in.ndjson:11
+etl-validate: 1 check failed: no record written'
+}
+
+@test "--distinct: 3 values pass 1..3 and fail 4.." {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate -q --distinct customer_id:1..3 in.ndjson
+	assert_success
+	run --separate-stderr etl-validate --distinct customer_id:4.. in.ndjson
+	assert_failure 1
+	assert_stderr 'etl-validate: failed: --distinct customer_id:4..: 3 distinct values, expected at least 4
+etl-validate: 1 check failed: no record written'
+}
+
+@test "--accepted and --range: values at the edges pass, one past them fails" {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate -q --accepted cur:EUR,USD --range qty:1..10.0 in.ndjson
+	assert_success
+	run --separate-stderr etl-validate --range qty:1..9.99 in.ndjson
+	assert_failure 1
+	assert_stderr 'etl-validate: failed: --range qty:1..9.99: 1 value outside; first at in.ndjson:10
+etl-validate: 1 check failed: no record written'
+	run --separate-stderr etl-validate --accepted cur:USD in.ndjson
+	assert_failure 1
+	assert_stderr 'etl-validate: failed: --accepted cur:USD: 10 values outside; first at in.ndjson:1
+etl-validate: 1 check failed: no record written'
+}
+
+@test "--fresh: a time within the duration passes, an older one fails" {
+	cd "$TMP"
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	old=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
+	printf '{"t":"%s"}\n{"t":"%s"}\n' "$old" "$now" >in.ndjson
+	run --separate-stderr etl-validate -q --fresh t:1h in.ndjson
+	assert_success
+	printf '{"t":"%s"}\n' "$old" >old.ndjson
+	run --separate-stderr etl-validate --fresh t:1h old.ndjson
+	assert_failure 1
+	assert_stderr_regex '^etl-validate: failed: --fresh t:1h: newest is 7[0-9]{3}s old, allowed 3600s'
+}
+
+@test "--max-invalid: N and N% at the threshold pass, one more fails" {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate -q -c 'small: qty < 9' --max-invalid 2 in.ndjson
+	assert_success
+	assert_equal "${#lines[@]}" 8
+	run --separate-stderr etl-validate -q -c 'small: qty < 9' --max-invalid 20% in.ndjson
+	assert_success
+	run --separate-stderr etl-validate -q -c 'small: qty < 9' --max-invalid 1 in.ndjson
+	assert_failure 1
+	assert_output ''
+	run --separate-stderr etl-validate -q -c 'small: qty < 9' --max-invalid 19.9% in.ndjson
+	assert_failure 1
+}
+
+@test "a --warn- check that does not hold is reported, and the records are released" {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate --warn-not-null customer_id --rows 1.. in.ndjson
+	assert_success
+	assert_equal "${#lines[@]}" 10
+	assert_stderr 'etl-validate: warning: --warn-not-null customer_id: null share 0.1, allowed 0; first at in.ndjson:7
+etl-validate: passed: --rows 1..: 10 rows, expected at least 1'
+}
+
+@test "the gate holds a large input past --memory and releases nothing when a check fails at the end" {
+	cd "$TMP"
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"id\":%d,\"pad\":\"%0100d\"}\n", i, 0 }' \
+		>big.ndjson
+	echo '{"id":5,"pad":"last"}' >>big.ndjson
+	run --separate-stderr etl-validate -q --memory 64K --unique id --stats st.json big.ndjson
+	assert_failure 1
+	assert_output ''
+	run grep -o '"records_in":20001,"records_out":0,"bad":0,"dropped":20001' st.json
+	assert_success
+	head -n 20000 big.ndjson >ok.ndjson
+	run --separate-stderr etl-validate -q --memory 64K --unique id -o out.ndjson ok.ndjson
+	assert_success
+	cmp out.ndjson ok.ndjson
+}
+
+@test "with -o, a failed check leaves no output file" {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate -q --rows 100.. -o out.ndjson in.ndjson
+	assert_failure 1
+	[[ ! -e out.ndjson ]]
+}
+
+@test "--report writes each check's verdict, observed value and first lines" {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate -q --not-null customer_id:0.95 --warn-rows ..5 \
+		--report rep.json in.ndjson
+	assert_failure 1
+	run cat rep.json
+	assert_output '{"passed":false,"records":10,"invalid":0,"checks":[{"check":"not-null","arg":"customer_id:0.95","severity":"fail","verdict":"fail","observed":0.1,"offending":1,"first_lines":["in.ndjson:7"]},{"check":"rows","arg":"..5","severity":"warn","verdict":"warn","observed":10,"offending":0,"first_lines":[]}]}'
+}
+
+@test "--gate alone holds the records and releases them at the end" {
+	cd "$TMP"
+	exp_in >in.ndjson
+	run --separate-stderr etl-validate --gate -c 'q: qty > 0' in.ndjson
+	assert_success
+	assert_equal "${#lines[@]}" 10
+}
+
+@test "bad expectation values are usage errors" {
+	run --separate-stderr etl-validate --rows 5 /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: --rows: expected MIN..MAX, got '5'
+Try 'etl-validate --help' for more information."
+	run --separate-stderr etl-validate --not-null a:1.5 /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: --not-null: expected FIELD[:MOSTLY], MOSTLY from 0 to 1, got 'a:1.5'
+Try 'etl-validate --help' for more information."
+	run --separate-stderr etl-validate --range 'a:9..1' /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: --range: MIN is greater than MAX in 'a:9..1'
+Try 'etl-validate --help' for more information."
+	run --separate-stderr etl-validate --max-invalid 5x /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: --max-invalid: expected a count N or a percentage N%, got '5x'
+Try 'etl-validate --help' for more information."
+	run --separate-stderr etl-validate --fresh t:soon /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: --fresh: expected FIELD:DURATION (30m, 1h, 2d), got 't:soon'
+Try 'etl-validate --help' for more information."
+	run --separate-stderr etl-validate -c 'q: 1 == 1' --memory 1M /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: --memory: needs --gate or an expectation
+Try 'etl-validate --help' for more information."
 }

@@ -36,6 +36,7 @@
 #include "schema.h"
 #include "stats.h"
 #include "utf8.h"
+#include "validate.h"
 #include "banned.h"
 
 enum {
@@ -45,6 +46,10 @@ enum {
 	OPT_FORMAT_ANNOTATION,
 	OPT_CHECK,
 	OPT_REJECTS,
+	OPT_GATE,
+	OPT_MEMORY,
+	OPT_TEMP_DIR,
+	OPT_REPORT,
 };
 
 static const struct cli_opt opts[] = {
@@ -58,6 +63,41 @@ static const struct cli_opt opts[] = {
 	 "a record rule: EXPR must be true (repeatable)"},
 	{OPT_REJECTS, "rejects", 0, CLI_ARG, "FILE",
 	 "write the invalid records there, with every reason"},
+	{OPT_UNIQUE, "unique", 0, CLI_ARG, "FIELDS", "expect no two records with the same FIELDS"},
+	{OPT_NOT_NULL, "not-null", 0, CLI_ARG, "FIELD[:MOSTLY]",
+	 "expect FIELD set in all records (or in the share MOSTLY)"},
+	{OPT_ROWS, "rows", 0, CLI_ARG, "MIN..MAX", "expect between MIN and MAX records"},
+	{OPT_FRESH, "fresh", 0, CLI_ARG, "FIELD:DURATION",
+	 "expect the newest time in FIELD at most DURATION old"},
+	{OPT_DISTINCT, "distinct", 0, CLI_ARG, "FIELD:MIN..MAX",
+	 "expect between MIN and MAX distinct values of FIELD"},
+	{OPT_ACCEPTED, "accepted", 0, CLI_ARG, "FIELD:V1,V2,...",
+	 "expect every value of FIELD among V1, V2, ..."},
+	{OPT_RANGE, "range", 0, CLI_ARG, "FIELD:MIN..MAX",
+	 "expect every value of FIELD a number from MIN to MAX"},
+	{OPT_MAX_INVALID, "max-invalid", 0, CLI_ARG, "N|P%",
+	 "expect at most N (or P percent) invalid records"},
+	{OPT_UNIQUE + OPT_WARN, "warn-unique", 0, CLI_ARG, "FIELDS", "--unique, only a warning"},
+	{OPT_NOT_NULL + OPT_WARN, "warn-not-null", 0, CLI_ARG, "FIELD[:MOSTLY]",
+	 "--not-null, only a warning"},
+	{OPT_ROWS + OPT_WARN, "warn-rows", 0, CLI_ARG, "MIN..MAX", "--rows, only a warning"},
+	{OPT_FRESH + OPT_WARN, "warn-fresh", 0, CLI_ARG, "FIELD:DURATION",
+	 "--fresh, only a warning"},
+	{OPT_DISTINCT + OPT_WARN, "warn-distinct", 0, CLI_ARG, "FIELD:MIN..MAX",
+	 "--distinct, only a warning"},
+	{OPT_ACCEPTED + OPT_WARN, "warn-accepted", 0, CLI_ARG, "FIELD:V1,V2,...",
+	 "--accepted, only a warning"},
+	{OPT_RANGE + OPT_WARN, "warn-range", 0, CLI_ARG, "FIELD:MIN..MAX",
+	 "--range, only a warning"},
+	{OPT_MAX_INVALID + OPT_WARN, "warn-max-invalid", 0, CLI_ARG, "N|P%",
+	 "--max-invalid, only a warning"},
+	{OPT_GATE, "gate", 0, CLI_NOARG, NULL,
+	 "hold the valid records until every check holds (default with expectations)"},
+	{OPT_MEMORY, "memory", 0, CLI_ARG, "SIZE",
+	 "held records kept in memory before spilling to a temporary file (default 256M)"},
+	{OPT_TEMP_DIR, "temp-dir", 0, CLI_ARG, "DIR", "where to spill (default: $TMPDIR or /tmp)"},
+	{OPT_REPORT, "report", 0, CLI_ARG, "FILE",
+	 "write the verdict of every check there, as JSON"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -75,6 +115,10 @@ static int format_annotation;
 static struct check *checks;
 static size_t nchecks;
 static struct expr_fields efields;
+static int gate;
+static uint64_t memory;
+static const char *temp_dir, *report_file;
+static int memory_given, temp_dir_given;
 
 static void add_check(const char *arg)
 {
@@ -146,6 +190,22 @@ static void on_opt(int id, const char *arg)
 	case OPT_REJECTS:
 		rejects_file = arg;
 		break;
+	case OPT_GATE:
+		gate = 1;
+		break;
+	case OPT_MEMORY:
+		memory = cli_size(cli_optname, arg, 1);
+		memory_given = 1;
+		break;
+	case OPT_TEMP_DIR:
+		temp_dir = arg;
+		temp_dir_given = 1;
+		break;
+	case OPT_REPORT:
+		report_file = arg;
+		break;
+	default:
+		expect_add(id, arg, &efields);
 	}
 }
 
@@ -255,7 +315,7 @@ static void error_add(const char *rule, const char *path, const char *schema_pat
 	buf_addc(&errs, '}');
 }
 
-static void validate(const struct record *rec)
+static int validate(const struct record *rec)
 {
 	struct span v = rec->line;
 	struct expr_err err;
@@ -297,9 +357,13 @@ static void validate(const struct record *rec)
 		}
 	}
 	if (!nerrs) {
-		out_line(rec->line.p, rec->line.n);
-		stats.records_out++;
-		return;
+		if (gate) {
+			gate_hold(rec->line.p, rec->line.n);
+		} else {
+			out_line(rec->line.p, rec->line.n);
+			stats.records_out++;
+		}
+		return 1;
 	}
 	if (!invalid++)
 		etl_warn(first_where, "%s", first_msg);
@@ -317,6 +381,7 @@ static void validate(const struct record *rec)
 		if (rejbuf.len >= 1 << 16)
 			rej_write_out();
 	}
+	return 0;
 }
 
 static void load_schema(void)
@@ -344,6 +409,8 @@ static void release(void)
 	if (have_at)
 		path_release(&at);
 	expr_fields_release(&efields);
+	expect_release();
+	gate_free();
 	arena_release(&scratch);
 	buf_release(&errs);
 	buf_release(&rejbuf);
@@ -353,11 +420,18 @@ int main(int argc, char **argv)
 {
 	struct record rec;
 	struct ndjson *nd;
+	size_t nfailed;
 
 	expr_fields_init(&efields);
+	expect_init();
 	cli_start(&prog, argc, argv);
-	if (!schema_file && !nchecks)
-		cli_usage_error(NULL, "nothing to check: give --schema or --check");
+	if (!schema_file && !nchecks && !expect_any())
+		cli_usage_error(NULL, "nothing to check: give --schema, --check or an expectation");
+	gate |= expect_any();
+	if (memory_given && !gate)
+		cli_usage_error("--memory", "needs --gate or an expectation");
+	if (temp_dir_given && !gate)
+		cli_usage_error("--temp-dir", "needs --gate or an expectation");
 	if (nmap && !schema_file)
 		cli_usage_error("--resolve", "needs --schema");
 	if (format_annotation && !schema_file)
@@ -371,10 +445,11 @@ int main(int argc, char **argv)
 	expr_ctx_init(&ctx, field_value, NULL, &scratch);
 	if (rejects_file)
 		rej_start();
+	gate_setup(memory, temp_dir);
 
 	nd = nd_open(cli.files, cli.nfiles, efields.paths, efields.n);
 	while (nd_next(nd, &rec))
-		validate(&rec);
+		expect_record(&rec, validate(&rec));
 	nd_close(nd);
 	rej_finish();
 	if (invalid && rejects_file)
@@ -383,6 +458,18 @@ int main(int argc, char **argv)
 	else if (invalid)
 		etl_warn(NULL, "%llu invalid record%s dropped", (unsigned long long)invalid,
 			 invalid == 1 ? "" : "s");
+	nfailed = expect_finish(report_file);
+	if (nfailed) {
+		etl_error(NULL, "%zu check%s failed: no record written", nfailed,
+			  nfailed == 1 ? "" : "s");
+		stats.dropped += gate_count();
+		release();
+		etl_exit(ETL_EXIT_CHECK);
+	}
+	if (gate) {
+		gate_release();
+		stats.records_out += gate_count();
+	}
 	release();
 	cli_finish();
 }
