@@ -245,6 +245,17 @@ struct step {
 	size_t n;
 };
 
+/* The members (elements) of an object (array) of the value, found once. */
+struct member {
+	struct span k, v;
+};
+#define MCACHE 16
+struct mcache {
+	const char *p;
+	struct member *m;
+	size_t n;
+};
+
 struct schema {
 	struct arena mem; /* nodes and their strings: as long as the schema */
 	struct schema_opts opts;
@@ -273,6 +284,9 @@ struct schema {
 	size_t nsteps, capsteps;
 	struct schema_error *errs;
 	size_t nerrs, caperrs;
+	struct mcache mc[MCACHE];
+	struct member *mtmp;
+	size_t capmtmp;
 };
 
 /* ---- Small helpers ------------------------------------------------------ */
@@ -1447,15 +1461,39 @@ static void eval_merge(struct eval *to, const struct eval *from)
 			to->bits[i] |= from->bits[i];
 }
 
-static size_t count_members(struct span v)
+/* The members of object (or elements of array) v: a pass of the iterator
+ * the first time, from a small cache of the record's objects after. */
+static struct member *members(struct schema *S, struct span v, size_t *n)
 {
-	struct scan_iter it;
-	struct span k, e;
-	size_t n = 0;
+	struct mcache *c = &S->mc[((uintptr_t)v.p >> 2) % MCACHE];
 
-	scan_iter_init(&it, v);
-	while (scan_iter_next(&it, &k, &e))
-		n++;
+	if (c->p != v.p) {
+		struct scan_iter it;
+		struct span k, e;
+		size_t cnt = 0;
+
+		scan_iter_init(&it, v);
+		while (scan_iter_next(&it, &k, &e)) {
+			if (cnt == S->capmtmp)
+				xgrow(&S->mtmp, &S->capmtmp, cnt + 1, sizeof(*S->mtmp));
+			S->mtmp[cnt].k = k;
+			S->mtmp[cnt++].v = e;
+		}
+		c->m = arena_alloc(&S->scratch, (cnt + 1) * sizeof(*c->m));
+		if (cnt)
+			memcpy(c->m, S->mtmp, cnt * sizeof(*c->m));
+		c->n = cnt;
+		c->p = v.p;
+	}
+	*n = c->n;
+	return c->m;
+}
+
+static size_t count_members(struct schema *S, struct span v)
+{
+	size_t n;
+
+	members(S, v, &n);
 	return n;
 }
 
@@ -1665,21 +1703,25 @@ static int check_string(struct schema *S, const struct node *s, struct span v)
 
 static int check_array(struct schema *S, const struct node *s, struct span v, struct eval *ev)
 {
-	struct scan_iter it;
-	struct span k, e;
-	size_t n = 0, i = 0;
+	struct span e;
+	size_t n = 0, i = 0, nm = 0;
 	int ok = 1;
+	struct member *m = NULL;
 
-	if (s->min_items >= 0 || s->max_items >= 0 || s->contains)
-		n = count_members(v);
+	if (s->min_items < 0 && s->max_items < 0 && !s->contains && !s->unique && !s->prefix.n &&
+	    !s->items)
+		return 1;
+	m = members(S, v, &nm);
+	n = nm;
 	if (s->min_items >= 0 && (long long)n < s->min_items)
 		FAIL("minItems", "the array has %zu items, fewer than %lld", n, s->min_items);
 	if (s->max_items >= 0 && (long long)n > s->max_items)
 		FAIL("maxItems", "the array has %zu items, more than %lld", n, s->max_items);
 	if (s->prefix.n || s->items) {
-		scan_iter_init(&it, v);
-		while (scan_iter_next(&it, &k, &e)) {
+		for (size_t mi = 0; mi < nm; mi++) {
 			const struct node *c = i < s->prefix.n ? s->prefix.v[i] : s->items;
+
+			e = m[mi].v;
 
 			if (!c)
 				break;
@@ -1701,8 +1743,8 @@ static int check_array(struct schema *S, const struct node *s, struct span v, st
 
 		i = 0;
 		S->quiet++;
-		scan_iter_init(&it, v);
-		while (scan_iter_next(&it, &k, &e)) {
+		for (size_t mi = 0; mi < nm; mi++) {
+			e = m[mi].v;
 			if (check(S, s->contains, e, NULL)) {
 				matched++;
 				eval_set(ev, i);
@@ -1725,52 +1767,38 @@ static int check_array(struct schema *S, const struct node *s, struct span v, st
 			     s->max_contains);
 	}
 	if (s->unique) {
-		struct scan_iter j;
-		struct span k2, e2;
-		size_t a = 0;
-
-		scan_iter_init(&it, v);
-		while (scan_iter_next(&it, &k, &e)) {
-			size_t b = 0;
-
-			j = it;
-			while (scan_iter_next(&j, &k2, &e2)) {
-				b++;
-				if (json_eq(&S->scratch, e, e2)) {
-					FAIL("uniqueItems", "items %zu and %zu are equal", a,
-					     a + b);
+		for (size_t a = 0; a < nm; a++)
+			for (size_t b = a + 1; b < nm; b++)
+				if (json_eq(&S->scratch, m[a].v, m[b].v)) {
+					FAIL("uniqueItems", "items %zu and %zu are equal", a, b);
 					goto unique_done;
 				}
-			}
-			a++;
-		}
 	}
 unique_done:
 	return ok;
 }
 
-static int has_key(struct schema *S, struct span obj, const char *name, size_t n)
+static int has_key(const struct member *m, size_t nm, const char *name, size_t n)
 {
-	struct scan_iter it;
-	struct span k, e;
-
-	(void)S;
-	scan_iter_init(&it, obj);
-	while (scan_iter_next(&it, &k, &e))
-		if (scan_key_eq(k, name, n))
+	for (size_t i = 0; i < nm; i++)
+		if (scan_key_eq(m[i].k, name, n))
 			return 1;
 	return 0;
 }
 
 static int check_object(struct schema *S, const struct node *s, struct span v, struct eval *ev)
 {
-	struct scan_iter it;
 	struct span k, e;
-	size_t n = 0, i = 0;
+	size_t n = 0, i = 0, nm;
 	int ok = 1;
+	struct member *m;
 
+	if (s->min_props < 0 && s->max_props < 0 && !s->required.n && !s->ndreq && !s->ndschemas &&
+	    !s->nprops && !s->npprops && !s->addl && !s->prop_names)
+		return 1;
+	m = members(S, v, &nm);
 	if (s->min_props >= 0 || s->max_props >= 0) {
-		n = count_members(v);
+		n = nm;
 		if (s->min_props >= 0 && (long long)n < s->min_props)
 			FAIL("minProperties", "the object has %zu properties, fewer than %lld", n,
 			     s->min_props);
@@ -1779,19 +1807,19 @@ static int check_object(struct schema *S, const struct node *s, struct span v, s
 			     s->max_props);
 	}
 	for (size_t r = 0; r < s->required.n; r++)
-		if (!has_key(S, v, s->required.v[r], s->required.len[r]))
+		if (!has_key(m, nm, s->required.v[r], s->required.len[r]))
 			FAIL("required", "the property \"%s\" is missing", s->required.v[r]);
 	for (size_t d = 0; d < s->ndreq; d++) {
-		if (!has_key(S, v, s->dreq[d].name, s->dreq[d].n))
+		if (!has_key(m, nm, s->dreq[d].name, s->dreq[d].n))
 			continue;
 		for (size_t r = 0; r < s->dreq[d].req.n; r++)
-			if (!has_key(S, v, s->dreq[d].req.v[r], s->dreq[d].req.len[r]))
+			if (!has_key(m, nm, s->dreq[d].req.v[r], s->dreq[d].req.len[r]))
 				FAIL("dependentRequired",
 				     "the property \"%s\" is missing (required by \"%s\")",
 				     s->dreq[d].req.v[r], s->dreq[d].name);
 	}
 	for (size_t d = 0; d < s->ndschemas; d++)
-		if (has_key(S, v, s->dschemas[d].name, s->dschemas[d].n) &&
+		if (has_key(m, nm, s->dschemas[d].name, s->dschemas[d].n) &&
 		    !sub(S, s, s->dschemas[d].s, v, ev, "dependentSchemas")) {
 			if (!S->collect || S->quiet)
 				return 0;
@@ -1799,8 +1827,9 @@ static int check_object(struct schema *S, const struct node *s, struct span v, s
 		}
 	if (!s->nprops && !s->npprops && !s->addl && !s->prop_names)
 		return ok;
-	scan_iter_init(&it, v);
-	while (scan_iter_next(&it, &k, &e)) {
+	for (size_t mi = 0; mi < nm; mi++) {
+		k = m[mi].k;
+		e = m[mi].v;
 		struct span key = key_of(&S->scratch, k);
 		int matched = 0;
 
@@ -2057,12 +2086,12 @@ static int check_inner(struct schema *S, const struct node *s, struct span v, st
 		}
 	}
 	if (s->uneval_items && kind == SCAN_ARRAY) {
-		struct scan_iter it;
-		struct span k, e;
-		size_t i = 0;
+		size_t i = 0, nm;
+		struct member *m = members(S, v, &nm);
 
-		scan_iter_init(&it, v);
-		while (scan_iter_next(&it, &k, &e)) {
+		for (size_t mi = 0; mi < nm; mi++) {
+			struct span e = m[mi].v;
+
 			if (!eval_has(ev, i)) {
 				push_step(S, NULL, i);
 				if (!sub(S, s, s->uneval_items, e, NULL, "unevaluatedItems")) {
@@ -2079,12 +2108,12 @@ static int check_inner(struct schema *S, const struct node *s, struct span v, st
 		}
 	}
 	if (s->uneval_props && kind == SCAN_OBJECT) {
-		struct scan_iter it;
-		struct span k, e;
-		size_t i = 0;
+		size_t i = 0, nm;
+		struct member *m = members(S, v, &nm);
 
-		scan_iter_init(&it, v);
-		while (scan_iter_next(&it, &k, &e)) {
+		for (size_t mi = 0; mi < nm; mi++) {
+			struct span k = m[mi].k, e = m[mi].v;
+
 			if (!eval_has(ev, i)) {
 				struct span key = key_of(&S->scratch, k);
 
@@ -2119,7 +2148,7 @@ static int check(struct schema *S, const struct node *s, struct span v, struct e
 	if (s->uneval) {
 		enum scan_kind k = scan_kind(v);
 
-		own = k == SCAN_OBJECT || k == SCAN_ARRAY ? eval_new(S, count_members(v)) : NULL;
+		own = k == SCAN_OBJECT || k == SCAN_ARRAY ? eval_new(S, count_members(S, v)) : NULL;
 	}
 	if (!S->nscope || S->scope[S->nscope - 1] != s->res) {
 		if (S->nscope == S->capscope)
@@ -2148,6 +2177,7 @@ int schema_check(struct schema *s, struct span value, unsigned flags)
 	S->nsteps = 0;
 	S->nscope = 0;
 	S->depth = 0;
+	memset(S->mc, 0, sizeof(S->mc));
 	value = scan_trim(value);
 	if (check(S, S->root, value, NULL))
 		return 1;
@@ -2394,5 +2424,6 @@ void schema_free(struct schema *S)
 	free(S->scope);
 	free(S->steps);
 	free(S->errs);
+	free(S->mtmp);
 	free(S);
 }
