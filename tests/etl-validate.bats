@@ -378,3 +378,94 @@ Try 'etl-validate --help' for more information."
 	assert_stderr "etl-validate: --memory: needs --gate or an expectation
 Try 'etl-validate --help' for more information."
 }
+
+# ---- rules file and schema drift ----
+
+@test "--rules reads the schema (relative to it), rules and expectations with their severity" {
+	cd "$TMP"
+	mkdir -p job
+	cp "$V/orders.schema.json" "$V/defs.json" job/
+	cat >job/rules.json <<-'EOF'
+	{"schema": "orders.schema.json",
+	 "checks": {"small": "qty < 5"},
+	 "expect": [{"unique": "order_id"}, {"rows": "..3", "severity": "warn"}]}
+	EOF
+	run --separate-stderr etl-validate --rules job/rules.json "$V/orders.ndjson"
+	assert_success
+	assert_output '{"order_id":"O1001","qty":2,"unit_price":19.99,"currency":"EUR","date":"2026-11-24"}'
+	assert_stderr "etl-validate: $V/orders.ndjson:2: /qty: 0 is less than the minimum of 1
+etl-validate: 3 invalid records dropped
+etl-validate: passed: --unique order_id: 0 duplicates
+etl-validate: warning: --warn-rows ..3: 4 rows, expected at most 3"
+}
+
+@test "a wrong entry of a rules file is a usage error with its JSON pointer" {
+	cd "$TMP"
+	echo '{"expect": [{"rows": "1.."}, {"nope": "x"}]}' >r.json
+	run --separate-stderr etl-validate --rules r.json /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: r.json#/expect/1: unknown or second check 'nope'
+Try 'etl-validate --help' for more information."
+	echo '{"expect": [{"rows": "5"}]}' >r.json
+	run --separate-stderr etl-validate --rules r.json /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: r.json#/expect/0: expected MIN..MAX, got '5'
+Try 'etl-validate --help' for more information."
+	echo '{"checks": {"q": 1}, "x": 1}' >r.json
+	run --separate-stderr etl-validate --rules r.json /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: r.json#/checks/q: expected a string
+Try 'etl-validate --help' for more information."
+	echo '{"schemas": "s.json"}' >r.json
+	run --separate-stderr etl-validate --rules r.json /dev/null
+	assert_failure 2
+	assert_stderr "etl-validate: r.json#/schemas: unknown entry (schema, at, format_annotation, checks, expect)
+Try 'etl-validate --help' for more information."
+}
+
+@test "--schema-drift: the first run saves the fields; a new, a missing and a retyped field are findings" {
+	cd "$TMP"
+	printf '%s\n' '{"a":1,"b":{"c":"x"},"d":null}' '{"a":2,"b":{"c":"y"},"d":"z"}' >r1.ndjson
+	run --separate-stderr etl-validate --schema-drift drift.json r1.ndjson
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_stderr 'etl-validate: passed: --schema-drift drift.json: no previous run in drift.json'
+	run cat drift.json
+	assert_output - <<-'OUT'
+	{"fields":{
+	"a":["integer"],
+	"b":["object"],
+	"b.c":["string"],
+	"d":["null","string"]
+	}}
+	OUT
+	run --separate-stderr etl-validate -q --schema-drift drift.json r1.ndjson
+	assert_success
+	printf '%s\n' '{"a":1.5,"b":{"c":"x"},"g":[]}' >r2.ndjson
+	cp drift.json before.json
+	run --separate-stderr etl-validate --schema-drift drift.json --report rep.json r2.ndjson
+	assert_failure 1
+	assert_output ''
+	assert_stderr 'etl-validate: failed: --schema-drift drift.json: 3 findings: type of a: number, was integer
+etl-validate: 1 check failed: no record written'
+	cmp drift.json before.json
+	run cat rep.json
+	assert_output '{"passed":false,"records":1,"invalid":0,"checks":[{"check":"schema-drift","arg":"drift.json","severity":"fail","verdict":"fail","observed":3,"offending":3,"findings":["type of a: number, was integer","missing field d (was null, string)","new field g (array)"]}]}'
+}
+
+@test "--warn-schema-drift reports the findings, passes, and saves the new fields" {
+	cd "$TMP"
+	echo '{"a":1}' >r1.ndjson
+	echo '{"b":1}' >r2.ndjson
+	etl-validate -q --schema-drift drift.json r1.ndjson >/dev/null
+	run --separate-stderr etl-validate --warn-schema-drift drift.json r2.ndjson
+	assert_success
+	assert_output '{"b":1}'
+	assert_stderr 'etl-validate: warning: --warn-schema-drift drift.json: 2 findings: missing field a (was integer)'
+	run cat drift.json
+	assert_output - <<-'OUT'
+	{"fields":{
+	"b":["integer"]
+	}}
+	OUT
+}

@@ -75,13 +75,39 @@ static const char *const names[] = {
 	[OPT_ACCEPTED - OPT_EXPECT_FIRST] = "accepted",
 	[OPT_RANGE - OPT_EXPECT_FIRST] = "range",
 	[OPT_MAX_INVALID - OPT_EXPECT_FIRST] = "max-invalid",
+	[OPT_SCHEMA_DRIFT - OPT_EXPECT_FIRST] = "schema-drift",
 };
+
+/* --schema-drift: the fields seen (paths into nested objects, a.b) and
+ * the JSON types of their values, in this run and in the saved one. */
+enum { J_NULL, J_BOOLEAN, J_INTEGER, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT, J_N };
+static const char *const jtypes[J_N] = {"null",   "boolean", "integer", "number",
+					"string", "array",   "object"};
+struct field {
+	char *path;
+	unsigned now, before; /* bits of J_ */
+	int seen_before;
+};
+static struct field *dfields;
+static size_t ndfields;
+static struct hash_table dindex; /* hash of the path -> index + 1 */
+static int drift_file_exists;
+static const char *drift_file;
+static struct buf dpath = BUF_INIT;
 
 static struct expect *ex;
 static size_t nex;
 static uint64_t records, invalid;
 static struct hash_canon canon;
 static struct buf tmp = BUF_INIT;
+
+int expect_id(const char *name, size_t n)
+{
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && !memcmp(names[i], name, n))
+			return OPT_EXPECT_FIRST + (int)i;
+	return -1;
+}
 
 int expect_any(void)
 {
@@ -142,6 +168,148 @@ static const char *split_field(struct expect *e, const char *arg, int first,
 	e->nidx = 1;
 	path_release(&p);
 	return c + 1;
+}
+
+static struct field *dfield(const char *p, size_t n)
+{
+	int added;
+	uint64_t *slot = hash_table_put(&dindex, hash_bytes(p, n), &added);
+
+	if (added) {
+		dfields = xrealloc(dfields, (ndfields + 1) * sizeof(*dfields));
+		memset(&dfields[ndfields], 0, sizeof(*dfields));
+		dfields[ndfields].path = xstrndup(p, n);
+		*slot = ++ndfields;
+	}
+	return &dfields[*slot - 1];
+}
+
+/* Read the saved fields of a previous run, if any. */
+static void drift_load(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf text = BUF_INIT, name = BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	struct scan_err err;
+	struct span fields;
+	struct scan_iter it, j;
+	struct span k, v, k2, t;
+
+	hash_table_init(&dindex, 8);
+	drift_file = path;
+	if (!f) {
+		if (errno == ENOENT)
+			return;
+		cli_usage_error(cli_optname, "%s: %s", path, strerror(errno));
+	}
+	drift_file_exists = 1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&text, chunk, n);
+	fclose(f);
+	if (!text.p)
+		buf_adds(&text, "");
+	if (scan_value(text.p, text.len, &err) < 0 ||
+	    scan_kind((struct span){text.p, text.len}) != SCAN_OBJECT ||
+	    scan_kind(fields = scan_lookup((struct span){text.p, text.len},
+					   &(struct path){&(struct path_seg){"fields", 6}, 1,
+							  NULL})) != SCAN_OBJECT)
+		cli_usage_error(cli_optname, "%s: not a file of --schema-drift", path);
+	scan_iter_init(&it, fields);
+	while (scan_iter_next(&it, &k, &v)) {
+		struct field *fd;
+
+		buf_reset(&name);
+		scan_unescape(&name, k.p, k.n);
+		fd = dfield(name.p ? name.p : "", name.len);
+		fd->seen_before = 1;
+		if (scan_kind(v) != SCAN_ARRAY)
+			cli_usage_error(cli_optname, "%s: not a file of --schema-drift", path);
+		scan_iter_init(&j, v);
+		while (scan_iter_next(&j, &k2, &t))
+			for (unsigned i = 0; i < J_N; i++)
+				if (scan_kind(t) == SCAN_STRING && t.n == strlen(jtypes[i]) + 2 &&
+				    !memcmp(t.p + 1, jtypes[i], t.n - 2))
+					fd->before |= 1u << i;
+	}
+	buf_release(&text);
+	buf_release(&name);
+}
+
+static int is_integer_text(struct span v)
+{
+	struct dec_text m;
+	__int128 place;
+
+	dec_text_parse(&m, v.p, v.n);
+	if (m.z == m.nint + m.nfrac)
+		return 1;
+	return !dec_text_place(&m, m.last, &place) ? place > 0 : place >= 0;
+}
+
+/* The fields of object obj under the path in dpath. */
+static void drift_walk(struct span obj, int depth)
+{
+	struct scan_iter it;
+	struct span k, v;
+	size_t mark = dpath.len;
+
+	scan_iter_init(&it, obj);
+	while (scan_iter_next(&it, &k, &v)) {
+		enum scan_kind kind = scan_kind(v);
+		unsigned t;
+		size_t start;
+
+		dpath.len = mark;
+		if (mark)
+			buf_addc(&dpath, '.');
+		start = dpath.len;
+		scan_unescape(&dpath, k.p, k.n);
+		if (strcspn(dpath.p + start, ".,\" =") < dpath.len - start ||
+		    memchr(dpath.p + start, 0, dpath.len - start)) {
+			/* a key that a path must quote */
+			char *seg = xstrndup(dpath.p + start, dpath.len - start);
+			size_t segn = dpath.len - start;
+
+			dpath.len = start;
+			jw_string(&dpath, seg, segn);
+			free(seg);
+		}
+		switch (kind) {
+		case SCAN_NULL:
+			t = J_NULL;
+			break;
+		case SCAN_TRUE:
+		case SCAN_FALSE:
+			t = J_BOOLEAN;
+			break;
+		case SCAN_NUMBER:
+			t = is_integer_text(scan_trim(v)) ? J_INTEGER : J_NUMBER;
+			break;
+		case SCAN_STRING:
+			t = J_STRING;
+			break;
+		case SCAN_ARRAY:
+			t = J_ARRAY;
+			break;
+		default:
+			t = J_OBJECT;
+		}
+		dfield(dpath.p, dpath.len)->now |= 1u << t;
+		if (kind == SCAN_OBJECT && depth < 64)
+			drift_walk(v, depth + 1);
+	}
+	dpath.len = mark;
+}
+
+static void types_text(char *s, size_t n, unsigned t)
+{
+	size_t k = 0;
+
+	s[0] = '\0';
+	for (unsigned i = 0; i < J_N && k < n; i++)
+		if (t & (1u << i))
+			k += (size_t)snprintf(s + k, n - k, "%s%s", k ? ", " : "", jtypes[i]);
 }
 
 void expect_add(int id, const char *arg, struct expr_fields *fields)
@@ -230,6 +398,11 @@ void expect_add(int id, const char *arg, struct expr_fields *fields)
 			cli_usage_error(cli_optname, "MIN is greater than MAX in '%s'", arg);
 		break;
 	}
+	case OPT_SCHEMA_DRIFT:
+		if (drift_file)
+			cli_usage_error(cli_optname, "given twice");
+		drift_load(arg);
+		break;
 	case OPT_MAX_INVALID: {
 		size_t n = strspn(arg, "0123456789");
 
@@ -361,6 +534,10 @@ void expect_record(const struct record *rec, int valid)
 			if (!valid)
 				offend(e, rec);
 			break;
+		case OPT_SCHEMA_DRIFT:
+			buf_reset(&dpath);
+			drift_walk(rec->line, 0);
+			break;
 		}
 	}
 }
@@ -440,6 +617,39 @@ static void decide(struct expect *e)
 		snprintf(e->shown, sizeof(e->shown), "%llu value%s outside",
 			 (unsigned long long)e->bad, e->bad == 1 ? "" : "s");
 		break;
+	case OPT_SCHEMA_DRIFT:
+		e->bad = 0;
+		if (!drift_file_exists) {
+			snprintf(e->shown, sizeof(e->shown), "no previous run in %s", drift_file);
+			break;
+		}
+		for (size_t i = 0; i < ndfields; i++) {
+			struct field *f = &dfields[i];
+			unsigned a = f->now & ~(1u << J_NULL), b = f->before & ~(1u << J_NULL);
+			char finding[300], ta[80], tb[80];
+
+			types_text(ta, sizeof(ta), f->now);
+			types_text(tb, sizeof(tb), f->before);
+			if (f->now && !f->seen_before)
+				snprintf(finding, sizeof(finding), "new field %s (%s)", f->path,
+					 ta);
+			else if (!f->now && f->seen_before)
+				snprintf(finding, sizeof(finding), "missing field %s (was %s)",
+					 f->path, tb);
+			else if (a && b && a != b)
+				snprintf(finding, sizeof(finding), "type of %s: %s, was %s",
+					 f->path, ta, tb);
+			else
+				continue;
+			e->bad++;
+			if (e->nlines < MAX_LINES)
+				e->lines[e->nlines++] = xstrdup(finding);
+		}
+		e->observed = (double)e->bad;
+		e->failed = e->bad > 0;
+		snprintf(e->shown, sizeof(e->shown), "%llu finding%s", (unsigned long long)e->bad,
+			 e->bad == 1 ? "" : "s");
+		break;
 	case OPT_MAX_INVALID:
 		if (e->pct) {
 			e->observed = records ? 100.0 * (double)invalid / (double)records : 0;
@@ -477,7 +687,8 @@ static void write_report(const char *path, size_t nfailed)
 			   e->warn ? "warn" : "fail",
 			   e->failed ? (e->warn ? "warn" : "fail") : "pass");
 		jw_double(&b, e->observed);
-		buf_printf(&b, ",\"offending\":%llu,\"first_lines\":[", (unsigned long long)e->bad);
+		buf_printf(&b, ",\"offending\":%llu,\"%s\":[", (unsigned long long)e->bad,
+			   e->kind == OPT_SCHEMA_DRIFT ? "findings" : "first_lines");
 		for (size_t j = 0; j < e->nlines; j++) {
 			if (j)
 				buf_addc(&b, ',');
@@ -516,12 +727,14 @@ size_t expect_finish(const char *report)
 
 		decide(e);
 		nfailed += e->failed && !e->warn;
+		const char *first = e->kind == OPT_SCHEMA_DRIFT ? ": " : "; first at ";
+
 		if (e->failed && !e->warn)
 			etl_error(NULL, "failed: --%s %s: %s%s%s", name, e->arg, e->shown,
-				  e->nlines ? "; first at " : "", e->nlines ? e->lines[0] : "");
+				  e->nlines ? first : "", e->nlines ? e->lines[0] : "");
 		else if (e->failed)
 			etl_warn(NULL, "warning: --warn-%s %s: %s%s%s", name, e->arg, e->shown,
-				 e->nlines ? "; first at " : "", e->nlines ? e->lines[0] : "");
+				 e->nlines ? first : "", e->nlines ? e->lines[0] : "");
 		else
 			etl_warn(NULL, "passed: --%s%s %s: %s", e->warn ? "warn-" : "", name,
 				 e->arg, e->shown);
@@ -529,6 +742,53 @@ size_t expect_finish(const char *report)
 	if (report)
 		write_report(report, nfailed);
 	return nfailed;
+}
+
+static int cmp_field(const void *a, const void *b)
+{
+	return strcmp(((const struct field *)a)->path, ((const struct field *)b)->path);
+}
+
+void expect_commit(void)
+{
+	struct replace r;
+	struct buf b = BUF_INIT;
+	size_t off = 0, k = 0;
+
+	if (!drift_file)
+		return;
+	qsort(dfields, ndfields, sizeof(*dfields), cmp_field);
+	buf_adds(&b, "{\"fields\":{");
+	for (size_t i = 0; i < ndfields; i++) {
+		if (!dfields[i].now)
+			continue;
+		buf_adds(&b, k++ ? ",\n" : "\n");
+		jw_string(&b, dfields[i].path, strlen(dfields[i].path));
+		buf_adds(&b, ":[");
+		for (unsigned t = 0, m = 0; t < J_N; t++)
+			if (dfields[i].now & (1u << t))
+				buf_printf(&b, "%s\"%s\"", m++ ? "," : "", jtypes[t]);
+		buf_addc(&b, ']');
+	}
+	buf_adds(&b, "\n}}\n");
+	if (replace_open(&r, drift_file) != 0)
+		etl_die(ETL_EXIT_IOERR, drift_file, "cannot open: %s", strerror(errno));
+	while (off < b.len) {
+		ssize_t w = write(r.fd, b.p + off, b.len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int err = errno;
+
+			replace_abort(&r);
+			etl_die(ETL_EXIT_IOERR, drift_file, "write error: %s", strerror(err));
+		}
+		off += (size_t)w;
+	}
+	buf_release(&b);
+	if (replace_commit(&r) != 0)
+		etl_die(ETL_EXIT_IOERR, drift_file, "write error: %s", strerror(errno));
 }
 
 void expect_release(void)
@@ -545,6 +805,12 @@ void expect_release(void)
 		hash_table_release(&ex[i].seen);
 	}
 	free(ex);
+	for (size_t i = 0; i < ndfields; i++)
+		free(dfields[i].path);
+	free(dfields);
+	if (drift_file)
+		hash_table_release(&dindex);
+	buf_release(&dpath);
 	hash_canon_release(&canon);
 	buf_release(&tmp);
 }

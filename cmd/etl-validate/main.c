@@ -17,6 +17,7 @@
  *    removed when it fails, as -o is.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ enum {
 	OPT_MEMORY,
 	OPT_TEMP_DIR,
 	OPT_REPORT,
+	OPT_RULES,
 };
 
 static const struct cli_opt opts[] = {
@@ -89,8 +91,12 @@ static const struct cli_opt opts[] = {
 	 "--accepted, only a warning"},
 	{OPT_RANGE + OPT_WARN, "warn-range", 0, CLI_ARG, "FIELD:MIN..MAX",
 	 "--range, only a warning"},
+	{OPT_SCHEMA_DRIFT, "schema-drift", 0, CLI_ARG, "FILE",
+	 "expect the fields and types saved in FILE by the last run that passed"},
 	{OPT_MAX_INVALID + OPT_WARN, "warn-max-invalid", 0, CLI_ARG, "N|P%",
 	 "--max-invalid, only a warning"},
+	{OPT_SCHEMA_DRIFT + OPT_WARN, "warn-schema-drift", 0, CLI_ARG, "FILE",
+	 "--schema-drift, only a warning"},
 	{OPT_GATE, "gate", 0, CLI_NOARG, NULL,
 	 "hold the valid records until every check holds (default with expectations)"},
 	{OPT_MEMORY, "memory", 0, CLI_ARG, "SIZE",
@@ -98,6 +104,8 @@ static const struct cli_opt opts[] = {
 	{OPT_TEMP_DIR, "temp-dir", 0, CLI_ARG, "DIR", "where to spill (default: $TMPDIR or /tmp)"},
 	{OPT_REPORT, "report", 0, CLI_ARG, "FILE",
 	 "write the verdict of every check there, as JSON"},
+	{OPT_RULES, "rules", 0, CLI_ARG, "FILE",
+	 "read the schema, rules and expectations from a JSON file"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -156,6 +164,8 @@ static void add_check(const char *arg)
 	}
 }
 
+static void load_rules(const char *path);
+
 static void on_opt(int id, const char *arg)
 {
 	const char *eq;
@@ -204,9 +214,166 @@ static void on_opt(int id, const char *arg)
 	case OPT_REPORT:
 		report_file = arg;
 		break;
+	case OPT_RULES:
+		load_rules(arg);
+		break;
 	default:
 		expect_add(id, arg, &efields);
 	}
+}
+
+/* ---- The rules file ----------------------------------------------------
+ *
+ * {"schema": FILE, "at": PATH, "format_annotation": true,
+ *  "checks": {"NAME": "EXPR", ...},
+ *  "expect": [{"not-null": "customer_id:0.99", "severity": "warn"}, ...]}
+ *
+ * Each entry is handled as the option of the same name would be, and a bad
+ * one is reported with the file and the JSON pointer of the entry.  A
+ * schema's file name is relative to the rules file.
+ */
+
+static char **kept; /* strings made from the rules file, freed at exit */
+static size_t nkept;
+
+static char *keep(char *s)
+{
+	kept = xrealloc(kept, (nkept + 1) * sizeof(*kept));
+	return kept[nkept++] = s;
+}
+
+static char *rules_string(const char *where, struct span v)
+{
+	struct buf b = BUF_INIT;
+
+	if (scan_kind(v) != SCAN_STRING)
+		cli_usage_error(where, "expected a string");
+	scan_string(&b, v);
+	if (!b.p)
+		buf_adds(&b, "");
+	if (strlen(b.p) != b.len)
+		cli_usage_error(where, "the string holds a NUL byte");
+	return keep(buf_detach(&b, NULL));
+}
+
+/* "FILE#POINTER" for messages. */
+static const char *rules_where(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static const char *rules_where(const char *path, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	char ptr[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ptr, sizeof(ptr), fmt, ap);
+	va_end(ap);
+	buf_printf(&b, "%s#%s", path, ptr);
+	return keep(buf_detach(&b, NULL));
+}
+
+static void rules_expect(const char *path, size_t i, struct span e)
+{
+	const char *w = rules_where(path, "/expect/%zu", i);
+	struct scan_iter it;
+	struct span k, v, arg = {NULL, 0};
+	int id = -1, warn = 0;
+
+	cli_optname = w;
+	if (scan_kind(e) != SCAN_OBJECT)
+		cli_usage_error(w, "expected an object such as {\"not-null\": \"FIELD\"}");
+	scan_iter_init(&it, e);
+	while (scan_iter_next(&it, &k, &v)) {
+		if (k.n == 8 && !memcmp(k.p, "severity", 8)) {
+			char *sev = rules_string(w, v);
+
+			if (strcmp(sev, "warn") && strcmp(sev, "fail"))
+				cli_usage_error(w, "severity is fail or warn, got '%s'", sev);
+			warn = !strcmp(sev, "warn");
+		} else if (id < 0 && expect_id(k.p, k.n) >= 0) {
+			id = expect_id(k.p, k.n);
+			arg = v;
+		} else {
+			cli_usage_error(w, "unknown or second check '%.*s'", (int)k.n, k.p);
+		}
+	}
+	if (id < 0)
+		cli_usage_error(w, "no check named");
+	expect_add(id + (warn ? OPT_WARN : 0), rules_string(w, arg), &efields);
+}
+
+static void load_rules(const char *path)
+{
+	const char *saved = cli_optname;
+	struct buf text = BUF_INIT;
+	struct scan_err err = {0, NULL, 0};
+	struct scan_iter it, j;
+	struct span k, v, k2, e;
+	char chunk[65536];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		cli_usage_error(cli_optname, "%s: %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&text, chunk, n);
+	fclose(f);
+	if (!text.p)
+		buf_adds(&text, "");
+	if (scan_value(text.p, text.len, &err) < 0 ||
+	    scan_kind((struct span){text.p, text.len}) != SCAN_OBJECT)
+		cli_usage_error(cli_optname, "%s: not a JSON object%s%s", path, err.msg ? ": " : "",
+				err.msg ? err.msg : "");
+	scan_iter_init(&it, (struct span){text.p, text.len});
+	while (scan_iter_next(&it, &k, &v)) {
+		const char *w = rules_where(path, "/%.*s", (int)k.n, k.p);
+		size_t i = 0;
+
+		cli_optname = w;
+		if (k.n == 6 && !memcmp(k.p, "schema", 6)) {
+			char *s = rules_string(w, v);
+			const char *slash = strrchr(path, '/');
+
+			if (s[0] != '/' && slash) {
+				struct buf b = BUF_INIT;
+
+				buf_add(&b, path, (size_t)(slash - path) + 1);
+				buf_adds(&b, s);
+				s = keep(buf_detach(&b, NULL));
+			}
+			on_opt(OPT_SCHEMA, s);
+		} else if (k.n == 2 && !memcmp(k.p, "at", 2)) {
+			on_opt(OPT_AT, rules_string(w, v));
+		} else if (k.n == 17 && !memcmp(k.p, "format_annotation", 17)) {
+			if (scan_kind(v) != SCAN_TRUE && scan_kind(v) != SCAN_FALSE)
+				cli_usage_error(w, "expected true or false");
+			if (scan_kind(v) == SCAN_TRUE)
+				on_opt(OPT_FORMAT_ANNOTATION, NULL);
+		} else if (k.n == 6 && !memcmp(k.p, "checks", 6)) {
+			if (scan_kind(v) != SCAN_OBJECT)
+				cli_usage_error(w, "expected an object of \"NAME\": \"EXPR\"");
+			scan_iter_init(&j, v);
+			while (scan_iter_next(&j, &k2, &e)) {
+				struct buf b = BUF_INIT;
+
+				cli_optname = rules_where(path, "/checks/%.*s", (int)k2.n, k2.p);
+				buf_printf(&b, "%.*s: %s", (int)k2.n, k2.p,
+					   rules_string(cli_optname, e));
+				add_check(keep(buf_detach(&b, NULL)));
+			}
+		} else if (k.n == 6 && !memcmp(k.p, "expect", 6)) {
+			if (scan_kind(v) != SCAN_ARRAY)
+				cli_usage_error(w, "expected an array of expectations");
+			scan_iter_init(&j, v);
+			while (scan_iter_next(&j, &k2, &e))
+				rules_expect(path, i++, e);
+		} else {
+			cli_usage_error(w, "unknown entry (schema, at, format_annotation, checks, "
+					   "expect)");
+		}
+	}
+	buf_release(&text);
+	cli_optname = saved;
 }
 
 static const struct cli_prog prog = {
@@ -406,6 +573,9 @@ static void release(void)
 		free((char *)map_prefix[i]);
 	free(map_prefix);
 	free(map_dir);
+	for (size_t i = 0; i < nkept; i++)
+		free(kept[i]);
+	free(kept);
 	if (have_at)
 		path_release(&at);
 	expr_fields_release(&efields);
@@ -466,6 +636,7 @@ int main(int argc, char **argv)
 		release();
 		etl_exit(ETL_EXIT_CHECK);
 	}
+	expect_commit();
 	if (gate) {
 		gate_release();
 		stats.records_out += gate_count();

@@ -19,6 +19,8 @@ void expect_init(void);
 /* Parse one expectation option (its OPT_ id, see expect_opts) into the
  * list; field paths are added to fields.  A bad value is a usage error. */
 void expect_add(int id, const char *arg, struct expr_fields *fields);
+/* The OPT_ id of an expectation by its name ("not-null"), or -1. */
+int expect_id(const char *name, size_t n);
 /* Is any expectation given? */
 int expect_any(void);
 /* Account for one record (valid or not); vals are the fields' values. */
@@ -26,6 +28,8 @@ void expect_record(const struct record *rec, int valid);
 /* Decide every expectation; print the table on stderr, write the report
  * (NULL: none).  Returns the number of failed fail-severity checks. */
 size_t expect_finish(const char *report);
+/* The run passed: save what must outlive it (--schema-drift's file). */
+void expect_commit(void);
 void expect_release(void);
 
 /* The option ids and table entries of the expectations (OPT_EXPECT_FIRST
@@ -40,6 +44,7 @@ enum {
 	OPT_ACCEPTED,
 	OPT_RANGE,
 	OPT_MAX_INVALID,
+	OPT_SCHEMA_DRIFT,
 	OPT_EXPECT_END,
 	/* --warn-X is X + OPT_WARN */
 	OPT_WARN = 100,
