@@ -61,7 +61,7 @@ _etl_top_arg() {
 _etl_validate_opts='--schema --at --resolve --format-annotation -c --check --rejects --unique --not-null
 	--rows --fresh --distinct --accepted --range --max-invalid --warn-unique --warn-not-null --warn-rows
 	--warn-fresh --warn-distinct --warn-accepted --warn-range --warn-max-invalid --schema-drift
-	--warn-schema-drift --rules --gate --memory --temp-dir --report'
+	--warn-schema-drift --rules --partial --merge --gate --memory --temp-dir --report'
 
 # Schemas and reject files are files; a path, a PREFIX=DIR and a rule are
 # free text.
@@ -69,7 +69,7 @@ _etl_validate_arg() {
 	local cur=$1 prev=$2
 
 	case $prev in
-	--schema | --rejects | --report | --rules | --schema-drift | --warn-schema-drift)
+	--schema | --rejects | --report | --rules | --schema-drift | --warn-schema-drift | --partial)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		;;

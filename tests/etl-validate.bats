@@ -469,3 +469,63 @@ etl-validate: 1 check failed: no record written'
 	}}
 	OUT
 }
+
+# ---- partial states ----
+
+@test "--partial on the parts of an input and --merge decide as one run over the whole" {
+	cd "$TMP"
+	awk 'BEGIN { for (i = 0; i < 400; i++) printf "{\"id\":%d,\"c\":%s,\"t\":\"2026-11-2%dT10:00:00Z\"}\n", i % 350, (i % 50 ? "\"x" i % 7 "\"" : "null"), i % 8 + 1 }' >all.ndjson
+	head -n 200 all.ndjson >p1.ndjson
+	tail -n 200 all.ndjson >p2.ndjson
+	set -- --unique id --not-null c:0.9 --distinct c:1..7 --rows 300.. --warn-range id:0..299 \
+		--schema-drift drift.json
+	run --separate-stderr etl-validate -q "$@" --report one.json all.ndjson
+	assert_failure 1
+	rm -f drift.json
+	run --separate-stderr etl-validate -q "$@" --partial s1.json p1.ndjson
+	assert_success
+	assert_equal "${#lines[@]}" 200
+	run --separate-stderr etl-validate -q "$@" --partial s2.json p2.ndjson
+	assert_success
+	[[ ! -e drift.json ]]
+	run --separate-stderr etl-validate "$@" --merge --report merged.json s1.json s2.json
+	assert_failure 1
+	assert_output ''
+	assert_stderr 'etl-validate: failed: --unique id: 50 duplicates
+etl-validate: passed: --not-null c:0.9: null share 0.02, allowed 0.1
+etl-validate: passed: --distinct c:1..7: 7 distinct values, expected 1..7
+etl-validate: passed: --rows 300..: 400 rows, expected at least 300
+etl-validate: warning: --warn-range id:0..299: 50 values outside; first at p2.ndjson:101
+etl-validate: passed: --schema-drift drift.json: no previous run in drift.json
+etl-validate: 1 check failed'
+	sed 's/"first_lines":\[[^]]*\]//g' one.json >a
+	sed 's/"first_lines":\[[^]]*\]//g' merged.json >b
+	cmp a b
+}
+
+@test "--merge refuses states made with other expectations; --partial and --merge misuse" {
+	cd "$TMP"
+	echo '{"id":1}' >in.ndjson
+	etl-validate -q --unique id --partial s.json in.ndjson >/dev/null
+	run --separate-stderr etl-validate --unique id --rows 1.. --merge s.json
+	assert_failure 2
+	assert_stderr 'etl-validate: s.json: made with other expectations than this run'"'"'s'
+	run --separate-stderr etl-validate --unique id,x --merge s.json
+	assert_failure 2
+	assert_stderr 'etl-validate: s.json: made with other expectations than this run'"'"'s (expectation 1)'
+	run --separate-stderr etl-validate --unique id --merge in.ndjson
+	assert_failure 2
+	assert_stderr 'etl-validate: in.ndjson: not a partial state of etl-validate'
+	run --separate-stderr etl-validate --unique id --merge --schema x.json s.json
+	assert_failure 2
+	assert_stderr "etl-validate: --merge: not with --schema
+Try 'etl-validate --help' for more information."
+	run --separate-stderr etl-validate --unique id --partial s.json --report r.json in.ndjson
+	assert_failure 2
+	assert_stderr "etl-validate: --partial: not with --report
+Try 'etl-validate --help' for more information."
+	run --separate-stderr etl-validate -c 'a: 1 == 1' --partial s.json in.ndjson
+	assert_failure 2
+	assert_stderr "etl-validate: --partial: needs an expectation
+Try 'etl-validate --help' for more information."
+}

@@ -791,6 +791,242 @@ void expect_commit(void)
 		etl_die(ETL_EXIT_IOERR, drift_file, "write error: %s", strerror(errno));
 }
 
+/* ---- Partial states ------------------------------------------------------
+ *
+ * One JSON object per file:
+ *   {"etl_validate":"partial","version":1,"records":N,"invalid":N,
+ *    "expect":[{"check":"unique","arg":"id","severity":"fail","n":N,"bad":N,
+ *               "lines":[...],"hashes":["<32 hex digits>",...],"newest":US},...],
+ *    "fields":{"a":["integer"],...}}
+ * "hashes" are the key hashes of --unique and --distinct, "newest" the
+ * newest time of --fresh in microseconds, "fields" what --schema-drift saw.
+ * Merging adds counts, keeps the first lines in file order, takes the union
+ * of the hashes (a key already in it is one more duplicate) and the newest
+ * of the times, so the states of the parts of an input, merged, decide as
+ * one run over the whole would.
+ */
+
+static void write_all(const char *path, const struct buf *b)
+{
+	struct replace r;
+	size_t off = 0;
+
+	if (replace_open(&r, path) != 0)
+		etl_die(ETL_EXIT_IOERR, path, "cannot open: %s", strerror(errno));
+	while (off < b->len) {
+		ssize_t k = write(r.fd, b->p + off, b->len - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int err = errno;
+
+			replace_abort(&r);
+			etl_die(ETL_EXIT_IOERR, path, "write error: %s", strerror(err));
+		}
+		off += (size_t)k;
+	}
+	if (replace_commit(&r) != 0)
+		etl_die(ETL_EXIT_IOERR, path, "write error: %s", strerror(errno));
+}
+
+static void write_hashes(struct buf *b, const struct hash_table *t)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->cap; i++) {
+		const uint64_t *sl = (const uint64_t *)(t->slots + i * t->stride);
+
+		if (!sl[0] && !sl[1])
+			continue;
+		buf_printf(b, "%s\"%016llx%016llx\"", k++ ? "," : "", (unsigned long long)sl[1],
+			   (unsigned long long)sl[0]);
+	}
+}
+
+void expect_partial_write(const char *path)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b,
+		   "{\"etl_validate\":\"partial\",\"version\":1,\"records\":%llu,"
+		   "\"invalid\":%llu,\"expect\":[",
+		   (unsigned long long)records, (unsigned long long)invalid);
+	for (size_t i = 0; i < nex; i++) {
+		struct expect *e = &ex[i];
+		const char *name = names[e->kind - OPT_EXPECT_FIRST];
+
+		buf_adds(&b, i ? ",{\"check\":" : "{\"check\":");
+		jw_string(&b, name, strlen(name));
+		buf_adds(&b, ",\"arg\":");
+		jw_string(&b, e->arg, strlen(e->arg));
+		buf_printf(&b, ",\"severity\":\"%s\",\"n\":%llu,\"bad\":%llu,\"lines\":[",
+			   e->warn ? "warn" : "fail", (unsigned long long)e->n,
+			   (unsigned long long)e->bad);
+		for (size_t j = 0; j < e->nlines; j++) {
+			if (j)
+				buf_addc(&b, ',');
+			jw_string(&b, e->lines[j], strlen(e->lines[j]));
+		}
+		buf_adds(&b, "],\"hashes\":[");
+		write_hashes(&b, &e->seen);
+		buf_adds(&b, "]");
+		if (e->have_newest)
+			buf_printf(&b, ",\"newest\":%lld", (long long)e->newest);
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "],\"fields\":{");
+	for (size_t i = 0, k = 0; i < ndfields; i++) {
+		if (!dfields[i].now)
+			continue;
+		if (k++)
+			buf_addc(&b, ',');
+		jw_string(&b, dfields[i].path, strlen(dfields[i].path));
+		buf_printf(&b, ":%u", dfields[i].now);
+	}
+	buf_adds(&b, "}}\n");
+	write_all(path, &b);
+	buf_release(&b);
+}
+
+static struct span get(struct span obj, const char *key)
+{
+	struct path_seg seg = {(char *)key, strlen(key)};
+	struct path p = {&seg, 1, NULL};
+
+	return scan_lookup(obj, &p);
+}
+
+static uint64_t get_u64(struct span obj, const char *key, const char *path)
+{
+	struct span v = scan_trim(get(obj, key));
+	char tmpn[32];
+
+	if (scan_kind(v) != SCAN_NUMBER || v.n >= sizeof(tmpn) || v.p[0] == '-')
+		etl_die(ETL_EXIT_USAGE, path, "not a partial state of etl-validate: bad \"%s\"",
+			key);
+	memcpy(tmpn, v.p, v.n);
+	tmpn[v.n] = '\0';
+	return strtoull(tmpn, NULL, 10);
+}
+
+static int span_eq(struct span v, const char *s)
+{
+	struct buf b = BUF_INIT;
+	int eq;
+
+	if (scan_kind(v) != SCAN_STRING)
+		return 0;
+	scan_string(&b, v);
+	eq = b.len == strlen(s) && (!b.len || !memcmp(b.p, s, b.len));
+	buf_release(&b);
+	return eq;
+}
+
+void expect_merge_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf text = BUF_INIT, s = BUF_INIT;
+	char chunk[65536];
+	size_t n, i = 0;
+	struct scan_err err;
+	struct span root, list, v, k;
+	struct scan_iter it, j;
+
+	if (!f)
+		etl_die(ETL_EXIT_IOERR, path, "cannot read: %s", strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_add(&text, chunk, n);
+	fclose(f);
+	if (!text.p)
+		buf_adds(&text, "");
+	root = (struct span){text.p, text.len};
+	if (scan_value(text.p, text.len, &err) < 0 || scan_kind(root) != SCAN_OBJECT ||
+	    !span_eq(get(root, "etl_validate"), "partial") ||
+	    scan_kind(list = get(root, "expect")) != SCAN_ARRAY)
+		etl_die(ETL_EXIT_USAGE, path, "not a partial state of etl-validate");
+	records += get_u64(root, "records", path);
+	invalid += get_u64(root, "invalid", path);
+	scan_iter_init(&it, list);
+	while (scan_iter_next(&it, &k, &v)) {
+		struct expect *e = i < nex ? &ex[i] : NULL;
+		struct span x;
+
+		if (!e || !span_eq(get(v, "check"), names[e->kind - OPT_EXPECT_FIRST]) ||
+		    !span_eq(get(v, "arg"), e->arg) ||
+		    !span_eq(get(v, "severity"), e->warn ? "warn" : "fail"))
+			etl_die(ETL_EXIT_USAGE, path,
+				"made with other expectations than this run's (expectation %zu)",
+				i + 1);
+		e->n += get_u64(v, "n", path);
+		e->bad += get_u64(v, "bad", path);
+		x = get(v, "lines");
+		if (scan_kind(x) == SCAN_ARRAY) {
+			struct span lk, lv;
+
+			scan_iter_init(&j, x);
+			while (scan_iter_next(&j, &lk, &lv) && e->nlines < MAX_LINES) {
+				buf_reset(&s);
+				scan_string(&s, lv);
+				e->lines[e->nlines++] = xstrndup(s.p ? s.p : "", s.len);
+			}
+		}
+		x = get(v, "hashes");
+		if (scan_kind(x) == SCAN_ARRAY) {
+			struct span hk, hv;
+
+			scan_iter_init(&j, x);
+			while (scan_iter_next(&j, &hk, &hv)) {
+				struct hash128 h;
+				char hex[17];
+				int added;
+
+				if (hv.n != 34)
+					etl_die(ETL_EXIT_USAGE, path,
+						"not a partial state of etl-validate");
+				memcpy(hex, hv.p + 1, 16);
+				hex[16] = '\0';
+				h.hi = strtoull(hex, NULL, 16);
+				memcpy(hex, hv.p + 17, 16);
+				h.lo = strtoull(hex, NULL, 16);
+				hash_table_put(&e->seen, h, &added);
+				if (!added && e->kind == OPT_UNIQUE)
+					e->bad++;
+			}
+		}
+		x = scan_trim(get(v, "newest"));
+		if (scan_kind(x) == SCAN_NUMBER) {
+			char t[32];
+			long long us;
+
+			snprintf(t, sizeof(t), "%.*s", (int)x.n, x.p);
+			us = strtoll(t, NULL, 10);
+			if (!e->have_newest || us > e->newest)
+				e->newest = us;
+			e->have_newest = 1;
+		}
+		i++;
+	}
+	if (i != nex)
+		etl_die(ETL_EXIT_USAGE, path, "made with other expectations than this run's");
+	v = get(root, "fields");
+	if (drift_file && scan_kind(v) == SCAN_OBJECT) {
+		struct span fk, fv;
+
+		scan_iter_init(&it, v);
+		while (scan_iter_next(&it, &fk, &fv)) {
+			char t[16];
+
+			buf_reset(&s);
+			scan_unescape(&s, fk.p, fk.n);
+			snprintf(t, sizeof(t), "%.*s", (int)scan_trim(fv).n, scan_trim(fv).p);
+			dfield(s.p ? s.p : "", s.len)->now |= (unsigned)strtoul(t, NULL, 10);
+		}
+	}
+	buf_release(&text);
+	buf_release(&s);
+}
+
 void expect_release(void)
 {
 	for (size_t i = 0; i < nex; i++) {

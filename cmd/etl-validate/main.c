@@ -52,6 +52,8 @@ enum {
 	OPT_TEMP_DIR,
 	OPT_REPORT,
 	OPT_RULES,
+	OPT_PARTIAL,
+	OPT_MERGE,
 };
 
 static const struct cli_opt opts[] = {
@@ -106,6 +108,10 @@ static const struct cli_opt opts[] = {
 	 "write the verdict of every check there, as JSON"},
 	{OPT_RULES, "rules", 0, CLI_ARG, "FILE",
 	 "read the schema, rules and expectations from a JSON file"},
+	{OPT_PARTIAL, "partial", 0, CLI_ARG, "FILE",
+	 "write the expectations' states to FILE instead of deciding them"},
+	{OPT_MERGE, "merge", 0, CLI_NOARG, NULL,
+	 "the FILEs are --partial states: merge them and decide"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -125,7 +131,8 @@ static size_t nchecks;
 static struct expr_fields efields;
 static int gate;
 static uint64_t memory;
-static const char *temp_dir, *report_file;
+static const char *temp_dir, *report_file, *partial_file;
+static int merge;
 static int memory_given, temp_dir_given;
 
 static void add_check(const char *arg)
@@ -216,6 +223,12 @@ static void on_opt(int id, const char *arg)
 		break;
 	case OPT_RULES:
 		load_rules(arg);
+		break;
+	case OPT_PARTIAL:
+		partial_file = arg;
+		break;
+	case OPT_MERGE:
+		merge = 1;
 		break;
 	default:
 		expect_add(id, arg, &efields);
@@ -597,7 +610,45 @@ int main(int argc, char **argv)
 	cli_start(&prog, argc, argv);
 	if (!schema_file && !nchecks && !expect_any())
 		cli_usage_error(NULL, "nothing to check: give --schema, --check or an expectation");
-	gate |= expect_any();
+	if (partial_file) {
+		if (!expect_any())
+			cli_usage_error("--partial", "needs an expectation");
+		if (gate || report_file || merge)
+			cli_usage_error("--partial", "not with %s",
+					gate          ? "--gate"
+					: report_file ? "--report"
+						      : "--merge");
+	} else if (merge) {
+		if (!expect_any())
+			cli_usage_error("--merge", "needs the expectations of the partial states");
+		if (schema_file || nchecks || rejects_file || cli.output || gate || memory_given ||
+		    temp_dir_given)
+			cli_usage_error("--merge", "not with %s",
+					schema_file    ? "--schema"
+					: nchecks      ? "--check"
+					: rejects_file ? "--rejects"
+					: cli.output   ? "--output"
+					: gate         ? "--gate"
+					: memory_given ? "--memory"
+						       : "--temp-dir");
+		if (!cli.nfiles)
+			cli_usage_error("--merge", "needs the partial state files");
+		for (size_t i = 0; i < cli.nfiles; i++)
+			expect_merge_file(cli.files[i]);
+		nfailed = expect_finish(report_file);
+		if (nfailed) {
+			etl_error(NULL, "%zu check%s failed", nfailed, nfailed == 1 ? "" : "s");
+			release();
+			etl_exit(ETL_EXIT_CHECK);
+		}
+		expect_commit();
+		release();
+		cli_finish();
+	} else {
+		gate |= expect_any();
+	}
+	if (gate && partial_file)
+		cli_usage_error("--partial", "not with --gate");
 	if (memory_given && !gate)
 		cli_usage_error("--memory", "needs --gate or an expectation");
 	if (temp_dir_given && !gate)
@@ -628,6 +679,11 @@ int main(int argc, char **argv)
 	else if (invalid)
 		etl_warn(NULL, "%llu invalid record%s dropped", (unsigned long long)invalid,
 			 invalid == 1 ? "" : "s");
+	if (partial_file) {
+		expect_partial_write(partial_file);
+		release();
+		cli_finish();
+	}
 	nfailed = expect_finish(report_file);
 	if (nfailed) {
 		etl_error(NULL, "%zu check%s failed: no record written", nfailed,

@@ -30,6 +30,11 @@ void expect_record(const struct record *rec, int valid);
 size_t expect_finish(const char *report);
 /* The run passed: save what must outlive it (--schema-drift's file). */
 void expect_commit(void);
+/* --partial: write the undecided states of every expectation to path. */
+void expect_partial_write(const char *path);
+/* --merge: fold the states that path holds (written with the same
+ * expectations, else a usage error) into this run's. */
+void expect_merge_file(const char *path);
 void expect_release(void);
 
 /* The option ids and table entries of the expectations (OPT_EXPECT_FIRST
