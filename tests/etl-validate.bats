@@ -529,3 +529,35 @@ Try 'etl-validate --help' for more information."
 	assert_stderr "etl-validate: --partial: needs an expectation
 Try 'etl-validate --help' for more information."
 }
+
+# ---- a pipeline into PostgreSQL ----
+
+teardown() {
+	if [[ -f $TMP/pg.env ]]; then
+		"$TESTS/pg.sh" stop "$TMP/pg" >/dev/null 2>&1 || true
+	fi
+}
+
+@test "etl-validate | etl-load-pg loads nothing when an expectation fails, all when every one holds" {
+	local rc=0
+
+	"$TESTS/pg.sh" start "$TMP/pg" >"$TMP/pg.env" || rc=$?
+	((rc == 3)) && skip "no PostgreSQL server installed"
+	((rc == 0))
+	# shellcheck disable=SC1091
+	source "$TMP/pg.env"
+	export PGHOST PGPORT PGUSER PGDATABASE
+	cd "$TMP"
+	psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE TABLE sales (id bigint, qty integer)'
+	awk 'BEGIN { for (i = 1; i <= 5000; i++) printf "{\"id\":%d,\"qty\":%d}\n", i, i % 9 }' >good.ndjson
+	cp good.ndjson bad.ndjson
+	echo '{"id":17,"qty":1}' >>bad.ndjson
+	run bash -o pipefail -c 'etl-validate -q --unique id --memory 16K bad.ndjson | etl-load-pg -q -t sales'
+	assert_failure 1
+	run psql -X -A -t -c 'SELECT count(*) FROM sales'
+	assert_output 0
+	run bash -o pipefail -c 'etl-validate -q --unique id --memory 16K good.ndjson | etl-load-pg -q -t sales'
+	assert_success
+	run psql -X -A -t -c 'SELECT count(*), sum(qty) FROM sales'
+	assert_output '5000|19995'
+}
