@@ -148,7 +148,8 @@ static int duration_ok(const char *p, size_t n)
 			return 0;
 		units = in_time ? time_units : date_units;
 		u = strchr(units, p[i]);
-		if (!u || (int)(u - units) <= last)
+		/* RFC 3339: Y[M[D]], M[D], D (and H[M[S]]...): no unit skipped */
+		if (!u || !p[i] || (last >= 0 && (int)(u - units) != last + 1))
 			return 0;
 		last = (int)(u - units);
 		any = 1;
@@ -381,6 +382,23 @@ static size_t uri_char(const char *p, const char *end, const char *allowed, int 
 	return c && strchr(allowed, c) ? 1 : 0;
 }
 
+/* RFC 3986's IPvFuture: "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ). */
+static int ipvfuture_ok(const char *p, const char *end)
+{
+	const char *q = p + 1;
+
+	if (p >= end || (*p != 'v' && *p != 'V'))
+		return 0;
+	while (q < end && hex(*q))
+		q++;
+	if (q == p + 1 || q >= end || *q != '.' || q + 1 >= end)
+		return 0;
+	for (q++; q < end; q++)
+		if (!alpha(*q) && !digit(*q) && !strchr("-._~!$&'()*+,;=:", *q))
+			return 0;
+	return 1;
+}
+
 static int uri_part(const char *p, const char *end, const char *allowed, int iri)
 {
 	while (p < end) {
@@ -429,7 +447,8 @@ static int uri_ok(const char *p, size_t n, int ref, int iri)
 		if (a < ae && *a == '[') {
 			const char *rb = memchr(a, ']', (size_t)(ae - a));
 
-			if (!rb || !ipv6_ok(a + 1, (size_t)(rb - a - 1)))
+			if (!rb ||
+			    (!ipv6_ok(a + 1, (size_t)(rb - a - 1)) && !ipvfuture_ok(a + 1, rb)))
 				return 0;
 			h = rb + 1;
 		} else {
@@ -460,22 +479,71 @@ static int uri_ok(const char *p, size_t n, int ref, int iri)
 	return 1;
 }
 
+/* RFC 6570: literals, and expressions "{" [operator] varspec *("," varspec)
+ * "}" where a varspec is a dotted name of ALPHA, DIGIT, "_" and
+ * pct-encoded, with a prefix ":1".."9999" or an explode "*". */
 static int uri_template_ok(const char *p, size_t n)
 {
-	int open = 0;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '{') {
-			if (open)
-				return 0;
-			open = 1;
-		} else if (p[i] == '}') {
-			if (!open)
-				return 0;
-			open = 0;
+	while (i < n) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '{') {
+			i++;
+			if (i < n && strchr("+#./;?&=,!@|", p[i]) && p[i])
+				i++;
+			for (;;) {
+				size_t start = i;
+				int dot = 1; /* a name may not start with, or repeat, '.' */
+
+				while (i < n) {
+					if (alpha(p[i]) || digit(p[i]) || p[i] == '_') {
+						dot = 0;
+						i++;
+					} else if (p[i] == '%' && i + 2 < n && hex(p[i + 1]) &&
+						   hex(p[i + 2])) {
+						dot = 0;
+						i += 3;
+					} else if (p[i] == '.' && !dot) {
+						dot = 1;
+						i++;
+					} else {
+						break;
+					}
+				}
+				if (i == start || dot || i >= n)
+					return 0;
+				if (p[i] == ':') {
+					size_t d = ++i;
+
+					while (i < n && digit(p[i]))
+						i++;
+					if (i == d || i - d > 4 || p[d] == '0')
+						return 0;
+				} else if (p[i] == '*') {
+					i++;
+				}
+				if (i >= n)
+					return 0;
+				if (p[i] == '}')
+					break;
+				if (p[i] != ',')
+					return 0;
+				i++;
+			}
+			i++;
+		} else if (c <= 0x20 || c == 0x7f || strchr("\"%<>\\^`{|}", c)) {
+			if (c == '%' && i + 2 < n && hex(p[i + 1]) && hex(p[i + 2])) {
+				i += 3;
+				continue;
+			}
+			return 0;
+		} else {
+			i++;
 		}
 	}
-	return !open;
+	return 1;
 }
 
 /* ECMA-262's long names of general categories, which PCRE2 10.42 does not
@@ -581,6 +649,16 @@ void format_ecma_regex(struct buf *out, const char *src, size_t n)
 				buf_add(out, src + i - 1, 2);
 			continue;
 		}
+		if (c == '[' && !inclass && i + 1 < n && src[i + 1] == ']') {
+			buf_adds(out, "(?!)"); /* ECMA-262's empty class matches nothing */
+			i++;
+			continue;
+		}
+		if (c == '[' && !inclass && i + 2 < n && src[i + 1] == '^' && src[i + 2] == ']') {
+			buf_adds(out, "(?s:.)"); /* and its negation anything */
+			i += 2;
+			continue;
+		}
 		if (c == '[' && !inclass)
 			inclass = 1;
 		else if (c == ']' && inclass)
@@ -596,13 +674,24 @@ static int regex_ok(const char *p, size_t n)
 	PCRE2_SIZE eoff;
 	int ecode;
 
-	/* ECMA-262 has no \a, \Z, \z, \A or (?#...) */
-	for (size_t i = 0; i + 1 < n; i++)
+	/* ECMA-262 has no \a, \Z, \z, \A, (?#...), (?P...) or flags for the
+	 * whole pattern such as (?i) */
+	for (size_t i = 0; i + 1 < n; i++) {
 		if (p[i] == '\\') {
 			if (strchr("aZzAeG", p[i + 1]))
 				return 0;
 			i++;
+		} else if (p[i] == '(' && p[i + 1] == '?' && i + 2 < n) {
+			size_t k = i + 2;
+
+			if (p[k] == '#' || p[k] == 'P')
+				return 0;
+			while (k < n && alpha(p[k]))
+				k++;
+			if (k > i + 2 && k < n && p[k] == ')')
+				return 0;
 		}
+	}
 	format_ecma_regex(&b, p, n);
 	re = pcre2_compile((PCRE2_SPTR)(b.p ? b.p : ""), b.len, PCRE2_UTF, &ecode, &eoff, NULL);
 	buf_release(&b);

@@ -1331,6 +1331,37 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 			s->pattern_src = sdup(S, p.p, p.n);
 		} else if (KW("required")) {
 			names_of(S, v, &s->required, w, "required");
+		} else if (KW("dependencies") && scan_kind(v) == SCAN_OBJECT) {
+			/* the keyword of earlier drafts that 2020-12 split in two:
+			 * an array is dependentRequired, a schema dependentSchemas */
+			struct scan_iter it;
+			struct span k, e;
+			size_t n = 0, mark = ptr->len;
+
+			scan_iter_init(&it, v);
+			while (scan_iter_next(&it, &k, &e))
+				n++;
+			s->dreq = arena_alloc(&S->mem, (n + 1) * sizeof(*s->dreq));
+			s->dschemas = arena_alloc(&S->mem, (n + 1) * sizeof(*s->dschemas));
+			scan_iter_init(&it, v);
+			while (scan_iter_next(&it, &k, &e)) {
+				struct span name = key_of(&S->mem, k);
+
+				if (scan_kind(e) == SCAN_ARRAY) {
+					s->dreq[s->ndreq].name = sdup(S, name.p, name.n);
+					s->dreq[s->ndreq].n = name.n;
+					names_of(S, e, &s->dreq[s->ndreq++].req, w, "dependencies");
+				} else {
+					ptr->len = mark;
+					ptr_add(ptr, name.p, name.n);
+					s->dschemas[s->ndschemas].name = sdup(S, name.p, name.n);
+					s->dschemas[s->ndschemas].n = name.n;
+					s->dschemas[s->ndschemas++].s =
+						compile(S, e, base, res, d, ptr->p);
+				}
+			}
+			ptr->len = mark;
+			ptr->p[mark] = '\0';
 		} else if (KW("dependentRequired")) {
 			struct scan_iter it;
 			struct span k, e;
