@@ -666,11 +666,11 @@ static void decide(struct expect *e)
 	}
 }
 
+static void write_all(const char *path, const struct buf *b);
+
 static void write_report(const char *path, size_t nfailed)
 {
-	struct replace r;
 	struct buf b = BUF_INIT;
-	size_t off = 0;
 
 	buf_printf(&b, "{\"passed\":%s,\"records\":%llu,\"invalid\":%llu,\"checks\":[",
 		   nfailed ? "false" : "true", (unsigned long long)records,
@@ -697,24 +697,8 @@ static void write_report(const char *path, size_t nfailed)
 		buf_adds(&b, "]}");
 	}
 	buf_adds(&b, "]}\n");
-	if (replace_open(&r, path) != 0)
-		etl_die(ETL_EXIT_IOERR, path, "cannot open: %s", strerror(errno));
-	while (off < b.len) {
-		ssize_t k = write(r.fd, b.p + off, b.len - off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int err = errno;
-
-			replace_abort(&r);
-			etl_die(ETL_EXIT_IOERR, path, "write error: %s", strerror(err));
-		}
-		off += (size_t)k;
-	}
+	write_all(path, &b);
 	buf_release(&b);
-	if (replace_commit(&r) != 0)
-		etl_die(ETL_EXIT_IOERR, path, "write error: %s", strerror(errno));
 }
 
 size_t expect_finish(const char *report)
@@ -751,9 +735,8 @@ static int cmp_field(const void *a, const void *b)
 
 void expect_commit(void)
 {
-	struct replace r;
 	struct buf b = BUF_INIT;
-	size_t off = 0, k = 0;
+	size_t k = 0;
 
 	if (!drift_file)
 		return;
@@ -771,24 +754,8 @@ void expect_commit(void)
 		buf_addc(&b, ']');
 	}
 	buf_adds(&b, "\n}}\n");
-	if (replace_open(&r, drift_file) != 0)
-		etl_die(ETL_EXIT_IOERR, drift_file, "cannot open: %s", strerror(errno));
-	while (off < b.len) {
-		ssize_t w = write(r.fd, b.p + off, b.len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			int err = errno;
-
-			replace_abort(&r);
-			etl_die(ETL_EXIT_IOERR, drift_file, "write error: %s", strerror(err));
-		}
-		off += (size_t)w;
-	}
+	write_all(drift_file, &b);
 	buf_release(&b);
-	if (replace_commit(&r) != 0)
-		etl_die(ETL_EXIT_IOERR, drift_file, "write error: %s", strerror(errno));
 }
 
 /* ---- Partial states ------------------------------------------------------
@@ -810,6 +777,7 @@ static void write_all(const char *path, const struct buf *b)
 {
 	struct replace r;
 	size_t off = 0;
+	int rc;
 
 	if (replace_open(&r, path) != 0)
 		etl_die(ETL_EXIT_IOERR, path, "cannot open: %s", strerror(errno));
@@ -822,11 +790,14 @@ static void write_all(const char *path, const struct buf *b)
 			int err = errno;
 
 			replace_abort(&r);
+			free(r.target);
 			etl_die(ETL_EXIT_IOERR, path, "write error: %s", strerror(err));
 		}
 		off += (size_t)k;
 	}
-	if (replace_commit(&r) != 0)
+	rc = replace_commit(&r);
+	free(r.target);
+	if (rc != 0)
 		etl_die(ETL_EXIT_IOERR, path, "write error: %s", strerror(errno));
 }
 

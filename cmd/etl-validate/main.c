@@ -424,6 +424,7 @@ static void rej_abort(int status)
 {
 	if (rej_open && status != 0) {
 		replace_abort(&rej);
+		free(rej.target);
 		rej_open = 0;
 	}
 }
@@ -438,14 +439,16 @@ static void rej_start(void)
 
 static void rej_finish(void)
 {
+	int rc;
+
 	if (!rej_open)
 		return;
 	rej_write_out();
-	if (replace_commit(&rej) != 0) {
-		rej_open = 0;
-		etl_die(ETL_EXIT_IOERR, rejects_file, "write error: %s", strerror(errno));
-	}
+	rc = replace_commit(&rej);
+	free(rej.target);
 	rej_open = 0;
+	if (rc != 0)
+		etl_die(ETL_EXIT_IOERR, rejects_file, "write error: %s", strerror(errno));
 }
 
 /* ---- Records ----------------------------------------------------------- */
