@@ -287,6 +287,15 @@ struct schema {
 	struct mcache mc[MCACHE];
 	struct member *mtmp;
 	size_t capmtmp;
+
+	/* A root that looks at an object only through properties and
+	 * required: the fields it names, and the root without those two. */
+	const char **fnames;
+	size_t *flens, nfields;
+	const struct node **fprop; /* the property's schema, or NULL */
+	size_t *freq;              /* the required names' indexes in fnames */
+	size_t nfreq;
+	struct node *shell;
 };
 
 /* ---- Small helpers ------------------------------------------------------ */
@@ -2174,8 +2183,11 @@ static int check(struct schema *S, const struct node *s, struct span v, struct e
 		return 1;
 	if (s->boolean == 0)
 		return 0;
-	if (S->depth > 2000) /* a $ref loop that never moves into the value */
+	if (S->depth > 2000) { /* a $ref loop that never moves into the value */
+		if (S->collect && !S->quiet)
+			add_error(S, s, "$ref", "the schema refers to itself without end");
 		return 0;
+	}
 	if (s->uneval) {
 		enum scan_kind k = scan_kind(v);
 
@@ -2194,6 +2206,60 @@ static int check(struct schema *S, const struct node *s, struct span v, struct e
 		S->nscope--;
 	if (ok && own != ev)
 		eval_merge(ev, own);
+	return ok;
+}
+
+size_t schema_fields(const struct schema *s, const char *const **names, const size_t **lens)
+{
+	*names = s->fnames;
+	*lens = s->flens;
+	return s->nfields;
+}
+
+int schema_check_fields(struct schema *s, struct span value, const struct span *vals,
+			unsigned flags)
+{
+	struct schema *S = s;
+	const struct node *r = S->root;
+	int ok;
+
+	value = scan_trim(value);
+	if (!S->nfields || scan_kind(value) != SCAN_OBJECT)
+		return schema_check(s, value, flags);
+	arena_reset(&S->scratch);
+	S->collect = (flags & SCHEMA_ERRORS) != 0;
+	S->quiet = 0;
+	S->nerrs = 0;
+	S->nsteps = 0;
+	S->nscope = 0;
+	S->depth = 0;
+	memset(S->mc, 0, sizeof(S->mc));
+	ok = check(S, S->shell, value, NULL);
+	if (!ok && !S->collect)
+		return 0;
+	for (size_t i = 0; i < S->nfreq; i++)
+		if (!vals[S->freq[i]].p) {
+			if (!S->collect)
+				return 0;
+			add_error(S, r, "required", "the property \"%s\" is missing",
+				  S->fnames[S->freq[i]]);
+			ok = 0;
+		}
+	xgrow(&S->scope, &S->capscope, 1, sizeof(*S->scope));
+	S->scope[0] = r->res;
+	S->nscope = 1;
+	for (size_t i = 0; i < S->nfields; i++) {
+		if (!S->fprop[i] || !vals[i].p)
+			continue;
+		push_step(S, S->fnames[i], S->flens[i]);
+		if (!sub(S, r, S->fprop[i], scan_trim(vals[i]), NULL, "properties")) {
+			if (!S->collect)
+				return 0;
+			ok = 0;
+		}
+		S->nsteps--;
+	}
+	S->nscope = 0;
 	return ok;
 }
 
@@ -2347,6 +2413,56 @@ out:
 	free(uri);
 }
 
+/* Can the root be checked from the values of the fields it names (see
+ * schema_fields())?  Then note them, and a copy of the root without
+ * properties and required for the rest of its keywords. */
+static void plan_fields(struct schema *S)
+{
+	const struct node *r = S->root;
+	size_t n = 0;
+
+	if (r->boolean != -1 || r->ref || r->dref || r->all.n || r->any.n || r->one.n || r->not ||
+	    r->if_ || r->uneval || r->npprops || r->addl || r->prop_names || r->ndschemas ||
+	    r->ndreq || r->min_props >= 0 || r->max_props >= 0 || (!r->nprops && !r->required.n))
+		return;
+	S->fnames = arena_alloc(&S->mem, (r->nprops + r->required.n) * sizeof(*S->fnames));
+	S->flens = arena_alloc(&S->mem, (r->nprops + r->required.n) * sizeof(*S->flens));
+	S->fprop = arena_alloc(&S->mem, (r->nprops + r->required.n) * sizeof(*S->fprop));
+	S->freq = arena_alloc(&S->mem, (r->required.n + 1) * sizeof(*S->freq));
+	for (size_t i = 0; i < r->nprops; i++) {
+		size_t j;
+
+		for (j = 0; j < n; j++) /* a name given twice: the last schema */
+			if (S->flens[j] == r->props[i].n &&
+			    !memcmp(S->fnames[j], r->props[i].name, r->props[i].n))
+				break;
+		S->fnames[j] = r->props[i].name;
+		S->flens[j] = r->props[i].n;
+		S->fprop[j] = r->props[i].s;
+		n += j == n;
+	}
+	for (size_t i = 0; i < r->required.n; i++) {
+		size_t j;
+
+		for (j = 0; j < n; j++)
+			if (S->flens[j] == r->required.len[i] &&
+			    !memcmp(S->fnames[j], r->required.v[i], r->required.len[i]))
+				break;
+		if (j == n) {
+			S->fnames[n] = r->required.v[i];
+			S->flens[n] = r->required.len[i];
+			S->fprop[n++] = NULL;
+		}
+		S->freq[S->nfreq++] = j;
+	}
+	S->shell = arena_alloc(&S->mem, sizeof(*S->shell));
+	*S->shell = *r;
+	S->shell->props = NULL;
+	S->shell->nprops = 0;
+	S->shell->required.n = 0;
+	S->nfields = n;
+}
+
 static struct schema *finish_load(struct schema *S, struct doc *d)
 {
 	if (!d) {
@@ -2384,6 +2500,7 @@ static struct schema *finish_load(struct schema *S, struct doc *d)
 		schema_free(S);
 		return NULL;
 	}
+	plan_fields(S);
 	return S;
 }
 

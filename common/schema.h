@@ -63,6 +63,19 @@ enum { SCHEMA_ERRORS = 1 };
  * Returns 1 when valid, 0 when not; with SCHEMA_ERRORS in flags every
  * violation is collected for schema_errors(). */
 int schema_check(struct schema *s, struct span value, unsigned flags);
+/* When the schema looks at an object value only through the members that
+ * properties and required name (no additionalProperties, allOf, $ref...
+ * at its root), those names: a program can have the scanner hand back
+ * their values in its one pass (scan_want) and call schema_check_fields()
+ * with them, so the value is not walked again.  0 otherwise.  A name given
+ * twice counts once, with its last value, as the scanner's lookups do. */
+size_t schema_fields(const struct schema *s, const char *const **names, const size_t **lens);
+/* schema_check() with vals[i] the value of member names[i] of value (p ==
+ * NULL when missing); the same as schema_check() when value is not an
+ * object or schema_fields() is 0.  Violations are listed in the order of
+ * the schema's keywords. */
+int schema_check_fields(struct schema *s, struct span value, const struct span *vals,
+			unsigned flags);
 /* The violations of the last schema_check() with SCHEMA_ERRORS. */
 const struct schema_error *schema_errors(const struct schema *s, size_t *n);
 

@@ -454,6 +454,8 @@ static void rej_finish(void)
 /* ---- Records ----------------------------------------------------------- */
 
 static struct schema *schema;
+static size_t *fidx, nfields; /* schema_fields(): their indexes in the record's values */
+static struct span *fvals;
 static struct arena scratch = ARENA_INIT;
 static struct expr_ctx ctx;
 static const struct record *cur;
@@ -517,7 +519,17 @@ static int validate(const struct record *rec)
 				error_add("at", "", NULL, msg);
 			}
 		}
-		if (v.p && !schema_check(schema, v, rejects_file || !invalid ? SCHEMA_ERRORS : 0)) {
+		unsigned flags = rejects_file || !invalid ? SCHEMA_ERRORS : 0;
+		int ok;
+
+		if (v.p && nfields) {
+			for (size_t i = 0; i < nfields; i++)
+				fvals[i] = rec->vals[fidx[i]];
+			ok = schema_check_fields(schema, v, fvals, flags);
+		} else {
+			ok = !v.p || schema_check(schema, v, flags);
+		}
+		if (!ok) {
 			size_t n;
 			const struct schema_error *e = schema_errors(schema, &n);
 
@@ -575,11 +587,28 @@ static void load_schema(void)
 	schema = schema_load(schema_file, &o, &err);
 	if (!schema)
 		etl_die(ETL_EXIT_USAGE, "--schema", "%s: %s", err.where, err.msg);
+	if (!have_at) {
+		/* the fields the schema looks at come from the scanner's pass */
+		const char *const *names;
+		const size_t *lens;
+
+		nfields = schema_fields(schema, &names, &lens);
+		fidx = xmalloc((nfields + 1) * sizeof(*fidx));
+		fvals = xmalloc((nfields + 1) * sizeof(*fvals));
+		for (size_t i = 0; i < nfields; i++) {
+			struct path_seg seg = {(char *)names[i], lens[i]};
+			struct path p = {&seg, 1, (char *)names[i]};
+
+			fidx[i] = expr_fields_add(&efields, &p);
+		}
+	}
 }
 
 static void release(void)
 {
 	schema_free(schema);
+	free(fidx);
+	free(fvals);
 	for (size_t i = 0; i < nchecks; i++) {
 		free(checks[i].name);
 		expr_free(checks[i].e);

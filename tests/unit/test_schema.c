@@ -116,6 +116,17 @@ static void test_exact(void)
 	CHECK(valid("{\"minLength\": 2}", "\"\\u00e9\"") == 0);
 	CHECK(valid("{\"pattern\": \"^\\\\d+$\"}", "\"\\u0661\"") == 0);
 	CHECK(valid("{\"pattern\": \"^\\\\s$\"}", "\"\\u00a0\"") == 1);
+	/* a schema that refers to itself without end is invalid, with a reason */
+	{
+		struct schema *s = load("{\"$ref\": \"\"}");
+		const struct schema_error *e;
+		size_t n = 0;
+
+		CHECK(s && schema_check(s, S("1"), SCHEMA_ERRORS) == 0);
+		e = s ? schema_errors(s, &n) : NULL;
+		CHECK(n == 1 && !strcmp(e[0].message, "the schema refers to itself without end"));
+		schema_free(s);
+	}
 }
 
 static void test_errors(void)
@@ -216,7 +227,30 @@ static int is_known(const char *name)
 	return 0;
 }
 
-static int total_pass, total_cases, opt_pass, opt_cases;
+static int total_pass, total_cases, opt_pass, opt_cases, fields_cases, fields_differ;
+
+/* The verdict of schema_check_fields() on an object, the values found as
+ * the scanner would (the last of a repeated key). */
+static int check_fields(struct schema *s, struct span data)
+{
+	const char *const *names;
+	const size_t *lens;
+	size_t n = schema_fields(s, &names, &lens);
+	struct span vals[64];
+	struct scan_iter it;
+	struct span k, v;
+
+	if (!n || n > 64 || scan_kind(data) != SCAN_OBJECT)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		vals[i] = (struct span){NULL, 0};
+	scan_iter_init(&it, data);
+	while (scan_iter_next(&it, &k, &v))
+		for (size_t i = 0; i < n; i++)
+			if (scan_key_eq(k, names[i], lens[i]))
+				vals[i] = v;
+	return schema_check_fields(s, data, vals, 0);
+}
 
 /* Run one file; rel is its name under the suite ("optional/bignum.json"). */
 static void run_file(const char *dir, const char *rel, const char *remotes)
@@ -257,6 +291,18 @@ static void run_file(const char *dir, const char *rel, const char *remotes)
 
 			if (s)
 				got = schema_check(s, data, 0);
+			if (s && !optional) {
+				int f = check_fields(s, data);
+
+				if (f >= 0) {
+					fields_cases++;
+					if (f != got) {
+						fields_differ++;
+						printf("# schema_check_fields differs: %s %.*s\n",
+						       rel, (int)d.n, d.p);
+					}
+				}
+			}
 			cases++;
 			ok = got == want;
 			pass += ok;
@@ -345,6 +391,14 @@ static void test_suite(void)
 	closedir(d);
 	run_dir(root, "", remotes);
 	printf("# required: %d of %d cases pass\n", total_pass, total_cases);
+	{
+		char *what = str("schema_check_fields() agrees with schema_check() on the %d cases "
+				 "it applies to",
+				 fields_cases);
+
+		unit_point(!fields_differ && fields_cases > 50, __FILE__, __LINE__, what);
+		free(what);
+	}
 	run_dir(root, "optional/", remotes);
 	run_dir(root, "optional/format/", remotes);
 	printf("# optional: %d of %d cases pass\n", opt_pass, opt_cases);
