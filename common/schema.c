@@ -1115,6 +1115,7 @@ static void compile_list(struct schema *S, struct span v, struct list *l, const 
 		cfail(S, ptr->p, "%s must not be empty", kw);
 		return;
 	}
+	l->n = 0; /* a keyword given twice in one object: the last counts */
 	l->v = arena_alloc(&S->mem, (n + 1) * sizeof(*l->v));
 	scan_iter_init(&it, v);
 	while (scan_iter_next(&it, &k, &e)) {
@@ -1165,6 +1166,26 @@ static struct span num_kw(struct schema *S, struct span v, const char *where, co
 		return (struct span){NULL, 0};
 	}
 	return scan_trim(v);
+}
+
+/* Room for n more entries after the first have (arena memory is not
+ * freed: the old array is left, the new one holds a copy). */
+static struct depreq *grow_dreq(struct schema *S, struct depreq *old, size_t have, size_t n)
+{
+	struct depreq *a = arena_alloc(&S->mem, (have + n + 1) * sizeof(*a));
+
+	if (have)
+		memcpy(a, old, have * sizeof(*a));
+	return a;
+}
+
+static struct named *grow_named(struct schema *S, struct named *old, size_t have, size_t n)
+{
+	struct named *a = arena_alloc(&S->mem, (have + n + 1) * sizeof(*a));
+
+	if (have)
+		memcpy(a, old, have * sizeof(*a));
+	return a;
 }
 
 static void compile_keyword(struct schema *S, struct node *s, struct span key, struct span v,
@@ -1236,10 +1257,17 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 			s->prop_names = compile(S, v, base, res, d, w);
 		else if (KW("properties"))
 			s->props = compile_map(S, v, &s->nprops, base, res, d, ptr, "properties");
-		else if (KW("dependentSchemas"))
-			s->dschemas = compile_map(S, v, &s->ndschemas, base, res, d, ptr,
-						  "dependentSchemas");
-		else if (KW("patternProperties")) {
+		else if (KW("dependentSchemas")) {
+			size_t n;
+			struct named *m =
+				compile_map(S, v, &n, base, res, d, ptr, "dependentSchemas");
+
+			/* with dependencies of earlier drafts, both count */
+			s->dschemas = grow_named(S, s->dschemas, s->ndschemas, n);
+			if (n)
+				memcpy(s->dschemas + s->ndschemas, m, n * sizeof(*m));
+			s->ndschemas += n;
+		} else if (KW("patternProperties")) {
 			size_t n;
 			struct named *m =
 				compile_map(S, v, &n, base, res, d, ptr, "patternProperties");
@@ -1293,6 +1321,7 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 			while (scan_iter_next(&it, &k, &e))
 				n++;
 			s->enums = arena_alloc(&S->mem, (n + 1) * sizeof(*s->enums));
+			s->nenum = 0;
 			scan_iter_init(&it, v);
 			while (scan_iter_next(&it, &k, &e))
 				s->enums[s->nenum++] = e;
@@ -1350,8 +1379,8 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 			scan_iter_init(&it, v);
 			while (scan_iter_next(&it, &k, &e))
 				n++;
-			s->dreq = arena_alloc(&S->mem, (n + 1) * sizeof(*s->dreq));
-			s->dschemas = arena_alloc(&S->mem, (n + 1) * sizeof(*s->dschemas));
+			s->dreq = grow_dreq(S, s->dreq, s->ndreq, n);
+			s->dschemas = grow_named(S, s->dschemas, s->ndschemas, n);
 			scan_iter_init(&it, v);
 			while (scan_iter_next(&it, &k, &e)) {
 				struct span name = key_of(&S->mem, k);
@@ -1383,7 +1412,7 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 			scan_iter_init(&it, v);
 			while (scan_iter_next(&it, &k, &e))
 				n++;
-			s->dreq = arena_alloc(&S->mem, (n + 1) * sizeof(*s->dreq));
+			s->dreq = grow_dreq(S, s->dreq, s->ndreq, n);
 			scan_iter_init(&it, v);
 			while (scan_iter_next(&it, &k, &e)) {
 				struct span name = key_of(&S->mem, k);

@@ -13,12 +13,15 @@
  *   - an invalid value has at least one error when errors are asked for,
  *     each with a rule, a path, a schema path and a message, and a valid
  *     value has none;
+ *   - on an object without repeated keys, schema_check_fields() with the
+ *     members that schema_fields() names gives schema_check()'s verdict;
  *   - format_check() on the value's bytes never crashes.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "format.h"
 #include "scan.h"
 #include "schema.h"
@@ -48,6 +51,40 @@ static const char *const formats[] = {"date",
 				      "json-pointer",
 				      "relative-json-pointer",
 				      NULL};
+
+/* schema_check_fields() agrees with verdict on an object whose keys are
+ * all distinct (a repeated key counts once there, with its last value). */
+static void fields_agree(struct schema *s, struct span v, int verdict)
+{
+	const char *const *names;
+	const size_t *lens;
+	size_t n = schema_fields(s, &names, &lens);
+	struct span vals[32], k, e, k2, e2;
+	struct scan_iter it, j;
+
+	if (!n || n > 32 || scan_kind(v) != SCAN_OBJECT)
+		return;
+	for (size_t i = 0; i < n; i++)
+		vals[i] = (struct span){NULL, 0};
+	scan_iter_init(&it, v);
+	while (scan_iter_next(&it, &k, &e)) {
+		struct buf key = BUF_INIT;
+
+		j = it;
+		scan_unescape(&key, k.p, k.n);
+		while (scan_iter_next(&j, &k2, &e2))
+			if (scan_key_eq(k2, key.p ? key.p : "", key.len)) {
+				buf_release(&key);
+				return;
+			}
+		for (size_t i = 0; i < n; i++)
+			if (scan_key_eq(k, names[i], lens[i]))
+				vals[i] = e;
+		buf_release(&key);
+	}
+	check(schema_check_fields(s, v, vals, 0) == verdict);
+	check(schema_check_fields(s, v, vals, SCHEMA_ERRORS) == verdict);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -86,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(a ? n == 0 : n > 0);
 		for (size_t i = 0; i < n; i++)
 			check(e[i].rule && e[i].path && e[i].schema_path && e[i].message);
+		fields_agree(s, v, a);
 	}
 	schema_free(s);
 	free(value);

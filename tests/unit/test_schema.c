@@ -116,6 +116,11 @@ static void test_exact(void)
 	CHECK(valid("{\"minLength\": 2}", "\"\\u00e9\"") == 0);
 	CHECK(valid("{\"pattern\": \"^\\\\d+$\"}", "\"\\u0661\"") == 0);
 	CHECK(valid("{\"pattern\": \"^\\\\s$\"}", "\"\\u00a0\"") == 1);
+	/* a keyword given twice in one schema object: the last counts */
+	CHECK(valid("{\"prefixItems\": [{}, {\"type\": \"string\"}], "
+		    "\"prefixItems\": [{\"type\": \"string\"}]}",
+		    "[\"a\", 1]") == 1);
+	CHECK(valid("{\"enum\": [1, 2], \"enum\": [3]}", "1") == 0);
 	/* a schema that refers to itself without end is invalid, with a reason */
 	{
 		struct schema *s = load("{\"$ref\": \"\"}");
