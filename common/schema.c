@@ -1662,11 +1662,45 @@ static int sub(struct schema *S, const struct node *s, const struct node *c, str
 	return 0;
 }
 
+/* A number text that is a plain integer of at most 18 digits ("-42"), as
+ * most numbers of records are: its value, compared without dec_text. */
+static int plain_int(struct span v, long long *out)
+{
+	size_t i = v.n && v.p[0] == '-';
+	long long x = 0;
+
+	if (v.n - i == 0 || v.n - i > 18)
+		return 0;
+	for (size_t j = i; j < v.n; j++) {
+		if (v.p[j] < '0' || v.p[j] > '9')
+			return 0;
+		x = x * 10 + (v.p[j] - '0');
+	}
+	*out = i ? -x : x;
+	return 1;
+}
+
+/* dec_text_cmp(), with plain integers compared as such. */
+static int num_cmp(struct span a, struct span b)
+{
+	long long x, y;
+
+	if (plain_int(a, &x) && plain_int(b, &y))
+		return (x > y) - (x < y);
+	return dec_text_cmp(a.p, a.n, b.p, b.n);
+}
+
 static int is_integer(struct span v)
 {
 	struct dec_text m;
 	__int128 place;
+	size_t i = 0;
 
+	/* JSON's grammar: without '.', 'e' or 'E' the text is an integer */
+	while (i < v.n && v.p[i] != '.' && v.p[i] != 'e' && v.p[i] != 'E')
+		i++;
+	if (i == v.n)
+		return 1;
 	dec_text_parse(&m, v.p, v.n);
 	if (m.z == m.nint + m.nfrac)
 		return 1;
@@ -1730,16 +1764,16 @@ static int check_number(struct schema *S, const struct node *s, struct span v)
 {
 	int ok = 1;
 
-	if (s->minimum.p && dec_text_cmp(v.p, v.n, s->minimum.p, s->minimum.n) < 0)
+	if (s->minimum.p && num_cmp(v, s->minimum) < 0)
 		FAIL("minimum", "%s is less than the minimum of %.*s", shown(S, v),
 		     (int)s->minimum.n, s->minimum.p);
-	if (s->maximum.p && dec_text_cmp(v.p, v.n, s->maximum.p, s->maximum.n) > 0)
+	if (s->maximum.p && num_cmp(v, s->maximum) > 0)
 		FAIL("maximum", "%s is greater than the maximum of %.*s", shown(S, v),
 		     (int)s->maximum.n, s->maximum.p);
-	if (s->exmin.p && dec_text_cmp(v.p, v.n, s->exmin.p, s->exmin.n) <= 0)
+	if (s->exmin.p && num_cmp(v, s->exmin) <= 0)
 		FAIL("exclusiveMinimum", "%s is not greater than %.*s", shown(S, v),
 		     (int)s->exmin.n, s->exmin.p);
-	if (s->exmax.p && dec_text_cmp(v.p, v.n, s->exmax.p, s->exmax.n) >= 0)
+	if (s->exmax.p && num_cmp(v, s->exmax) >= 0)
 		FAIL("exclusiveMaximum", "%s is not less than %.*s", shown(S, v), (int)s->exmax.n,
 		     s->exmax.p);
 	if (s->multiple.p && !multiple_of(v, s->multiple))
