@@ -2062,7 +2062,8 @@ static int check_inner(struct schema *S, const struct node *s, struct span v, st
 			t = T_STRING;
 			break;
 		case SCAN_NUMBER:
-			t = T_NUMBER | (is_integer(v) ? T_INTEGER : 0);
+			/* whether it is an integer matters only without "number" */
+			t = T_NUMBER | (!(s->types & T_NUMBER) && is_integer(v) ? T_INTEGER : 0);
 			break;
 		default:
 			break;
