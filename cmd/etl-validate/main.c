@@ -1,20 +1,27 @@
 /*
  * etl-validate - pass on the records that a JSON Schema and the record
- * rules accept, byte for byte; divert the others with every reason.
+ * rules accept, byte for byte; divert the others with every reason; fail
+ * the run when the data as a whole does not meet its expectations.
  *
  * The schema is compiled once (common/schema.h: draft 2020-12, exact
  * numbers, $refs resolved from files, never from the network); each record
- * is validated from the scanner's spans, and each --check rule is an
- * expression (common/expr.h) evaluated on the record's fields.  A record
- * that fails anything goes to --rejects as one line
+ * is validated from the scanner's spans (the fields the schema's root
+ * names come from the scanner's own pass when that is all it looks at),
+ * and each --check rule is an expression (common/expr.h) evaluated on the
+ * record's fields.  A record that fails anything goes to --rejects as one
+ * line
  *   {"file":..,"line":..,"errors":[{"rule","path","schema_path","message"}],"record":{..}}
- * listing every violation, or is only counted without --rejects.
+ * listing every violation, or is only counted without --rejects.  The
+ * data-set expectations (expect.c) see every record; with any of them the
+ * valid records are held by the gate (gate.c) and written only when every
+ * fail check holds.  --rules reads all of this from a JSON file.
  * Invariants:
- *  - A valid record is written as the input line's bytes.
- *  - Every record read is written (records_out), invalid (dropped) or bad
- *    (not JSON: the --bad-records policy): records_in = out + bad + dropped.
- *  - The reject file is replaced atomically when the run succeeds, and
- *    removed when it fails, as -o is.
+ *  - A valid record is written as the input line's bytes, or not at all.
+ *  - Every record read is written (records_out), invalid or held by a gate
+ *    that failed (dropped), or bad (not JSON: the --bad-records policy):
+ *    records_in = out + bad + dropped.
+ *  - The reject file is replaced atomically when the run ends (also when a
+ *    check failed: it says why), and removed when the run fails otherwise.
  */
 #include <errno.h>
 #include <stdarg.h>
