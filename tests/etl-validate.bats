@@ -114,7 +114,30 @@ etl-validate: 2 invalid records written to rej.ndjson"
 	assert_stderr "etl-validate: --schema: sub/b.json#/\$ref: cannot resolve the reference 'https://example.com/s/c.json#/\$defs/pos'"
 }
 
-@test "\$dynamicRef, unevaluatedProperties and \$anchor work in the program" {
+@test "\$dynamicRef extends a recursive schema found through --resolve" {
+	cd "$TMP"
+	mkdir -p schemas
+	cat >schemas/tree <<-'EOF'
+	{"$id": "https://example.com/tree", "$dynamicAnchor": "node", "type": "object",
+	 "properties": {"data": true, "children": {"type": "array", "items": {"$dynamicRef": "#node"}}}}
+	EOF
+	cat >strict.json <<-'EOF'
+	{"$id": "https://example.com/strict-tree", "$dynamicAnchor": "node",
+	 "$ref": "tree", "unevaluatedProperties": false}
+	EOF
+	printf '%s\n' '{"children":[{"data":1}]}' '{"children":[{"daat":1}]}' >in.ndjson
+	run --separate-stderr etl-validate --schema strict.json --resolve https://example.com/=schemas \
+		--rejects rej.ndjson in.ndjson
+	assert_success
+	assert_output '{"children":[{"data":1}]}'
+	run cat rej.ndjson
+	assert_output '{"file":"in.ndjson","line":2,"errors":[{"rule":"unevaluatedProperties","path":"/children/0/daat","schema_path":"/unevaluatedProperties","message":"the property is not allowed"}],"record":{"children":[{"daat":1}]}}'
+	run --separate-stderr etl-validate -q --schema schemas/tree in.ndjson
+	assert_success
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "unevaluatedProperties and \$anchor work in the program" {
 	cd "$TMP"
 	cat >s.json <<-'EOF'
 	{"$ref": "#base", "$defs": {"base": {"$anchor": "base",
