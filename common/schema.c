@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arena.h"
 #include "buf.h"
@@ -898,6 +899,7 @@ static struct doc *doc_load(struct schema *S, const char *uri)
 {
 	char *path = NULL, *text;
 	size_t n;
+	struct stat st;
 
 	for (size_t i = 0; i < S->opts.nmap; i++) {
 		size_t k = strlen(S->opts.map_prefix[i]);
@@ -925,6 +927,11 @@ static struct doc *doc_load(struct schema *S, const char *uri)
 		path = pct_decode(uri + 7);
 	if (!path)
 		return NULL;
+	/* only a regular file: a $ref to a device or a FIFO would never end */
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		free(path);
+		return NULL;
+	}
 	text = read_file(path, &n);
 	free(path);
 	if (!text)
