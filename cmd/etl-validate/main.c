@@ -398,7 +398,7 @@ static void load_rules(const char *path)
 
 static const struct cli_prog prog = {
 	"etl-validate",
-	"--schema FILE [OPTIONS] [FILE...]",
+	"[--schema FILE] [--check 'NAME: EXPR'] [EXPECTATIONS] [OPTIONS] [FILE...]",
 	"Pass on the records a JSON Schema and record rules accept; divert the others.",
 	opts,
 	0,
