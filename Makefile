@@ -20,19 +20,19 @@ O ?= build
 B ?= bin
 
 PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top \
-	etl-agg etl-head etl-extract-mysql etl-profile
+	etl-agg etl-head etl-extract-mysql etl-profile etl-validate
 LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input \
 	jsonw mem ndjson out path pg pgval rec scan sketch spill stats tempfile timefmt utf8 extract my \
-	myval
+	myval format schema
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile \
-	test_timefmt test_evtime test_spill test_myval
+	test_timefmt test_evtime test_spill test_myval test_schema
 TOOLS = ndcat
-FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval
+FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema
 MANPAGES = $(PROGS:%=man/%.1) man/etl.1 man/etl.7 man/etl-expr.7
 
 LIB = $(O)/libetl.a
-LIB_OBJS = $(LIB_MODULES:%=$(O)/common/%.o)
+LIB_OBJS = $(LIB_MODULES:%=$(O)/common/%.o) $(O)/common/schema_meta.o
 # etl, the front door (etl NAME runs etl-NAME), is not one of the filters.
 BINS = $(PROGS:%=$(B)/%) $(B)/etl
 UNIT_BINS = $(UNIT_TESTS:%=$(O)/tests/unit/%)
@@ -53,6 +53,14 @@ $(O)/man/man7/%.7: man/%.7
 
 $(O)/%.o: %.c common/*.h
 	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+# The draft 2020-12 meta-schemas, built into common/schema.c's table.
+META_JSON = common/schema/schema.json $(wildcard common/schema/meta/*.json)
+$(O)/common/schema_meta.c: tools/embed-schemas $(META_JSON)
+	@mkdir -p $(@D)
+	tools/embed-schemas $(META_JSON) > $@
+$(O)/common/schema_meta.o: $(O)/common/schema_meta.c
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
@@ -79,6 +87,14 @@ $(B)/etl-agg: $(AGG_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(AGG_OBJS) $(LIB) $(LIBS)
 
+# etl-validate is a folder of a few files (cmd/etl-validate/validate.h says which).
+VALIDATE_SRCS = main expect gate
+VALIDATE_OBJS = $(VALIDATE_SRCS:%=$(O)/cmd/etl-validate/%.o)
+$(VALIDATE_OBJS): cmd/etl-validate/validate.h
+$(B)/etl-validate: $(VALIDATE_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(VALIDATE_OBJS) $(LIB) $(LIBS)
+
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
@@ -104,9 +120,13 @@ FUZZ_BINS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard $(FUZZERS:%=tests/
 fuzz-build: $(FUZZ_BINS)
 # the CSV fuzzer drives etl-from-csv's own conversion code
 build/fuzz/fuzz_csv: cmd/etl-from-csv.c
-build/fuzz/%: tests/fuzz/%.c $(LIB_MODULES:%=common/%.c) common/*.h
+build/fuzz/schema_meta.c: tools/embed-schemas $(META_JSON)
 	@mkdir -p $(@D)
-	clang -std=gnu11 $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_MODULES:%=common/%.c) $(LIBS)
+	tools/embed-schemas $(META_JSON) > $@
+build/fuzz/%: tests/fuzz/%.c $(LIB_MODULES:%=common/%.c) common/*.h build/fuzz/schema_meta.c
+	@mkdir -p $(@D)
+	clang -std=gnu11 $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_MODULES:%=common/%.c) \
+		build/fuzz/schema_meta.c $(LIBS)
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_BINS)
 

@@ -89,6 +89,37 @@ _etl_profile_arg() {
 	return 0
 }
 
+# ---- etl-validate ----
+_etl_validate_opts='--schema --at --resolve --format-annotation -c --check --rejects --unique --not-null
+	--rows --fresh --distinct --accepted --range --max-invalid --warn-unique --warn-not-null --warn-rows
+	--warn-fresh --warn-distinct --warn-accepted --warn-range --warn-max-invalid --schema-drift
+	--warn-schema-drift --rules --partial --merge --gate --memory --temp-dir --report'
+
+# Schemas and reject files are files; a path, a PREFIX=DIR and a rule are
+# free text.
+_etl_validate_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	--schema | --rejects | --report | --rules | --schema-drift | --warn-schema-drift | --partial)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		;;
+	--temp-dir)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur"))
+		;;
+	--at | --resolve | -c | --check | --unique | --not-null | --rows | --fresh | --distinct | \
+		--accepted | --range | --max-invalid | --warn-unique | --warn-not-null | --warn-rows | \
+		--warn-fresh | --warn-distinct | --warn-accepted | --warn-range | --warn-max-invalid | \
+		--memory)
+		COMPREPLY=()
+		;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
 # ---- etl-map ----
 _etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep'
 
@@ -210,6 +241,10 @@ _etl_complete() {
 		opts=$_etl_dedupe_opts
 		_etl_dedupe_arg "$cur" "$prev" && return 0
 		;;
+	etl-validate)
+		opts=$_etl_validate_opts
+		_etl_validate_arg "$cur" "$prev" && return 0
+		;;
 	*) return 0 ;;
 	esac
 	_etl_common_arg "$cur" "$prev" && return 0
@@ -224,7 +259,7 @@ _etl_complete() {
 	return 0
 }
 
-complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-profile etl-map etl-dedupe
+complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-profile etl-map etl-dedupe etl-validate
 
 # ---- etl-state, etl-extract-pg, etl-load-pg (PostgreSQL) ----
 # They take a subset of the common options: no --bad-records/--max-bad for
