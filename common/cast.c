@@ -313,6 +313,9 @@ const char *cast_text(struct buf *out, int t, const char *s, size_t n)
 	case CAST_JSON:
 		if (scan_value(s, n, &err) != 0)
 			return "not JSON";
+		/* a record's member is one level below the record */
+		if (scan_depth((struct span){s, n}) >= SCAN_MAX_DEPTH)
+			return "nesting too deep for a record";
 		jw_compact(out, s, n);
 		return NULL;
 	}

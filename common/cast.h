@@ -34,7 +34,8 @@
  *              as "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM)": "2026-11-24
  *              18:30" is "2026-11-24T18:30:00Z".
  *   json       a JSON value (RFC 8259), written without the white space
- *              between its tokens.
+ *              between its tokens; at most SCAN_MAX_DEPTH - 1 levels deep,
+ *              so that a record holding it is one a reader accepts.
  *
  * A JSON value converts by its kind: a string by its decoded text as above;
  * a number by its text, except that for date and timestamp it counts the

@@ -562,6 +562,33 @@ enum scan_kind scan_kind(struct span v)
 	}
 }
 
+size_t scan_depth(struct span v)
+{
+	const char *p = v.p, *end = v.p + v.n;
+	size_t d = 0, max = 0;
+
+	for (; p < end; p++) {
+		switch (*p) {
+		case '"':
+			/* validated: the string ends at the first quote not escaped */
+			for (p++; *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			break;
+		case '{':
+		case '[':
+			if (++d > max)
+				max = d;
+			break;
+		case '}':
+		case ']':
+			d--;
+			break;
+		}
+	}
+	return max;
+}
+
 /* Skip a validated value; p at its first byte.  No validation is needed:
  * a string ends at the first quote not escaped, a scalar at the first byte
  * that cannot continue it. */

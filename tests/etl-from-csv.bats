@@ -650,6 +650,18 @@ etl-from-csv: 1 bad record skipped'
 etl-from-csv: 1 bad record skipped'
 }
 
+@test "--types json: a value too deep for a record is a bad record" {
+	local a
+	a=$(printf '%1023s' '' | tr ' ' '[')$(printf '%1023s' '' | tr ' ' ']')
+	printf 'j\n%s\n[%s]\n' "$a" "$a" >in.csv
+	run --separate-stderr bash -c 'etl-from-csv --types j=json --bad-records skip -q in.csv | etl-map | wc -l'
+	assert_success
+	assert_output 1
+	run --separate-stderr etl-from-csv --types j=json in.csv
+	assert_failure 65
+	assert_stderr "etl-from-csv: in.csv:3:1: j: \"$(printf '%40s' '' | tr ' ' '[')\"... is not JSON"
+}
+
 @test "--types: an empty field of a typed column is null; string stays a string under --infer" {
 	put in.csv 'a,b,c,d\n,,,\n1,2026-11-24,x,007\n'
 	run --separate-stderr etl-from-csv --infer --types a=int,b=date,"d"=string in.csv

@@ -460,6 +460,68 @@ EOF
 	assert_stderr $'etl-map: --sep: the separator cannot be empty\nTry \'etl-map --help\' for more information.'
 }
 
+# --- the nesting limit ----------------------------------------------------------
+
+# deep N: the path a.a.a... of N segments
+deep() {
+	local s=a i
+	for ((i = 1; i < $1; i++)); do s+=.a; done
+	printf '%s' "$s"
+}
+
+@test "--set on a 1024-segment path makes a record the next reader accepts" {
+	put in.ndjson '{}\n'
+	run --separate-stderr bash -c "etl-map --set '$(deep 1024)=1' in.ndjson | etl-map --stats st.json"
+	assert_success
+	assert_no_stderr
+	run jq -c '[.records_in, .records_out, .bad]' st.json
+	assert_output '[1,1,0]'
+}
+
+@test "--set on a 1025-segment path is a bad record, not a record no reader accepts" {
+	local p
+	p=$(deep 1025)
+	put in.ndjson '{}\n{"b":1}\n'
+	run --separate-stderr etl-map --set "$p=1" in.ndjson
+	assert_failure 65
+	assert_output ''
+	assert_stderr "etl-map: in.ndjson:1: --set ${p:0:100}...: nesting too deep: the record would have 1025 levels, more than 1024"
+}
+
+@test "nesting: the depth of the value set counts, through --set, --rename, --cast and --nest" {
+	local p
+	p=$(deep 1021)
+	put in.ndjson '{"b":{"c":[[1]]},"s":"[[[1]]]"}\n'
+	run --separate-stderr etl-map --rename "b=$p" in.ndjson
+	assert_success
+	run --separate-stderr etl-map --rename "b=$p.a" in.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: in.ndjson:1: --rename b=${p:0:100}...: nesting too deep: the record would have 1025 levels, more than 1024"
+	run --separate-stderr etl-map --set "$p.a=b" in.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: in.ndjson:1: --set ${p:0:100}...: nesting too deep: the record would have 1025 levels, more than 1024"
+	run --separate-stderr etl-map --cast s=json --rename "s=$p.a.a" in.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: in.ndjson:1: --rename s=${p:0:100}...: nesting too deep: the record would have 1026 levels, more than 1024"
+	printf '{"%s":1}\n' "$(deep 1025)" >nest.ndjson
+	run --separate-stderr etl-map --nest nest.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: nest.ndjson:1: --nest: nesting too deep: the record would have 1025 levels, more than 1024"
+}
+
+@test "--cast json: a value 1023 levels deep is kept, one 1024 deep is a bad record" {
+	local a b
+	a=$(printf '%1023s' '' | tr ' ' '[')$(printf '%1023s' '' | tr ' ' ']')
+	b="[$a]"
+	printf '{"x":"%s"}\n{"x":"%s"}\n' "$a" "$b" >in.ndjson
+	run --separate-stderr bash -c 'etl-map --cast x=json --bad-records skip -q in.ndjson | etl-map | wc -l'
+	assert_success
+	assert_output 1
+	run --separate-stderr etl-map --cast x=json in.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: in.ndjson:2: --cast x=json: nesting too deep for a record: \"$(printf "%39s" "" | tr " " "[")..."
+}
+
 # --- common options -----------------------------------------------------------
 
 @test "-o writes the output atomically" {

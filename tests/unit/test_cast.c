@@ -9,6 +9,7 @@
 #include "cast.h"
 #include "decimal.h"
 #include "jsonw.h"
+#include "scan.h"
 #include "unit.h"
 
 /* cast_text of s to the type named tname: the JSON text, or "! REASON". */
@@ -207,6 +208,19 @@ static void test_string_and_json(void)
 	CHECK_STR(text("json", "null"), "null");
 	CHECK_STR(text("json", "{bad"), "! not JSON");
 	CHECK_STR(text("json", ""), "! not JSON");
+	{
+		/* a record holding the value must stay within SCAN_MAX_DEPTH */
+		char deep[2 * SCAN_MAX_DEPTH + 1];
+
+		memset(deep, '[', SCAN_MAX_DEPTH - 1);
+		memset(deep + SCAN_MAX_DEPTH - 1, ']', SCAN_MAX_DEPTH - 1);
+		deep[2 * SCAN_MAX_DEPTH - 2] = '\0';
+		CHECK(text("json", deep)[0] == '[');
+		memset(deep, '[', SCAN_MAX_DEPTH);
+		memset(deep + SCAN_MAX_DEPTH, ']', SCAN_MAX_DEPTH);
+		deep[2 * SCAN_MAX_DEPTH] = '\0';
+		CHECK_STR(text("json", deep), "! nesting too deep for a record");
+	}
 }
 
 static void test_json_values(void)
