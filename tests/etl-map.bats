@@ -414,6 +414,31 @@ EOF
 	assert_output '{"a":2,"b":20}'
 }
 
+@test "--set: small numbers never underflow: exact, or the record is bad" {
+	put in.ndjson '{"x":1e-400}\n{"x":1e-38}\n'
+	run --separate-stderr etl-map --set 'z=x+0' --set 'r=x*1e-400' --set 'y=x+1' --select z,r,y in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_line -n 0 '{"z":1e-400,"r":1e-800,"y":1.'"$(printf '%0399d' 0)"'1}'
+	assert_line -n 1 '{"z":0.00000000000000000000000000000000000001,"r":1e-438,"y":1.00000000000000000000000000000000000001}'
+	run --separate-stderr etl-map --set 'r=x/3' in.ndjson
+	assert_failure 65
+	assert_output ''
+	assert_stderr 'etl-map: in.ndjson:1: --set r: x/3: the result is too small for a number'
+	put big.ndjson '{"x":1e-3000}\n'
+	run --separate-stderr etl-map --set 'r=x+1' big.ndjson
+	assert_failure 65
+	assert_stderr 'etl-map: big.ndjson:1: --set r: x+1: the exact result needs more than 2000 digits'
+}
+
+@test "--set: the remainder of a number beyond a double is exact" {
+	put in.ndjson '{"x":1e400}\n'
+	run --separate-stderr etl-map --set 'r=x%3' --set 's=-x%7' in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_output '{"x":1e400,"r":1,"s":-4}'
+}
+
 # --- flatten and nest ---------------------------------------------------------
 
 @test "--flatten: nested objects become top-level keys" {
