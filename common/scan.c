@@ -57,6 +57,12 @@ static cp fail(struct sc *s, cp p, const char *msg)
 	s->errp = p;
 	s->msg = msg;
 	s->syntax = 1;
+	/* a byte that is not text is reported as such wherever it stands, in
+	 * a string or between tokens ({"a":<0xFF>}) */
+	if (*p >= 0x80 && p < s->end && !utf8_seq(p, s->end)) {
+		s->msg = "invalid UTF-8";
+		s->syntax = 0;
+	}
 	return NULL;
 }
 
