@@ -175,9 +175,7 @@ static void on_opt(int id, const char *arg)
 						"holds a dot: '\"a.b\"'",
 						given[i].text);
 			for (size_t j = 0; j < i; j++)
-				if (given[j].seg[0].n == given[i].seg[0].n &&
-				    memcmp(given[j].seg[0].s, given[i].seg[0].s,
-					   given[i].seg[0].n) == 0)
+				if (path_seg_eq(&given[j].seg[0], &given[i].seg[0]))
 					cli_usage_error(cli_optname, "duplicate name '%s'",
 							given[i].text);
 		}

@@ -86,16 +86,6 @@ void expr_fields_release(struct expr_fields *f)
 	expr_fields_init(f);
 }
 
-static int path_eq(const struct path *a, const struct path *b)
-{
-	if (a->nseg != b->nseg)
-		return 0;
-	for (size_t i = 0; i < a->nseg; i++)
-		if (a->seg[i].n != b->seg[i].n || memcmp(a->seg[i].s, b->seg[i].s, a->seg[i].n))
-			return 0;
-	return 1;
-}
-
 size_t expr_fields_add(struct expr_fields *f, const struct path *p)
 {
 	struct path *c;

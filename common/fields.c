@@ -377,11 +377,6 @@ void fields_delete(struct fields *f, const struct path *p)
 	f->changed = 1;
 }
 
-static int seg_eq(const struct path_seg *a, const struct path_seg *b)
-{
-	return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
-}
-
 int fields_rename(struct fields *f, const struct path *from, const struct path *to)
 {
 	struct span v = fields_get(f, from);
@@ -392,8 +387,8 @@ int fields_rename(struct fields *f, const struct path *from, const struct path *
 	if (!v.p)
 		return 0;
 	for (i = 0; same && i + 1 < from->nseg; i++)
-		same = seg_eq(&from->seg[i], &to->seg[i]);
-	if (same && seg_eq(&from->seg[from->nseg - 1], nk))
+		same = path_seg_eq(&from->seg[i], &to->seg[i]);
+	if (same && path_seg_eq(&from->seg[from->nseg - 1], nk))
 		return 0;
 	if (!same) {
 		if (too_deep(f, to, v))
