@@ -35,6 +35,7 @@
 
 #include "dtoa.h"
 #include "exprfn.h"
+#include "hex.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "timefmt.h"
@@ -192,31 +193,6 @@ void expr_on_free(struct expr *e, void (*fn)(void *), void *p)
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int hexval(unsigned c)
-{
-	if (c - '0' < 10)
-		return (int)(c - '0');
-	c |= 0x20;
-	if (c - 'a' < 6)
-		return (int)(c - 'a' + 10);
-	return -1;
-}
-
-/* Four hex digits at p (p + 4 <= end), or -1. */
-static long hex4(const char *p)
-{
-	long v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		int h = hexval((unsigned char)p[i]);
-
-		if (h < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	return v;
 }
 
 /*
@@ -1736,13 +1712,13 @@ static const char *lex_string(struct parser *p, const char *q)
 			*o++ = '\t';
 			break;
 		case 'u':
-			if ((u = hex4(q + 2)) < 0)
+			if ((u = hex_4(q + 2)) < 0)
 				return perr(p, (size_t)(q - p->src),
 					    "expected four hex digits after \\u");
 			if (u >= 0xdc00 && u <= 0xdfff)
 				return perr(p, (size_t)(q - p->src), "lone surrogate \\u%04lX", u);
 			if (u >= 0xd800 && u <= 0xdbff) {
-				long lo = q[6] == '\\' && q[7] == 'u' ? hex4(q + 8) : -1;
+				long lo = q[6] == '\\' && q[7] == 'u' ? hex_4(q + 8) : -1;
 
 				if (lo < 0xdc00 || lo > 0xdfff)
 					return perr(p, (size_t)(q - p->src),

@@ -24,6 +24,7 @@
 #endif
 
 #include "buf.h"
+#include "hex.h"
 #include "mem.h"
 #include "utf8.h"
 #include "banned.h"
@@ -82,28 +83,6 @@ static inline cp ws(cp p)
 	return p;
 }
 
-static inline int hexval(unsigned c)
-{
-	if (c - '0' < 10)
-		return c - '0';
-	c |= 0x20;
-	if (c - 'a' < 6)
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Four hex digits at p; -1 if not.  Short-circuits at the first non-hex byte,
- * so it never reads past the sentinel. */
-static inline long hex4(cp p)
-{
-	int a, b, c, d;
-
-	if ((a = hexval(p[0])) < 0 || (b = hexval(p[1])) < 0 || (c = hexval(p[2])) < 0 ||
-	    (d = hexval(p[3])) < 0)
-		return -1;
-	return a << 12 | b << 8 | c << 4 | d;
-}
-
 /* A string starting at the quote p; returns the byte after its closing quote. */
 static cp string(struct sc *s, cp p)
 {
@@ -151,13 +130,15 @@ static cp string(struct sc *s, cp p)
 				p += 2;
 				continue;
 			case 'u':
-				u = hex4(p + 2);
+				u = hex_4((const char *)p + 2);
 				if (u < 0)
 					return fail(s, p, "invalid \\u escape");
 				if (u >= 0xdc00 && u <= 0xdfff)
 					return fail(s, p, "lone low surrogate in \\u escape");
 				if (u >= 0xd800 && u <= 0xdbff) {
-					long lo = p[6] == '\\' && p[7] == 'u' ? hex4(p + 8) : -1;
+					long lo = p[6] == '\\' && p[7] == 'u'
+							  ? hex_4((const char *)p + 8)
+							  : -1;
 
 					if (lo < 0xdc00 || lo > 0xdfff)
 						return fail(s, p,
@@ -701,10 +682,10 @@ static size_t unescape_one(const char **pp, char *out)
 		out[0] = '\t';
 		break;
 	case 'u':
-		u = hex4((cp)p + 2);
+		u = hex_4(p + 2);
 		*pp = p + 6;
 		if (u >= 0xd800 && u <= 0xdbff) {
-			u = 0x10000 + ((u - 0xd800) << 10) + (hex4((cp)p + 8) - 0xdc00);
+			u = 0x10000 + ((u - 0xd800) << 10) + (hex_4(p + 8) - 0xdc00);
 			*pp = p + 12;
 		}
 		return utf8_encode(u, out);
