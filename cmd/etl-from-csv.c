@@ -103,11 +103,7 @@ static int delim_opt; /* the option that set delim (OPT_DELIM, OPT_TSV), for con
 static struct span *nulls;
 static size_t nnull, capnull;
 static int infer;
-struct typespec {
-	struct path name; /* one segment: the column's name */
-	int type;
-};
-static struct typespec *types;
+static struct cast_spec *types; /* paths of one segment: the columns' names */
 static size_t ntypes;
 
 struct col {
@@ -202,40 +198,18 @@ static void on_opt(int id, const char *arg)
 		infer = 1;
 		break;
 	case OPT_TYPES: {
-		size_t at = 0;
+		size_t n0 = ntypes;
+		char err[256];
 
-		for (;;) {
-			struct typespec t = {{NULL, 0, NULL}, -1};
-			size_t w;
-
-			at += cli_path(cli_optname, arg, at, 0, &t.name);
-			if (t.name.nseg != 1)
-				cli_usage_error(cli_optname,
-						"'%s' is a path; quote a name that holds a "
-						"dot: '\"a.b\"=int'",
-						t.name.text);
-			if (arg[at] != '=')
-				cli_usage_error(cli_optname, "expected '=' after '%s'",
-						t.name.text);
-			w = ++at;
-			at += strcspn(arg + at, ",");
-			t.type = cast_type_parse(arg + w, at - w);
-			if (t.type < 0)
-				cli_usage_error(cli_optname,
-						"unknown type '%.*s' (" CAST_TYPE_LIST ")",
-						(int)(at - w), arg + w);
-			for (size_t i = 0; i < ntypes; i++)
-				if (types[i].name.seg[0].n == t.name.seg[0].n &&
-				    memcmp(types[i].name.seg[0].s, t.name.seg[0].s,
-					   t.name.seg[0].n) == 0)
-					cli_usage_error(cli_optname, "column '%s' typed twice",
-							t.name.text);
-			types = xrealloc(types, (ntypes + 1) * sizeof(*types));
-			types[ntypes++] = t;
-			if (!arg[at])
-				break;
-			at++;
-		}
+		if (cast_list_parse(arg, &types, &ntypes, err, sizeof(err)) < 0)
+			cli_usage_error(cli_optname, "%s", err);
+		for (size_t i = n0; i < ntypes; i++)
+			if (types[i].path.nseg != 1)
+				cli_usage_error(
+					cli_optname,
+					"column %zu: '%s' is a path; quote a name that holds "
+					"a dot: '\"a.b\"=int'",
+					types[i].col, types[i].path.text);
 		break;
 	}
 	}
@@ -418,7 +392,7 @@ static void col_finish(size_t i)
 	c->key_len = conv.keys.len - c->key_off;
 	c->type = infer ? T_INFER : CAST_STRING;
 	for (size_t k = 0; k < ntypes; k++) {
-		const struct path_seg *t = &types[k].name.seg[0];
+		const struct path_seg *t = &types[k].path.seg[0];
 
 		if (t->n == c->name_len && memcmp(t->s, col_name(i), t->n) == 0)
 			c->type = types[k].type;
@@ -447,11 +421,11 @@ static int name_taken(const char *s, size_t n, size_t upto)
 static void types_check(const char *in)
 {
 	for (size_t k = 0; k < ntypes; k++) {
-		const struct path_seg *t = &types[k].name.seg[0];
+		const struct path_seg *t = &types[k].path.seg[0];
 
 		if (!name_taken(t->s, t->n, conv.ncols))
 			FROM_CSV_DIE(ETL_EXIT_USAGE, "--types", "no column '%s' in %s",
-				     types[k].name.text, in);
+				     types[k].path.text, in);
 	}
 }
 
@@ -1138,9 +1112,7 @@ int main(int argc, char **argv)
 	input_close(in);
 	conv_release();
 	path_list_free(given, ngiven);
-	for (size_t k = 0; k < ntypes; k++)
-		path_release(&types[k].name);
-	free(types);
+	cast_list_free(types, ntypes);
 	free(nulls);
 	cli_finish();
 }

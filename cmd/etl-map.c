@@ -159,17 +159,6 @@ static void rename_to(struct op *o, const char *arg, size_t from, size_t end)
 	o->to[o->n - 1] = p;
 }
 
-static void cast_type(struct op *o, const char *arg, size_t from, size_t end)
-{
-	int t = cast_type_parse(arg + from, end - from);
-
-	if (t < 0)
-		cli_usage_error(cli_optname, "column %zu: unknown type '%.*s' (" CAST_TYPE_LIST ")",
-				from + 1, (int)(end - from), arg + from);
-	o->types = xrealloc(o->types, o->n * sizeof(*o->types));
-	o->types[o->n - 1] = t;
-}
-
 static struct expr *compile(const char *opt, const char *src, size_t off)
 {
 	struct expr_err err;
@@ -234,9 +223,21 @@ static void on_opt(int id, const char *arg)
 	case OPT_RENAME:
 		parse_pairs(o, arg, rename_to);
 		break;
-	case OPT_CAST:
-		parse_pairs(o, arg, cast_type);
+	case OPT_CAST: {
+		struct cast_spec *cs = NULL;
+		size_t nc = 0;
+		char err[256];
+
+		if (cast_list_parse(arg, &cs, &nc, err, sizeof(err)) < 0)
+			cli_usage_error(cli_optname, "%s", err);
+		o->types = xcalloc(nc, sizeof(*o->types));
+		for (size_t i = 0; i < nc; i++) {
+			add_path(o, &cs[i].path); /* o owns the path now */
+			o->types[i] = cs[i].type;
+		}
+		free(cs);
 		break;
+	}
 	case OPT_DEFAULT:
 		off = parse_target(cli_optname, arg, &p);
 		add_path(o, &p);

@@ -701,13 +701,15 @@ for l in open(sys.argv[1], encoding="utf-8"): print(len(json.loads(l)["error"].e
 
 @test "--types: malformed specifications are usage errors" {
 	run --separate-stderr etl-from-csv --types qty /dev/null
-	usage_error "--types: expected '=' after 'qty'"
+	usage_error "--types: column 4: expected '=' after 'qty'"
 	run --separate-stderr etl-from-csv --types qty=integer /dev/null
-	usage_error "--types: unknown type 'integer' (string, int, decimal, float, bool, date, timestamp or json)"
+	usage_error "--types: column 5: unknown type 'integer' (string, int, decimal, float, bool, date, timestamp or json)"
 	run --separate-stderr etl-from-csv --types a=int,a=date /dev/null
-	usage_error "--types: column 'a' typed twice"
-	run --separate-stderr etl-from-csv --types a.b=int /dev/null
-	usage_error "--types: 'a.b' is a path; quote a name that holds a dot: '\"a.b\"=int'"
+	usage_error "--types: column 7: 'a' is typed twice"
+	run --separate-stderr etl-from-csv --types a=int --types b=int,a=date /dev/null
+	usage_error "--types: column 7: 'a' is typed twice"
+	run --separate-stderr etl-from-csv --types x=int,a.b=int /dev/null
+	usage_error "--types: column 7: 'a.b' is a path; quote a name that holds a dot: '\"a.b\"=int'"
 	run --separate-stderr etl-from-csv --types =int /dev/null
 	usage_error "--types: column 1: empty field name"
 }

@@ -297,6 +297,18 @@ EOF
 	assert_stderr $'etl-map: --cast: column 9: unknown type \'integer\' (string, int, decimal, float, bool, date, timestamp or json)\nTry \'etl-map --help\' for more information.'
 }
 
+@test "--cast: a malformed list is reported as etl-from-csv --types reports it" {
+	run --separate-stderr etl-map --cast qty /dev/null
+	assert_failure 2
+	assert_stderr $'etl-map: --cast: column 4: expected \'=\' after \'qty\'\nTry \'etl-map --help\' for more information.'
+	run --separate-stderr etl-map --cast a.b=int,a.b=date /dev/null
+	assert_failure 2
+	assert_stderr $'etl-map: --cast: column 9: \'a.b\' is typed twice\nTry \'etl-map --help\' for more information.'
+	run --separate-stderr etl-map --cast =int /dev/null
+	assert_failure 2
+	assert_stderr $'etl-map: --cast: column 1: empty field name\nTry \'etl-map --help\' for more information.'
+}
+
 # --- set and where ------------------------------------------------------------
 
 @test "--set: exact decimal arithmetic" {
