@@ -46,6 +46,7 @@
 #include "buf.h"
 #include "cast.h"
 #include "cli.h"
+#include "csvopt.h"
 #include "die.h"
 #include "input.h"
 #include "jsonw.h"
@@ -67,9 +68,6 @@
 enum {
 	OPT_HEADER = 1,
 	OPT_NO_HEADER,
-	OPT_DELIM,
-	OPT_TSV,
-	OPT_QUOTE,
 	OPT_NULL,
 	OPT_INFER,
 	OPT_TYPES,
@@ -78,9 +76,7 @@ enum {
 static const struct cli_opt opts[] = {
 	{OPT_HEADER, "header", 0, CLI_ARG, "NAMES", "column names; the first row is data"},
 	{OPT_NO_HEADER, "no-header", 0, CLI_NOARG, NULL, "no header row: columns are c1..cN"},
-	{OPT_DELIM, "delimiter", 'd', CLI_ARG, "CHAR", "field delimiter (default: ,)"},
-	{OPT_TSV, "tsv", 0, CLI_NOARG, NULL, "tab-separated: the same as -d '\\t'"},
-	{OPT_QUOTE, "quote", 0, CLI_ARG, "CHAR", "quote character (default: \")"},
+	CSVOPT_OPTIONS,
 	{OPT_NULL, "null", 0, CLI_ARG, "STR", "a field equal to STR is null (repeatable)"},
 	{OPT_INFER, "infer", 0, CLI_NOARG, NULL, "JSON numbers and true/false stay unquoted"},
 	{OPT_TYPES, "types", 't', CLI_ARG, "COL=TYPE,...",
@@ -98,8 +94,7 @@ enum { HDR_FIRST_ROW, HDR_GIVEN, HDR_NONE };
 static int header_mode = HDR_FIRST_ROW;
 static struct path *given;
 static size_t ngiven;
-static unsigned char delim = ',', quote = '"';
-static int delim_opt; /* the option that set delim (OPT_DELIM, OPT_TSV), for conflicts */
+static struct csv_dialect dialect = CSV_DIALECT_INIT;
 static struct span *nulls;
 static size_t nnull, capnull;
 static int infer;
@@ -160,6 +155,8 @@ static struct {
 
 static void on_opt(int id, const char *arg)
 {
+	if (csvopt_on_opt(&dialect, id, arg))
+		return;
 	switch (id) {
 	case OPT_HEADER:
 		path_list_free(given, ngiven);
@@ -177,17 +174,6 @@ static void on_opt(int id, const char *arg)
 		}
 		break;
 	case OPT_NO_HEADER:
-		break;
-	case OPT_DELIM:
-	case OPT_TSV:
-		if (delim_opt && delim_opt != id)
-			cli_usage_error(cli_optname, "conflicts with %s",
-					delim_opt == OPT_TSV ? "--tsv" : "--delimiter");
-		delim = id == OPT_TSV ? '\t' : cli_char(cli_optname, arg);
-		delim_opt = id;
-		break;
-	case OPT_QUOTE:
-		quote = cli_char(cli_optname, arg);
 		break;
 	case OPT_NULL:
 		xgrow(&nulls, &capnull, nnull + 1, sizeof(*nulls));
@@ -765,7 +751,7 @@ static void parse(const char *s, const char *e)
 			return;
 		}
 		s += k;
-		if ((unsigned char)*s == quote) {
+		if ((unsigned char)*s == dialect.quote) {
 			/* a quote inside an unquoted field: data */
 			csv_set_opts(&conv.p, conv.opts & ~CSV_STRICT);
 			csv_parse(&conv.p, s, 1, on_field, on_record, NULL);
@@ -1048,8 +1034,8 @@ static void conv_setup(void)
 {
 	conv.opts = CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL;
 	csv_init(&conv.p, conv.opts);
-	csv_set_delim(&conv.p, delim);
-	csv_set_quote(&conv.p, quote);
+	csv_set_delim(&conv.p, dialect.delim);
+	csv_set_quote(&conv.p, dialect.quote);
 	csv_set_space_func(&conv.p, no_space);
 	csv_set_realloc_func(&conv.p, field_realloc);
 	csv_set_free_func(&conv.p, field_free);
@@ -1094,8 +1080,7 @@ int main(int argc, char **argv)
 	int first;
 
 	cli_start(&prog, argc, argv);
-	if (delim == quote)
-		cli_usage_error("--quote", "the quote and the delimiter must differ");
+	csvopt_check(&dialect);
 	conv_setup();
 	in = input_open(cli.files, cli.nfiles);
 	progress_input(in);
