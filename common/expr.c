@@ -978,17 +978,62 @@ static int is_zero(const struct val *v)
 	return 0;
 }
 
+/*
+ * a / b exactly when an operand is beyond the decimal type (dec_div() does
+ * the rest), the divisor has at most 19 significant digits and the
+ * quotient is a finite decimal: long division, which for a divisor below
+ * 10^19 ends within 64 digits past the dividend's when it ends at all
+ * (the divisor's part prime to the dividend must divide a power of ten).
+ * 1 when it cannot: the caller computes in double.
+ */
+static int exact_div(struct arena *ar, const struct val *a, const struct val *b, struct val *out)
+{
+	char ba[DEC_BUFSZ], bb[DEC_BUFSZ], *r;
+	struct exact x, y;
+	u128 m = 0, rem = 0;
+	size_t k = 0, extra = 0;
+
+	if (a->nk != NUM_BIG && b->nk != NUM_BIG)
+		return 1;
+	if (!exact_of(a, ba, ar, &x) || !exact_of(b, bb, ar, &y))
+		return 1;
+	if (x.e > EXP_HUGE || x.e < -EXP_HUGE || y.e > EXP_HUGE || y.e < -EXP_HUGE)
+		return 1;
+	while (y.n > 1 && y.d[y.n - 1] == '0')
+		y.n--, y.e++;
+	if (y.n > 19 || x.n > MAX_EXACT_DIGITS)
+		return 1;
+	for (size_t i = 0; i < y.n; i++)
+		m = m * 10 + (unsigned)(y.d[i] - '0');
+	r = arena_alloc(ar, x.n + 64);
+	for (size_t i = 0; i < x.n; i++) {
+		rem = rem * 10 + (unsigned)(x.d[i] - '0');
+		r[k++] = (char)('0' + (int)(rem / m));
+		rem %= m;
+	}
+	while (rem && extra < 64) {
+		rem *= 10;
+		r[k++] = (char)('0' + (int)(rem / m));
+		rem %= m;
+		extra++;
+	}
+	if (rem)
+		return 1;
+	exact_result(ar, r, k, x.neg != y.neg, x.e - y.e - (i128)extra, out);
+	return 0;
+}
+
 /* A number that is not 0 but that a double holds only as 0 or infinity. */
 static int beyond_double(const struct val *v, double f)
 {
 	return v->nk != NUM_DBL && (isinf(f) || (f == 0 && !is_zero(v)));
 }
 
-/* The leading digits of x as a double m, and the power of ten p that
- * scales it: x ~ m x 10^p. */
-static double leading(const struct exact *x, i128 *p)
+/* The leading digits of x (19 of them at most, which a long double holds
+ * exactly) as m, and the power of ten p that scales it: x ~ m x 10^p. */
+static long double leading(const struct exact *x, i128 *p)
 {
-	double m = 0;
+	long double m = 0;
 	size_t k = x->n < 19 ? x->n : 19;
 
 	for (size_t i = 0; i < k; i++)
@@ -999,16 +1044,17 @@ static double leading(const struct exact *x, i128 *p)
 
 /*
  * a / b in double for two numbers that are not doubles, one of them beyond
- * a double's range (1e-400 / 1e-400): the leading digits are divided and
- * the powers of ten subtracted, then read back as one number, so the
- * quotient is right whenever a double can hold it.
+ * a double's range (1e-400 / 3e-400): the leading digits are divided in
+ * long double and the powers of ten subtracted, then the quotient is read
+ * back as one number, so it is right (to the last bit, but for rare ties)
+ * whenever a double can hold it.
  */
 static double scaled_div(struct arena *ar, const struct val *a, const struct val *b)
 {
 	char ba[DEC_BUFSZ], bb[DEC_BUFSZ], t[96];
 	struct exact x, y;
 	i128 px, py, e;
-	double q;
+	long double q;
 	char *ep;
 	int k;
 
@@ -1018,10 +1064,10 @@ static double scaled_div(struct arena *ar, const struct val *a, const struct val
 	e = px - py;
 	if (e > 1000 || e < -1000)
 		return e > 0 ? (q < 0 ? -HUGE_VAL : HUGE_VAL) : 0;
-	k = snprintf(t, sizeof(t), "%.17e", q);
+	snprintf(t, sizeof(t), "%.21Le", q);
 	ep = strchr(t, 'e');
 	if (!ep)
-		return q;
+		return (double)q;
 	e += strtol(ep + 1, NULL, 10);
 	k = (int)(ep - t);
 	snprintf(t + k, sizeof(t) - (size_t)k, "e%d", (int)e);
@@ -1084,6 +1130,8 @@ static int num_arith(struct ev *ev, const struct node *n, const struct val *a, c
 		}
 	}
 	if (op == OP_MOD && exact_mod(ev->a, a, b, out) == 0)
+		return 0;
+	if (op == OP_DIV && exact_div(ev->a, a, b, out) == 0)
 		return 0;
 
 	double x = val_num_double(a), y = val_num_double(b), f = 0;
