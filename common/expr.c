@@ -26,6 +26,7 @@
  */
 #include "expr.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -923,11 +924,24 @@ static int dec_mod(dec_t *r, const dec_t *a, const dec_t *b)
 	return DEC_OK;
 }
 
+/* a * b mod m for a, b < m < 2^126, without overflow: doubling. */
+static u128 mulmod(u128 a, u128 b, u128 m)
+{
+	u128 r = 0;
+
+	for (; b; b >>= 1) {
+		if (b & 1)
+			r = (r + a) % m;
+		a = (a << 1) % m;
+	}
+	return r;
+}
+
 /*
  * a % b exactly, with the sign of a, for numbers that are not doubles: both
  * are written at the smaller of their exponents, and a's digits are reduced
- * modulo b's, which must then fit 64 bits (a's trailing zeros by squaring,
- * so 1e400 % 3 costs a dozen steps).  1 when it cannot.
+ * modulo b's, which must then have at most 37 digits (a's trailing zeros by
+ * squaring, so 1e400 % 3 costs a few hundred steps).  1 when it cannot.
  */
 static int exact_mod(struct arena *ar, const struct val *a, const struct val *b, struct val *out)
 {
@@ -935,14 +949,22 @@ static int exact_mod(struct arena *ar, const struct val *a, const struct val *b,
 	struct exact x, y;
 	u128 m = 0, rem = 0, p10, f = 1;
 	i128 e, k;
-	int nr;
+	size_t nr = 0;
+	char t[40];
 
 	if (!exact_of(a, ba, ar, &x) || !exact_of(b, bb, ar, &y))
 		return 1;
 	if (x.e > EXP_HUGE || x.e < -EXP_HUGE || y.e > EXP_HUGE || y.e < -EXP_HUGE)
 		return 1;
+	if (x.e + (i128)x.n < y.e + (i128)y.n) {
+		/* |a| < |b|: a is its own remainder, however far apart they are */
+		*out = *a;
+		return 0;
+	}
+	while (y.n > 1 && y.d[y.n - 1] == '0')
+		y.n--, y.e++;
 	e = x.e < y.e ? x.e : y.e;
-	if ((i128)y.n + (y.e - e) > 19)
+	if ((i128)y.n + (y.e - e) > 37)
 		return 1;
 	for (size_t i = 0; i < y.n; i++)
 		m = m * 10 + (unsigned)(y.d[i] - '0');
@@ -955,13 +977,17 @@ static int exact_mod(struct arena *ar, const struct val *a, const struct val *b,
 	p10 = 10 % m;
 	for (k = x.e - e; k > 0; k >>= 1) {
 		if (k & 1)
-			f = f * p10 % m;
-		p10 = p10 * p10 % m;
+			f = mulmod(f, p10, m);
+		p10 = mulmod(p10, p10, m);
 	}
-	rem = rem * f % m;
-	r = arena_alloc(ar, 24);
-	nr = snprintf(r, 24, "%llu", (unsigned long long)rem);
-	exact_result(ar, r, (size_t)nr, x.neg && rem, e, out);
+	rem = mulmod(rem, f, m);
+	do
+		t[nr++] = (char)('0' + (int)(rem % 10));
+	while ((rem /= 10) != 0);
+	r = arena_alloc(ar, nr);
+	for (size_t i = 0; i < nr; i++)
+		r[i] = t[nr - 1 - i];
+	exact_result(ar, r, nr, x.neg && !(nr == 1 && r[0] == '0'), e, out);
 	return 0;
 }
 
@@ -980,10 +1006,10 @@ static int is_zero(const struct val *v)
 
 /*
  * a / b exactly when an operand is beyond the decimal type (dec_div() does
- * the rest), the divisor has at most 19 significant digits and the
+ * the rest), the divisor has at most 37 significant digits and the
  * quotient is a finite decimal: long division, which for a divisor below
- * 10^19 ends within 64 digits past the dividend's when it ends at all
- * (the divisor's part prime to the dividend must divide a power of ten).
+ * 10^37 < 2^123 ends within 123 digits past the dividend's when it ends at
+ * all (what is left of the divisor must divide a power of ten).
  * 1 when it cannot: the caller computes in double.
  */
 static int exact_div(struct arena *ar, const struct val *a, const struct val *b, struct val *out)
@@ -1001,17 +1027,17 @@ static int exact_div(struct arena *ar, const struct val *a, const struct val *b,
 		return 1;
 	while (y.n > 1 && y.d[y.n - 1] == '0')
 		y.n--, y.e++;
-	if (y.n > 19 || x.n > MAX_EXACT_DIGITS)
+	if (y.n > 37 || x.n > MAX_EXACT_DIGITS)
 		return 1;
 	for (size_t i = 0; i < y.n; i++)
 		m = m * 10 + (unsigned)(y.d[i] - '0');
-	r = arena_alloc(ar, x.n + 64);
+	r = arena_alloc(ar, x.n + 123);
 	for (size_t i = 0; i < x.n; i++) {
 		rem = rem * 10 + (unsigned)(x.d[i] - '0');
 		r[k++] = (char)('0' + (int)(rem / m));
 		rem %= m;
 	}
-	while (rem && extra < 64) {
+	while (rem && extra < 123) {
 		rem *= 10;
 		r[k++] = (char)('0' + (int)(rem / m));
 		rem %= m;
@@ -1023,10 +1049,11 @@ static int exact_div(struct arena *ar, const struct val *a, const struct val *b,
 	return 0;
 }
 
-/* A number that is not 0 but that a double holds only as 0 or infinity. */
+/* A number that is not 0 but that a double holds only as 0 or infinity,
+ * or as a subnormal, with fewer digits than a double has. */
 static int beyond_double(const struct val *v, double f)
 {
-	return v->nk != NUM_DBL && (isinf(f) || (f == 0 && !is_zero(v)));
+	return v->nk != NUM_DBL && (isinf(f) || fabs(f) < DBL_MIN) && !is_zero(v);
 }
 
 /* The leading digits of x (19 of them at most, which a long double holds
@@ -1153,7 +1180,7 @@ static int num_arith(struct ev *ev, const struct node *n, const struct val *a, c
 			f = x / y;
 		break;
 	case OP_MOD:
-		if (x == 0 && beyond_double(a, x)) {
+		if (b->nk == NUM_DBL && x == 0 && beyond_double(a, x)) {
 			/* |a| is below every double but 0, so below |b| */
 			*out = *a;
 			return 0;
