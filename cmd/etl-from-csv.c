@@ -46,6 +46,7 @@
 #include "buf.h"
 #include "cast.h"
 #include "cli.h"
+#include "csvopt.h"
 #include "die.h"
 #include "input.h"
 #include "jsonw.h"
@@ -67,9 +68,6 @@
 enum {
 	OPT_HEADER = 1,
 	OPT_NO_HEADER,
-	OPT_DELIM,
-	OPT_TSV,
-	OPT_QUOTE,
 	OPT_NULL,
 	OPT_INFER,
 	OPT_TYPES,
@@ -78,9 +76,7 @@ enum {
 static const struct cli_opt opts[] = {
 	{OPT_HEADER, "header", 0, CLI_ARG, "NAMES", "column names; the first row is data"},
 	{OPT_NO_HEADER, "no-header", 0, CLI_NOARG, NULL, "no header row: columns are c1..cN"},
-	{OPT_DELIM, "delimiter", 'd', CLI_ARG, "CHAR", "field delimiter (default: ,)"},
-	{OPT_TSV, "tsv", 0, CLI_NOARG, NULL, "tab-separated: the same as -d '\\t'"},
-	{OPT_QUOTE, "quote", 0, CLI_ARG, "CHAR", "quote character (default: \")"},
+	CSVOPT_OPTIONS,
 	{OPT_NULL, "null", 0, CLI_ARG, "STR", "a field equal to STR is null (repeatable)"},
 	{OPT_INFER, "infer", 0, CLI_NOARG, NULL, "JSON numbers and true/false stay unquoted"},
 	{OPT_TYPES, "types", 't', CLI_ARG, "COL=TYPE,...",
@@ -98,16 +94,11 @@ enum { HDR_FIRST_ROW, HDR_GIVEN, HDR_NONE };
 static int header_mode = HDR_FIRST_ROW;
 static struct path *given;
 static size_t ngiven;
-static unsigned char delim = ',', quote = '"';
-static int delim_opt; /* the option that set delim (OPT_DELIM, OPT_TSV), for conflicts */
+static struct csv_dialect dialect = CSV_DIALECT_INIT;
 static struct span *nulls;
 static size_t nnull, capnull;
 static int infer;
-struct typespec {
-	struct path name; /* one segment: the column's name */
-	int type;
-};
-static struct typespec *types;
+static struct cast_spec *types; /* paths of one segment: the columns' names */
 static size_t ntypes;
 
 struct col {
@@ -164,6 +155,8 @@ static struct {
 
 static void on_opt(int id, const char *arg)
 {
+	if (csvopt_on_opt(&dialect, id, arg))
+		return;
 	switch (id) {
 	case OPT_HEADER:
 		path_list_free(given, ngiven);
@@ -175,25 +168,12 @@ static void on_opt(int id, const char *arg)
 						"holds a dot: '\"a.b\"'",
 						given[i].text);
 			for (size_t j = 0; j < i; j++)
-				if (given[j].seg[0].n == given[i].seg[0].n &&
-				    memcmp(given[j].seg[0].s, given[i].seg[0].s,
-					   given[i].seg[0].n) == 0)
+				if (path_seg_eq(&given[j].seg[0], &given[i].seg[0]))
 					cli_usage_error(cli_optname, "duplicate name '%s'",
 							given[i].text);
 		}
 		break;
 	case OPT_NO_HEADER:
-		break;
-	case OPT_DELIM:
-	case OPT_TSV:
-		if (delim_opt && delim_opt != id)
-			cli_usage_error(cli_optname, "conflicts with %s",
-					delim_opt == OPT_TSV ? "--tsv" : "--delimiter");
-		delim = id == OPT_TSV ? '\t' : cli_char(cli_optname, arg);
-		delim_opt = id;
-		break;
-	case OPT_QUOTE:
-		quote = cli_char(cli_optname, arg);
 		break;
 	case OPT_NULL:
 		xgrow(&nulls, &capnull, nnull + 1, sizeof(*nulls));
@@ -204,40 +184,18 @@ static void on_opt(int id, const char *arg)
 		infer = 1;
 		break;
 	case OPT_TYPES: {
-		size_t at = 0;
+		size_t n0 = ntypes;
+		char err[256];
 
-		for (;;) {
-			struct typespec t = {{NULL, 0, NULL}, -1};
-			size_t w;
-
-			at += cli_path(cli_optname, arg, at, 0, &t.name);
-			if (t.name.nseg != 1)
-				cli_usage_error(cli_optname,
-						"'%s' is a path; quote a name that holds a "
-						"dot: '\"a.b\"=int'",
-						t.name.text);
-			if (arg[at] != '=')
-				cli_usage_error(cli_optname, "expected '=' after '%s'",
-						t.name.text);
-			w = ++at;
-			at += strcspn(arg + at, ",");
-			t.type = cast_type_parse(arg + w, at - w);
-			if (t.type < 0)
-				cli_usage_error(cli_optname,
-						"unknown type '%.*s' (" CAST_TYPE_LIST ")",
-						(int)(at - w), arg + w);
-			for (size_t i = 0; i < ntypes; i++)
-				if (types[i].name.seg[0].n == t.name.seg[0].n &&
-				    memcmp(types[i].name.seg[0].s, t.name.seg[0].s,
-					   t.name.seg[0].n) == 0)
-					cli_usage_error(cli_optname, "column '%s' typed twice",
-							t.name.text);
-			types = xrealloc(types, (ntypes + 1) * sizeof(*types));
-			types[ntypes++] = t;
-			if (!arg[at])
-				break;
-			at++;
-		}
+		if (cast_list_parse(arg, &types, &ntypes, err, sizeof(err)) < 0)
+			cli_usage_error(cli_optname, "%s", err);
+		for (size_t i = n0; i < ntypes; i++)
+			if (types[i].path.nseg != 1)
+				cli_usage_error(
+					cli_optname,
+					"column %zu: '%s' is a path; quote a name that holds "
+					"a dot: '\"a.b\"=int'",
+					types[i].col, types[i].path.text);
 		break;
 	}
 	}
@@ -420,7 +378,7 @@ static void col_finish(size_t i)
 	c->key_len = conv.keys.len - c->key_off;
 	c->type = infer ? T_INFER : CAST_STRING;
 	for (size_t k = 0; k < ntypes; k++) {
-		const struct path_seg *t = &types[k].name.seg[0];
+		const struct path_seg *t = &types[k].path.seg[0];
 
 		if (t->n == c->name_len && memcmp(t->s, col_name(i), t->n) == 0)
 			c->type = types[k].type;
@@ -449,11 +407,11 @@ static int name_taken(const char *s, size_t n, size_t upto)
 static void types_check(const char *in)
 {
 	for (size_t k = 0; k < ntypes; k++) {
-		const struct path_seg *t = &types[k].name.seg[0];
+		const struct path_seg *t = &types[k].path.seg[0];
 
 		if (!name_taken(t->s, t->n, conv.ncols))
 			FROM_CSV_DIE(ETL_EXIT_USAGE, "--types", "no column '%s' in %s",
-				     types[k].name.text, in);
+				     types[k].path.text, in);
 	}
 }
 
@@ -793,7 +751,7 @@ static void parse(const char *s, const char *e)
 			return;
 		}
 		s += k;
-		if ((unsigned char)*s == quote) {
+		if ((unsigned char)*s == dialect.quote) {
 			/* a quote inside an unquoted field: data */
 			csv_set_opts(&conv.p, conv.opts & ~CSV_STRICT);
 			csv_parse(&conv.p, s, 1, on_field, on_record, NULL);
@@ -1076,8 +1034,8 @@ static void conv_setup(void)
 {
 	conv.opts = CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL;
 	csv_init(&conv.p, conv.opts);
-	csv_set_delim(&conv.p, delim);
-	csv_set_quote(&conv.p, quote);
+	csv_set_delim(&conv.p, dialect.delim);
+	csv_set_quote(&conv.p, dialect.quote);
 	csv_set_space_func(&conv.p, no_space);
 	csv_set_realloc_func(&conv.p, field_realloc);
 	csv_set_free_func(&conv.p, field_free);
@@ -1122,8 +1080,7 @@ int main(int argc, char **argv)
 	int first;
 
 	cli_start(&prog, argc, argv);
-	if (delim == quote)
-		cli_usage_error("--quote", "the quote and the delimiter must differ");
+	csvopt_check(&dialect);
 	conv_setup();
 	in = input_open(cli.files, cli.nfiles);
 	progress_input(in);
@@ -1140,9 +1097,7 @@ int main(int argc, char **argv)
 	input_close(in);
 	conv_release();
 	path_list_free(given, ngiven);
-	for (size_t k = 0; k < ntypes; k++)
-		path_release(&types[k].name);
-	free(types);
+	cast_list_free(types, ntypes);
 	free(nulls);
 	cli_finish();
 }

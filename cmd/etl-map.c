@@ -159,17 +159,6 @@ static void rename_to(struct op *o, const char *arg, size_t from, size_t end)
 	o->to[o->n - 1] = p;
 }
 
-static void cast_type(struct op *o, const char *arg, size_t from, size_t end)
-{
-	int t = cast_type_parse(arg + from, end - from);
-
-	if (t < 0)
-		cli_usage_error(cli_optname, "column %zu: unknown type '%.*s' (" CAST_TYPE_LIST ")",
-				from + 1, (int)(end - from), arg + from);
-	o->types = xrealloc(o->types, o->n * sizeof(*o->types));
-	o->types[o->n - 1] = t;
-}
-
 static struct expr *compile(const char *opt, const char *src, size_t off)
 {
 	struct expr_err err;
@@ -234,9 +223,21 @@ static void on_opt(int id, const char *arg)
 	case OPT_RENAME:
 		parse_pairs(o, arg, rename_to);
 		break;
-	case OPT_CAST:
-		parse_pairs(o, arg, cast_type);
+	case OPT_CAST: {
+		struct cast_spec *cs = NULL;
+		size_t nc = 0;
+		char err[256];
+
+		if (cast_list_parse(arg, &cs, &nc, err, sizeof(err)) < 0)
+			cli_usage_error(cli_optname, "%s", err);
+		o->types = xcalloc(nc, sizeof(*o->types));
+		for (size_t i = 0; i < nc; i++) {
+			add_path(o, &cs[i].path); /* o owns the path now */
+			o->types[i] = cs[i].type;
+		}
+		free(cs);
 		break;
+	}
 	case OPT_DEFAULT:
 		off = parse_target(cli_optname, arg, &p);
 		add_path(o, &p);
@@ -296,6 +297,17 @@ static const char *shown(struct span v)
 	return s;
 }
 
+/* A field's path for a message, cut short so the reason after it shows;
+ * slot 0 or 1, for two paths in one message. */
+static const char *shown_path(const struct path *p, int slot)
+{
+	static char s[2][120];
+	size_t n = strlen(p->text), k = utf8_cut(p->text, n, 100);
+
+	snprintf(s[slot], sizeof(s[slot]), "%.*s%s", (int)k, p->text, k < n ? "..." : "");
+	return s[slot];
+}
+
 /* Run the operations on the loaded record; 0 when it is dropped or bad. */
 static int run_ops(const struct record *rec)
 {
@@ -317,8 +329,9 @@ static int run_ops(const struct record *rec)
 		case OPT_RENAME:
 			for (size_t j = 0; j < o->n; j++) {
 				if (fields_rename(&rec_fields, &o->paths[j], &o->to[j]) < 0) {
-					reject(rec, "--rename %s=%s: %s", o->paths[j].text,
-					       o->to[j].text, fields_error(&rec_fields));
+					reject(rec, "--rename %s=%s: %s",
+					       shown_path(&o->paths[j], 0),
+					       shown_path(&o->to[j], 1), fields_error(&rec_fields));
 					return 0;
 				}
 			}
@@ -345,9 +358,15 @@ static int run_ops(const struct record *rec)
 					       cast_type_name(o->types[j]), why, shown(cur));
 					return 0;
 				}
-				/* cannot fail: the field exists, so its parents are objects */
-				fields_set(&rec_fields, &o->paths[j],
-					   (struct span){valbuf.p, valbuf.len});
+				/* the field exists, so its parents are objects; but a
+				 * string cast to json may nest too deep */
+				if (fields_set(&rec_fields, &o->paths[j],
+					       (struct span){valbuf.p, valbuf.len}) < 0) {
+					reject(rec, "--cast %s=%s: %s", shown_path(&o->paths[j], 0),
+					       cast_type_name(o->types[j]),
+					       fields_error(&rec_fields));
+					return 0;
+				}
 			}
 			break;
 		case OPT_SET:
@@ -385,7 +404,7 @@ static int run_ops(const struct record *rec)
 		if (o->kind == OPT_SELECT || o->kind == OPT_NEST)
 			reject(rec, "%s: %s", o->name, fields_error(&rec_fields));
 		else
-			reject(rec, "%s %s: %s", o->name, o->paths[0].text,
+			reject(rec, "%s %s: %s", o->name, shown_path(&o->paths[0], 0),
 			       fields_error(&rec_fields));
 		return 0;
 	}

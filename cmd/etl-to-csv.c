@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "csvopt.h"
 #include "die.h"
 #include "jsonw.h"
 #include "mem.h"
@@ -38,9 +39,6 @@
 enum {
 	OPT_FIELDS = 1,
 	OPT_NO_HEADER,
-	OPT_DELIM,
-	OPT_TSV,
-	OPT_QUOTE,
 	OPT_NULL,
 	OPT_CRLF,
 };
@@ -48,9 +46,7 @@ enum {
 static const struct cli_opt opts[] = {
 	{OPT_FIELDS, "fields", 'f', CLI_ARG, "PATHS", "columns: these fields, in this order"},
 	{OPT_NO_HEADER, "no-header", 0, CLI_NOARG, NULL, "do not write a header row"},
-	{OPT_DELIM, "delimiter", 'd', CLI_ARG, "CHAR", "field delimiter (default: ,)"},
-	{OPT_TSV, "tsv", 0, CLI_NOARG, NULL, "tab-separated: the same as -d '\\t'"},
-	{OPT_QUOTE, "quote", 0, CLI_ARG, "CHAR", "quote character (default: \")"},
+	CSVOPT_OPTIONS,
 	{OPT_NULL, "null", 0, CLI_ARG, "STR",
 	 "write null and missing fields as STR (default: empty)"},
 	{OPT_CRLF, "crlf", 0, CLI_NOARG, NULL, "end rows with CRLF, as RFC 4180 says"},
@@ -60,8 +56,7 @@ static const struct cli_opt opts[] = {
 static struct path *fields;
 static size_t nfields;
 static int header = 1, crlf;
-static unsigned char delim = ',', quote = '"';
-static int delim_opt; /* the option that set delim (OPT_DELIM, OPT_TSV), for conflicts */
+static struct csv_dialect dialect = CSV_DIALECT_INIT;
 static const char *null_text = "";
 
 /* The columns: decoded names (the header), and for the first-record mode
@@ -78,6 +73,8 @@ static struct buf tmp = BUF_INIT;
 
 static void on_opt(int id, const char *arg)
 {
+	if (csvopt_on_opt(&dialect, id, arg))
+		return;
 	switch (id) {
 	case OPT_FIELDS:
 		path_list_free(fields, nfields);
@@ -85,17 +82,6 @@ static void on_opt(int id, const char *arg)
 		break;
 	case OPT_NO_HEADER:
 		header = 0;
-		break;
-	case OPT_DELIM:
-	case OPT_TSV:
-		if (delim_opt && delim_opt != id)
-			cli_usage_error(cli_optname, "conflicts with %s",
-					delim_opt == OPT_TSV ? "--tsv" : "--delimiter");
-		delim = id == OPT_TSV ? '\t' : cli_char(cli_optname, arg);
-		delim_opt = id;
-		break;
-	case OPT_QUOTE:
-		quote = cli_char(cli_optname, arg);
 		break;
 	case OPT_NULL:
 		null_text = arg;
@@ -126,20 +112,20 @@ static void put_field(const char *s, size_t n)
 		out_write(s, n);
 		return;
 	}
-	out_putc(quote);
+	out_putc(dialect.quote);
 	for (;;) {
-		const char *q = memchr(s, quote, n);
+		const char *q = memchr(s, dialect.quote, n);
 
 		if (!q) {
 			out_write(s, n);
 			break;
 		}
 		out_write(s, q + 1 - s);
-		out_putc(quote); /* a quote is written twice */
+		out_putc(dialect.quote); /* a quote is written twice */
 		n -= q + 1 - s;
 		s = q + 1;
 	}
-	out_putc(quote);
+	out_putc(dialect.quote);
 }
 
 static void put_eol(void)
@@ -202,7 +188,7 @@ static void put_header(void)
 		return;
 	for (size_t i = 0; i < ncols; i++) {
 		if (i)
-			out_putc(delim);
+			out_putc(dialect.delim);
 		put_field(names.p + cols[i].off, cols[i].len);
 	}
 	put_eol();
@@ -268,9 +254,8 @@ int main(int argc, char **argv)
 	struct span *vals = NULL;
 
 	cli_start(&prog, argc, argv);
-	if (delim == quote)
-		cli_usage_error("--quote", "the quote and the delimiter must differ");
-	special[delim] = special[quote] = special['\r'] = special['\n'] = 1;
+	csvopt_check(&dialect);
+	special[dialect.delim] = special[dialect.quote] = special['\r'] = special['\n'] = 1;
 	for (size_t i = 0; i < nfields; i++) {
 		/* the header names a nested field by its keys joined with dots */
 		buf_reset(&tmp);
@@ -297,7 +282,7 @@ int main(int argc, char **argv)
 		}
 		for (size_t i = 0; i < ncols; i++) {
 			if (i)
-				out_putc(delim);
+				out_putc(dialect.delim);
 			put_value(vals[i]);
 		}
 		put_eol();

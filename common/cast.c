@@ -20,11 +20,13 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decimal.h"
 #include "jsonw.h"
+#include "mem.h"
 #include "timefmt.h"
 #include "banned.h"
 
@@ -61,6 +63,65 @@ const char *cast_type_name(int t)
 const char *cast_expects(int t)
 {
 	return t >= 0 && t < CAST_NTYPES ? expects[t] : "?";
+}
+
+/* ---- lists ---- */
+
+int cast_list_parse(const char *s, struct cast_spec **specs, size_t *n, char *err, size_t errsz)
+{
+	size_t at = 0, n0 = *n;
+
+	for (;;) {
+		struct cast_spec c = {{NULL, 0, NULL}, -1, at + 1};
+		const char *perr;
+		size_t off, w;
+		long k = path_parse(&c.path, s + at, 0, &perr, &off);
+
+		if (k < 0) {
+			snprintf(err, errsz, "column %zu: %s", at + off + 1, perr);
+			goto fail;
+		}
+		at += (size_t)k;
+		if (s[at] != '=') {
+			snprintf(err, errsz, "column %zu: expected '=' after '%s'", at + 1,
+				 c.path.text);
+			path_release(&c.path);
+			goto fail;
+		}
+		w = ++at;
+		at += strcspn(s + at, ",");
+		c.type = cast_type_parse(s + w, at - w);
+		if (c.type < 0) {
+			snprintf(err, errsz, "column %zu: unknown type '%.*s' (" CAST_TYPE_LIST ")",
+				 w + 1, (int)(at - w), s + w);
+			path_release(&c.path);
+			goto fail;
+		}
+		for (size_t i = 0; i < *n; i++) {
+			if (path_eq(&(*specs)[i].path, &c.path)) {
+				snprintf(err, errsz, "column %zu: '%s' is typed twice", c.col,
+					 c.path.text);
+				path_release(&c.path);
+				goto fail;
+			}
+		}
+		*specs = xrealloc(*specs, (*n + 1) * sizeof(**specs));
+		(*specs)[(*n)++] = c;
+		if (!s[at])
+			return 0;
+		at++;
+	}
+fail:
+	while (*n > n0)
+		path_release(&(*specs)[--*n].path);
+	return -1;
+}
+
+void cast_list_free(struct cast_spec *specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		path_release(&specs[i].path);
+	free(specs);
 }
 
 /* ---- numbers ---- */
@@ -313,6 +374,9 @@ const char *cast_text(struct buf *out, int t, const char *s, size_t n)
 	case CAST_JSON:
 		if (scan_value(s, n, &err) != 0)
 			return "not JSON";
+		/* a record's member is one level below the record */
+		if (scan_depth((struct span){s, n}) >= SCAN_MAX_DEPTH)
+			return "nesting too deep for a record";
 		jw_compact(out, s, n);
 		return NULL;
 	}

@@ -34,7 +34,8 @@
  *              as "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM)": "2026-11-24
  *              18:30" is "2026-11-24T18:30:00Z".
  *   json       a JSON value (RFC 8259), written without the white space
- *              between its tokens.
+ *              between its tokens; at most SCAN_MAX_DEPTH - 1 levels deep,
+ *              so that a record holding it is one a reader accepts.
  *
  * A JSON value converts by its kind: a string by its decoded text as above;
  * a number by its text, except that for date and timestamp it counts the
@@ -53,6 +54,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "path.h"
 #include "scan.h"
 
 enum cast_type {
@@ -76,6 +78,26 @@ const char *cast_type_name(int t);
 /* What a value of type t must be, for messages: "an int", "a date
  * (YYYY-MM-DD)". */
 const char *cast_expects(int t);
+
+/* One FIELD=TYPE of a list: etl-from-csv --types, etl-map --cast. */
+struct cast_spec {
+	struct path path; /* the field (owned) */
+	int type;
+	size_t col; /* 1-based column of the field in the option, for messages */
+};
+
+/*
+ * Parse the list "FIELD=TYPE,FIELD=TYPE" (fields are paths, as path.h reads
+ * them; types the names above) and append its entries to *specs, which holds
+ * *n.  A field named twice, in this list or among the entries already there,
+ * is an error.  Returns 0, or -1 with a message naming the column in err
+ * ("column 9: unknown type 'integer' (string, ...)"); *specs and *n are
+ * then as they were.  The one parser of such lists, so that every program
+ * says the same of the same mistake.
+ */
+int cast_list_parse(const char *s, struct cast_spec **specs, size_t *n, char *err, size_t errsz);
+/* Release the paths of specs[0..n) and the array. */
+void cast_list_free(struct cast_spec *specs, size_t n);
 
 /* Convert text [s, s+n) (valid UTF-8; s[n] must be readable and hold '\0',
  * as buf and libcsv's fields provide) to type t, appending its JSON text to

@@ -19,12 +19,14 @@
  *   s, so val_to_json() prints a number unchanged exactly as it was written;
  * - a number is NUM_DEC whenever its value fits the decimal type exactly,
  *   NUM_BIG (its text) when it is an exact number beyond it, NUM_DBL only
- *   after an operation that cannot be exact, and a double is always finite
- *   and never -0;
+ *   after an operation that cannot be exact (or with an operand that is a
+ *   double), and a double is always finite, never -0, and never 0 where
+ *   the exact result is not;
  * - comparisons between numbers are exact whatever their kinds.
  */
 #include "expr.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@
 
 #include "dtoa.h"
 #include "exprfn.h"
+#include "hex.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "timefmt.h"
@@ -49,7 +52,7 @@ typedef __int128 i128;
 /* Height of the tree, which left-associative chains grow without nesting. */
 #define MAX_HEIGHT 1000
 /* Sums, differences and products beyond the decimal type are computed
- * exactly on digit strings of up to this many digits; beyond, in double. */
+ * exactly on digit strings of up to this many digits; beyond, they fail. */
 #define MAX_EXACT_DIGITS 2000
 /* Powers of ten as struct exact holds them: beyond this one may be
  * saturated (dec_text_place()), and a number that far out is beyond any
@@ -83,16 +86,6 @@ void expr_fields_release(struct expr_fields *f)
 {
 	path_list_free(f->paths, f->n);
 	expr_fields_init(f);
-}
-
-static int path_eq(const struct path *a, const struct path *b)
-{
-	if (a->nseg != b->nseg)
-		return 0;
-	for (size_t i = 0; i < a->nseg; i++)
-		if (a->seg[i].n != b->seg[i].n || memcmp(a->seg[i].s, b->seg[i].s, a->seg[i].n))
-			return 0;
-	return 1;
 }
 
 size_t expr_fields_add(struct expr_fields *f, const struct path *p)
@@ -201,31 +194,6 @@ void expr_on_free(struct expr *e, void (*fn)(void *), void *p)
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static int hexval(unsigned c)
-{
-	if (c - '0' < 10)
-		return (int)(c - '0');
-	c |= 0x20;
-	if (c - 'a' < 6)
-		return (int)(c - 'a' + 10);
-	return -1;
-}
-
-/* Four hex digits at p (p + 4 <= end), or -1. */
-static long hex4(const char *p)
-{
-	long v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		int h = hexval((unsigned char)p[i]);
-
-		if (h < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	return v;
 }
 
 /*
@@ -578,37 +546,6 @@ static int num_cmp(const struct val *a, const struct val *b)
 	return num_cmp_text(a, b);
 }
 
-/* An integer's sign and digits ("0" for zero), or 0 if v is not one. */
-static int int_digits(const struct val *v, char *buf, const char **p, size_t *n, int *neg)
-{
-	if (v->nk == NUM_DEC) {
-		dec_t t = v->d;
-
-		if (dec_rescale(&t, 0) != DEC_OK)
-			return 0;
-		size_t k = dec_format(&t, buf);
-		*neg = buf[0] == '-';
-		*p = buf + *neg;
-		*n = k - (size_t)*neg;
-		return 1;
-	}
-	if (v->nk == NUM_BIG) {
-		const char *s = v->s.p;
-		size_t k = v->s.n;
-
-		*neg = k && *s == '-';
-		s += *neg;
-		k -= (size_t)*neg;
-		for (size_t i = 0; i < k; i++)
-			if (!is_digit(s[i]))
-				return 0;
-		*p = s;
-		*n = k;
-		return k > 0;
-	}
-	return 0;
-}
-
 /* A number as +-D x 10^E, D its digits: for arithmetic beyond the
  * decimal type.  0 if v is a double, which has no exact digits here.  E is
  * exact unless the number's exponent has more than DEC_TEXT_EXP_DIGITS
@@ -665,14 +602,40 @@ static int aligned_digit(const struct exact *x, i128 e, int64_t k)
 	return i >= 0 && i < (int64_t)x->n ? x->d[x->n - 1 - i] - '0' : 0;
 }
 
+static void fraction_text(struct arena *ar, const char *r, size_t nr, int neg, i128 e,
+			  struct val *v);
+
+/* "e" and the exponent e (any i128) at o, which has room for 42 bytes;
+ * returns the length. */
+static size_t exp_text(char *o, i128 e)
+{
+	char t[40];
+	u128 m = e < 0 ? -(u128)e : (u128)e;
+	size_t k = 0, n = 0;
+
+	o[k++] = 'e';
+	if (e < 0)
+		o[k++] = '-';
+	do
+		t[n++] = (char)('0' + (int)(m % 10));
+	while ((m /= 10) != 0);
+	while (n)
+		o[k++] = t[--n];
+	return k;
+}
+
 /*
  * Store the exact value +-r x 10^e (r: nr digits, maybe with leading
- * zeros): a decimal when it fits the decimal type, an integer's text when
- * it is one, else the double nearest to it.
+ * zeros): a decimal when it fits the decimal type, else its exact text: an
+ * integer in plain digits up to MAX_EXACT_DIGITS of them, a fraction as
+ * fraction_text() writes it, a larger integer as digits and an exponent.
+ * Never a double: nothing is rounded, however small or large the value.
  */
 static void exact_result(struct arena *ar, char *r, size_t nr, int neg, i128 e, struct val *v)
 {
 	dec_t d;
+	size_t fit;
+	i128 fe = e;
 
 	while (nr > 1 && *r == '0')
 		r++, nr--;
@@ -681,53 +644,55 @@ static void exact_result(struct arena *ar, char *r, size_t nr, int neg, i128 e, 
 		val_set_dec(v, &d);
 		return;
 	}
-	while (e < 0 && (nr > DEC_MAX_DIGITS || e < -DEC_MAX_SCALE) && r[nr - 1] == '0')
-		nr--, e++;
-	if (nr <= DEC_MAX_DIGITS && e <= 0 && e >= -DEC_MAX_SCALE) {
-		dec_parse(&d, r, nr);
-		d.scale = (int16_t)-e;
+	fit = nr;
+	while (fe < 0 && (fit > DEC_MAX_DIGITS || fe < -DEC_MAX_SCALE) && r[fit - 1] == '0')
+		fit--, fe++;
+	if (fit <= DEC_MAX_DIGITS && fe <= 0 && fe >= -DEC_MAX_SCALE) {
+		dec_parse(&d, r, fit);
+		d.scale = (int16_t)-fe;
 		d.neg = (uint8_t)neg;
 		val_set_dec(v, &d);
 		return;
 	}
-	if (e >= 0 && (i128)nr + e <= MAX_EXACT_DIGITS) {
-		char *o = arena_alloc(ar, nr + (size_t)e + 1), *q = o;
+	if (fe < 0) {
+		fraction_text(ar, r, nr, neg, e, v);
+		return;
+	}
+	/* an integer */
+	nr = fit;
+	e = fe;
+	int plain = (i128)nr + e <= MAX_EXACT_DIGITS;
+	char *o = arena_alloc(ar, (plain ? nr + (size_t)e : nr + 48) + 2), *q = o;
 
-		if (neg)
-			*q++ = '-';
-		memcpy(q, r, nr);
-		memset(q + nr, '0', (size_t)e);
-		q += nr + (size_t)e;
-		if (dec_parse(&d, o, (size_t)(q - o)) == DEC_OK) {
-			val_set_dec(v, &d);
-		} else {
-			v->k = VAL_NUM;
-			v->nk = NUM_BIG;
-			v->s.p = o;
-			v->s.n = (size_t)(q - o);
-		}
-		return;
+	if (!plain)
+		while (nr > 1 && r[nr - 1] == '0')
+			nr--, e++;
+	if (neg)
+		*q++ = '-';
+	memcpy(q, r, nr);
+	q += nr;
+	if (plain) {
+		memset(q, '0', (size_t)e);
+		q += (size_t)e;
+	} else if (e) {
+		q += exp_text(q, e);
 	}
-	/* A double: one that overflows or underflows whatever the digits
-	 * needs no exponent written out */
-	if (e + (i128)nr > 400) {
-		val_set_dbl(v, neg ? -HUGE_VAL : HUGE_VAL);
-		return;
-	}
-	if (e + (i128)nr < -400) {
-		val_set_dbl(v, 0);
-		return;
-	}
-	char *t = arena_alloc(ar, nr + 32);
-	int k = snprintf(t, nr + 32, "%s%.*se%lld", neg ? "-" : "", (int)nr, r, (long long)e);
-	val_set_dbl(v, text_to_double(t, (size_t)k));
+	v->k = VAL_NUM;
+	v->nk = NUM_BIG;
+	v->s.p = o;
+	v->s.n = (size_t)(q - o);
 }
+
+/* Why exact_arith() could not: */
+enum {
+	EXACT_DOUBLE = 1, /* an operand is a double: the caller computes in double */
+	EXACT_DIGITS,     /* the operands, aligned, have more than MAX_EXACT_DIGITS digits */
+	EXACT_EXPONENT,   /* an exponent is beyond EXP_HUGE */
+};
 
 /*
  * Add, subtract or multiply exactly on digit strings: for operands or
- * results beyond the decimal type.  Returns 0 when done, 1 when an operand
- * is a double or the digits would be too many: the caller computes in
- * double then.
+ * results beyond the decimal type.  Returns 0 when done, or why not.
  */
 static int exact_arith(struct arena *ar, int op, const struct val *a, const struct val *b,
 		       struct val *out)
@@ -738,16 +703,15 @@ static int exact_arith(struct arena *ar, int op, const struct val *a, const stru
 	char *r;
 
 	if (!exact_of(a, ba, ar, &x) || !exact_of(b, bb, ar, &y))
-		return 1;
-	/* A saturated exponent is not exact, and a result that far out is
-	 * an overflow or 0 anyway: the double says which. */
+		return EXACT_DOUBLE;
+	/* a saturated exponent is not exact */
 	if (x.e > EXP_HUGE || x.e < -EXP_HUGE || y.e > EXP_HUGE || y.e < -EXP_HUGE)
-		return 1;
+		return EXACT_EXPONENT;
 	if (op == OP_SUB)
 		y.neg = !y.neg;
 	if (op == OP_MUL) {
 		if (x.n + y.n > MAX_EXACT_DIGITS)
-			return 1;
+			return EXACT_DIGITS;
 		nr = x.n + y.n;
 		uint32_t *acc = arena_alloc(ar, nr * sizeof(*acc));
 		memset(acc, 0, nr * sizeof(*acc));
@@ -770,7 +734,7 @@ static int exact_arith(struct arena *ar, int op, const struct val *a, const stru
 	i128 e = x.e < y.e ? x.e : y.e;
 	i128 lx = (i128)x.n + (x.e - e), ly = (i128)y.n + (y.e - e);
 	if (lx > MAX_EXACT_DIGITS || ly > MAX_EXACT_DIGITS)
-		return 1;
+		return EXACT_DIGITS;
 	nr = (size_t)(lx > ly ? lx : ly) + 1;
 	r = arena_alloc(ar, nr);
 	if (x.neg == y.neg) {
@@ -804,12 +768,11 @@ static int exact_arith(struct arena *ar, int op, const struct val *a, const stru
 }
 
 /*
- * The exact value +-r x 10^e, e < 0, as number text: for a rounded number
- * that is not an integer yet beyond the decimal type, where arithmetic
- * would settle for the double (exact_result()) but nothing forces it to.
- * Plain notation ("123456789012345678901234567890123456789012.56", the
- * zeros at the end kept as the scale) unless more than DEC_MAX_SCALE zeros
- * would follow the point: then the digits and an exponent ("2e-1000").
+ * The exact value +-r x 10^e, e < 0, as number text: for a fraction beyond
+ * the decimal type.  Plain notation
+ * ("123456789012345678901234567890123456789012.56", the zeros at the end
+ * kept as the scale) unless more than DEC_MAX_SCALE zeros would follow the
+ * point: then the digits and an exponent ("2e-1000").
  */
 static void fraction_text(struct arena *ar, const char *r, size_t nr, int neg, i128 e,
 			  struct val *v)
@@ -826,7 +789,7 @@ static void fraction_text(struct arena *ar, const char *r, size_t nr, int neg, i
 	if (-e - (i128)nr > DEC_MAX_SCALE) {
 		memcpy(o + k, r, nr);
 		k += nr;
-		k += (size_t)snprintf(o + k, cap - k, "e%lld", (long long)e);
+		k += exp_text(o + k, e);
 	} else {
 		size_t frac = (size_t)-e;
 
@@ -888,10 +851,6 @@ int num_round(struct ev *ev, const struct node *n, const struct val *v, int64_t 
 		r[i] = up ? '0' : (char)(r[i] + 1);
 	}
 	exact_result(ev->a, r, keep + 1, x.neg, t, out);
-	if (out->nk == NUM_DBL && t < 0)
-		fraction_text(ev->a, r, keep + 1, x.neg, t, out);
-	if (out->nk == NUM_DBL && !isfinite(out->f))
-		return ev_fail(ev, n, "the result is too large for a number");
 	return 0;
 }
 
@@ -965,26 +924,70 @@ static int dec_mod(dec_t *r, const dec_t *a, const dec_t *b)
 	return DEC_OK;
 }
 
-/* A big integer modulo a divisor that fits 64 bits, exactly. */
-static int big_mod(const struct val *a, const struct val *b, struct val *out)
+/* a * b mod m for a, b < m < 2^126, without overflow: doubling. */
+static u128 mulmod(u128 a, u128 b, u128 m)
 {
-	char buf[DEC_BUFSZ];
-	const char *x;
-	size_t nx;
-	int xneg;
-	dec_t d = b->d;
-	u128 m, rem = 0;
+	u128 r = 0;
 
-	if (b->nk != NUM_DEC || dec_rescale(&d, 0) != DEC_OK || d.coef >> 64 ||
-	    !int_digits(a, buf, &x, &nx, &xneg))
+	for (; b; b >>= 1) {
+		if (b & 1)
+			r = (r + a) % m;
+		a = (a << 1) % m;
+	}
+	return r;
+}
+
+/*
+ * a % b exactly, with the sign of a, for numbers that are not doubles: both
+ * are written at the smaller of their exponents, and a's digits are reduced
+ * modulo b's, which must then have at most 37 digits (a's trailing zeros by
+ * squaring, so 1e400 % 3 costs a few hundred steps).  1 when it cannot.
+ */
+static int exact_mod(struct arena *ar, const struct val *a, const struct val *b, struct val *out)
+{
+	char ba[DEC_BUFSZ], bb[DEC_BUFSZ], *r;
+	struct exact x, y;
+	u128 m = 0, rem = 0, p10, f = 1;
+	i128 e, k;
+	size_t nr = 0;
+	char t[40];
+
+	if (!exact_of(a, ba, ar, &x) || !exact_of(b, bb, ar, &y))
 		return 1;
-	m = d.coef;
-	for (size_t i = 0; i < nx; i++)
-		rem = (rem * 10 + (unsigned)(x[i] - '0')) % m;
-	d.coef = rem;
-	d.scale = 0;
-	d.neg = rem && xneg;
-	val_set_dec(out, &d);
+	if (x.e > EXP_HUGE || x.e < -EXP_HUGE || y.e > EXP_HUGE || y.e < -EXP_HUGE)
+		return 1;
+	if (x.e + (i128)x.n < y.e + (i128)y.n) {
+		/* |a| < |b|: a is its own remainder, however far apart they are */
+		*out = *a;
+		return 0;
+	}
+	while (y.n > 1 && y.d[y.n - 1] == '0')
+		y.n--, y.e++;
+	e = x.e < y.e ? x.e : y.e;
+	if ((i128)y.n + (y.e - e) > 37)
+		return 1;
+	for (size_t i = 0; i < y.n; i++)
+		m = m * 10 + (unsigned)(y.d[i] - '0');
+	for (k = y.e - e; k > 0; k--)
+		m *= 10;
+	if (!m)
+		return 1;
+	for (size_t i = 0; i < x.n; i++)
+		rem = (rem * 10 + (unsigned)(x.d[i] - '0')) % m;
+	p10 = 10 % m;
+	for (k = x.e - e; k > 0; k >>= 1) {
+		if (k & 1)
+			f = mulmod(f, p10, m);
+		p10 = mulmod(p10, p10, m);
+	}
+	rem = mulmod(rem, f, m);
+	do
+		t[nr++] = (char)('0' + (int)(rem % 10));
+	while ((rem /= 10) != 0);
+	r = arena_alloc(ar, nr);
+	for (size_t i = 0; i < nr; i++)
+		r[i] = t[nr - 1 - i];
+	exact_result(ar, r, nr, x.neg && !(nr == 1 && r[0] == '0'), e, out);
 	return 0;
 }
 
@@ -1001,10 +1004,108 @@ static int is_zero(const struct val *v)
 	return 0;
 }
 
+/*
+ * a / b exactly when an operand is beyond the decimal type (dec_div() does
+ * the rest), the divisor has at most 37 significant digits and the
+ * quotient is a finite decimal: long division, which for a divisor below
+ * 10^37 < 2^123 ends within 123 digits past the dividend's when it ends at
+ * all (what is left of the divisor must divide a power of ten).
+ * 1 when it cannot: the caller computes in double.
+ */
+static int exact_div(struct arena *ar, const struct val *a, const struct val *b, struct val *out)
+{
+	char ba[DEC_BUFSZ], bb[DEC_BUFSZ], *r;
+	struct exact x, y;
+	u128 m = 0, rem = 0;
+	size_t k = 0, extra = 0;
+
+	if (a->nk != NUM_BIG && b->nk != NUM_BIG)
+		return 1;
+	if (!exact_of(a, ba, ar, &x) || !exact_of(b, bb, ar, &y))
+		return 1;
+	if (x.e > EXP_HUGE || x.e < -EXP_HUGE || y.e > EXP_HUGE || y.e < -EXP_HUGE)
+		return 1;
+	while (y.n > 1 && y.d[y.n - 1] == '0')
+		y.n--, y.e++;
+	if (y.n > 37 || x.n > MAX_EXACT_DIGITS)
+		return 1;
+	for (size_t i = 0; i < y.n; i++)
+		m = m * 10 + (unsigned)(y.d[i] - '0');
+	r = arena_alloc(ar, x.n + 123);
+	for (size_t i = 0; i < x.n; i++) {
+		rem = rem * 10 + (unsigned)(x.d[i] - '0');
+		r[k++] = (char)('0' + (int)(rem / m));
+		rem %= m;
+	}
+	while (rem && extra < 123) {
+		rem *= 10;
+		r[k++] = (char)('0' + (int)(rem / m));
+		rem %= m;
+		extra++;
+	}
+	if (rem)
+		return 1;
+	exact_result(ar, r, k, x.neg != y.neg, x.e - y.e - (i128)extra, out);
+	return 0;
+}
+
+/* A number that is not 0 but that a double holds only as 0 or infinity,
+ * or as a subnormal, with fewer digits than a double has. */
+static int beyond_double(const struct val *v, double f)
+{
+	return v->nk != NUM_DBL && (isinf(f) || fabs(f) < DBL_MIN) && !is_zero(v);
+}
+
+/* The leading digits of x (19 of them at most, which a long double holds
+ * exactly) as m, and the power of ten p that scales it: x ~ m x 10^p. */
+static long double leading(const struct exact *x, i128 *p)
+{
+	long double m = 0;
+	size_t k = x->n < 19 ? x->n : 19;
+
+	for (size_t i = 0; i < k; i++)
+		m = m * 10 + (x->d[i] - '0');
+	*p = x->e + (i128)(x->n - k);
+	return x->neg ? -m : m;
+}
+
+/*
+ * a / b in double for two numbers that are not doubles, one of them beyond
+ * a double's range (1e-400 / 3e-400): the leading digits are divided in
+ * long double and the powers of ten subtracted, then the quotient is read
+ * back as one number, so it is right (to the last bit, but for rare ties)
+ * whenever a double can hold it.
+ */
+static double scaled_div(struct arena *ar, const struct val *a, const struct val *b)
+{
+	char ba[DEC_BUFSZ], bb[DEC_BUFSZ], t[96];
+	struct exact x, y;
+	i128 px, py, e;
+	long double q;
+	char *ep;
+	int k;
+
+	exact_of(a, ba, ar, &x);
+	exact_of(b, bb, ar, &y);
+	q = leading(&x, &px) / leading(&y, &py);
+	e = px - py;
+	if (e > 1000 || e < -1000)
+		return e > 0 ? (q < 0 ? -HUGE_VAL : HUGE_VAL) : 0;
+	snprintf(t, sizeof(t), "%.21Le", q);
+	ep = strchr(t, 'e');
+	if (!ep)
+		return (double)q;
+	e += strtol(ep + 1, NULL, 10);
+	k = (int)(ep - t);
+	snprintf(t + k, sizeof(t) - (size_t)k, "e%d", (int)e);
+	return strtod(t, NULL);
+}
+
 static int num_arith(struct ev *ev, const struct node *n, const struct val *a, const struct val *b,
 		     struct val *out)
 {
 	int op = n->op, rc = DEC_INEXACT;
+	struct val za, zb;
 	dec_t r;
 
 	if ((op == OP_DIV || op == OP_MOD) && is_zero(b))
@@ -1032,13 +1133,32 @@ static int num_arith(struct ev *ev, const struct node *n, const struct val *a, c
 			return 0;
 		}
 	}
-	if ((op == OP_ADD || op == OP_SUB || op == OP_MUL) &&
-	    exact_arith(ev->a, op, a, b, out) == 0) {
-		if (out->nk == NUM_DBL && !isfinite(out->f))
-			return ev_fail(ev, n, "the result is too large for a number");
-		return 0;
+	/* A double 0 is exactly 0: with a number a double cannot hold, the
+	 * sum or product is exact (0.0 + 1e-400 is not 0). */
+	if (a->nk == NUM_DBL && a->f == 0 && beyond_double(b, val_num_double(b))) {
+		dec_from_i64(&r, 0);
+		val_set_dec(&za, &r);
+		a = &za;
 	}
-	if (op == OP_MOD && a->nk != NUM_DBL && big_mod(a, b, out) == 0)
+	if (b->nk == NUM_DBL && b->f == 0 && beyond_double(a, val_num_double(a))) {
+		dec_from_i64(&r, 0);
+		val_set_dec(&zb, &r);
+		b = &zb;
+	}
+	if (op == OP_ADD || op == OP_SUB || op == OP_MUL) {
+		switch (exact_arith(ev->a, op, a, b, out)) {
+		case 0:
+			return 0;
+		case EXACT_DIGITS:
+			return ev_fail(ev, n, "the exact result needs more than %d digits",
+				       MAX_EXACT_DIGITS);
+		case EXACT_EXPONENT:
+			return ev_fail(ev, n, "an exponent is too large for exact arithmetic");
+		}
+	}
+	if (op == OP_MOD && exact_mod(ev->a, a, b, out) == 0)
+		return 0;
+	if (op == OP_DIV && exact_div(ev->a, a, b, out) == 0)
 		return 0;
 
 	double x = val_num_double(a), y = val_num_double(b), f = 0;
@@ -1053,14 +1173,30 @@ static int num_arith(struct ev *ev, const struct node *n, const struct val *a, c
 		f = x * y;
 		break;
 	case OP_DIV:
-		f = x / y;
+		if (a->nk != NUM_DBL && b->nk != NUM_DBL &&
+		    (beyond_double(a, x) || beyond_double(b, y)))
+			f = scaled_div(ev->a, a, b);
+		else
+			f = x / y;
 		break;
 	case OP_MOD:
+		if (b->nk == NUM_DBL && x == 0 && beyond_double(a, x)) {
+			/* |a| is below every double but 0, so below |b| */
+			*out = *a;
+			return 0;
+		}
 		f = fmod(x, y);
+		if (!isfinite(f))
+			return ev_fail(ev, n,
+				       "the remainder of a number beyond a double's range "
+				       "by a double cannot be computed");
 		break;
 	}
 	if (!isfinite(f))
 		return ev_fail(ev, n, "the result is too large for a number");
+	/* a product or quotient of numbers that are not 0 is not 0 */
+	if (f == 0 && (op == OP_MUL || op == OP_DIV) && !is_zero(a) && !is_zero(b))
+		return ev_fail(ev, n, "the result is too small for a number");
 	val_set_dbl(out, f);
 	return 0;
 }
@@ -1651,13 +1787,13 @@ static const char *lex_string(struct parser *p, const char *q)
 			*o++ = '\t';
 			break;
 		case 'u':
-			if ((u = hex4(q + 2)) < 0)
+			if ((u = hex_4(q + 2)) < 0)
 				return perr(p, (size_t)(q - p->src),
 					    "expected four hex digits after \\u");
 			if (u >= 0xdc00 && u <= 0xdfff)
 				return perr(p, (size_t)(q - p->src), "lone surrogate \\u%04lX", u);
 			if (u >= 0xd800 && u <= 0xdbff) {
-				long lo = q[6] == '\\' && q[7] == 'u' ? hex4(q + 8) : -1;
+				long lo = q[6] == '\\' && q[7] == 'u' ? hex_4(q + 8) : -1;
 
 				if (lo < 0xdc00 || lo > 0xdfff)
 					return perr(p, (size_t)(q - p->src),

@@ -13,9 +13,11 @@
  * Semantics (CONVENTIONS section 1): a missing field and null are both
  * null; an operation on null yields null, a comparison with null is false;
  * +, -, * on exact decimals are exact (numbers read from the record as
- * decimal whenever their text fits 38 digits), and so are they on integers
- * of any size; / is exact when the quotient has an exact decimal form of
- * 38 digits, a double otherwise, as are the functions that cannot be exact;
+ * decimal whenever their text fits 38 digits), and so are they on numbers
+ * of any size, large or small, up to 2000 digits (beyond, an error: never a
+ * silent rounding or underflow); / is exact when the quotient has an exact
+ * decimal form of 38 digits, a double otherwise, as are the functions that
+ * cannot be exact, and a double that overflows or underflows is an error;
  * numbers of any size and kind compare exactly.  A syntax or type error
  * found by expr_parse() is a usage error (the caller exits 2 with the
  * column); a runtime type error (name * 2 on a string) or a division by

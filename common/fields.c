@@ -317,10 +317,30 @@ static int edit_below(struct fields *f, long top, const struct path *p, const st
 	return 0;
 }
 
+/* Would val at p make the record deeper than a reader accepts?  Every edit
+ * that can deepen a record (set, rename to a longer path, nest) comes here,
+ * so no record this module writes is refused by the scanner. */
+static int too_deep(struct fields *f, const struct path *p, struct span val)
+{
+	enum scan_kind k = scan_kind(val);
+	size_t depth = p->nseg;
+
+	if (k == SCAN_OBJECT || k == SCAN_ARRAY)
+		depth += scan_depth(val);
+	if (depth <= SCAN_MAX_DEPTH)
+		return 0;
+	snprintf(f->err, sizeof(f->err),
+		 "nesting too deep: the record would have %zu levels, more than %d", depth,
+		 SCAN_MAX_DEPTH);
+	return 1;
+}
+
 int fields_set(struct fields *f, const struct path *p, struct span val)
 {
 	long top = find_last(f->m, f->n, &p->seg[0]);
 
+	if (too_deep(f, p, val))
+		return -1;
 	if (p->nseg == 1) {
 		if (top >= 0 && span_eq(f->m[top].val, val))
 			return 0;
@@ -357,11 +377,6 @@ void fields_delete(struct fields *f, const struct path *p)
 	f->changed = 1;
 }
 
-static int seg_eq(const struct path_seg *a, const struct path_seg *b)
-{
-	return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
-}
-
 int fields_rename(struct fields *f, const struct path *from, const struct path *to)
 {
 	struct span v = fields_get(f, from);
@@ -372,10 +387,12 @@ int fields_rename(struct fields *f, const struct path *from, const struct path *
 	if (!v.p)
 		return 0;
 	for (i = 0; same && i + 1 < from->nseg; i++)
-		same = seg_eq(&from->seg[i], &to->seg[i]);
-	if (same && seg_eq(&from->seg[from->nseg - 1], nk))
+		same = path_seg_eq(&from->seg[i], &to->seg[i]);
+	if (same && path_seg_eq(&from->seg[from->nseg - 1], nk))
 		return 0;
 	if (!same) {
+		if (too_deep(f, to, v))
+			return -1;
 		fields_delete(f, from);
 		return fields_set(f, to, v);
 	}

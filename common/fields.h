@@ -72,7 +72,8 @@ struct span fields_get(const struct fields *f, const struct path *p);
 /* Set the value at p to the JSON text val (copied).  An existing member keeps
  * its position; a new one goes at the end of its object; missing or null
  * parents become objects.  Returns 0, or -1 when a parent is not an object
- * (fields_error() says which). */
+ * or the record would nest deeper than SCAN_MAX_DEPTH levels, which no
+ * reader accepts (fields_error() says which). */
 int fields_set(struct fields *f, const struct path *p, struct span val);
 /* Remove the field at p (every occurrence of its key); nothing when missing. */
 void fields_delete(struct fields *f, const struct path *p);
@@ -91,7 +92,8 @@ int fields_select(struct fields *f, const struct path *paths, size_t n);
 void fields_flatten(struct fields *f, const char *sep, size_t seplen);
 /* The reverse: a top-level key holding sep becomes a nested path, split at
  * every sep.  Returns 0, or -1 when a key is both a plain member and a
- * nested one's parent, or a parent holds a non-object. */
+ * nested one's parent, a parent holds a non-object, or the record would
+ * nest too deep. */
 int fields_nest(struct fields *f, const char *sep, size_t seplen);
 
 /* Append the record as JSON text (compact between top-level members). */

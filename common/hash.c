@@ -33,6 +33,7 @@
 #include <xxhash.h>
 
 #include "decimal.h"
+#include "expr.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "banned.h"
@@ -58,14 +59,14 @@ void hash_canon_init(struct hash_canon *c, int exact)
 	c->exact = exact;
 	buf_init(&c->text);
 	buf_init(&c->tmp);
-	buf_init(&c->tmp2);
+	c->order = (struct arena)ARENA_INIT;
 }
 
 void hash_canon_release(struct hash_canon *c)
 {
 	buf_release(&c->text);
 	buf_release(&c->tmp);
-	buf_release(&c->tmp2);
+	arena_release(&c->order);
 	free(c->mem);
 	c->mem = NULL;
 	c->nmem = c->capmem = 0;
@@ -347,55 +348,14 @@ struct hash128 hash_canon_sum(const struct hash_canon *c)
 
 /* ---- order ---- */
 
-static int rank(enum scan_kind k)
-{
-	switch (k) {
-	case SCAN_NONE:
-	case SCAN_NULL:
-		return 0;
-	case SCAN_FALSE:
-		return 1;
-	case SCAN_TRUE:
-		return 2;
-	case SCAN_NUMBER:
-		return 3;
-	case SCAN_STRING:
-		return 4;
-	default:
-		return 5;
-	}
-}
-
-static int bytes_cmp(const char *a, size_t na, const char *b, size_t nb)
-{
-	int r = memcmp(a, b, na < nb ? na : nb);
-
-	if (r)
-		return r < 0 ? -1 : 1;
-	return na < nb ? -1 : na > nb;
-}
-
 int hash_value_cmp(struct hash_canon *c, struct span a, struct span b)
 {
-	int ra = rank(scan_kind(a)), rb = rank(scan_kind(b));
+	struct val x, y;
 
-	if (ra != rb)
-		return ra < rb ? -1 : 1;
-	if (ra < 3)
-		return 0;
-	a = scan_trim(a);
-	b = scan_trim(b);
-	if (ra == 3)
-		return dec_text_cmp(a.p, a.n, b.p, b.n);
-	if (ra == 5)
-		return bytes_cmp(a.p, a.n, b.p, b.n);
-	if (!memchr(a.p, '\\', a.n) && !memchr(b.p, '\\', b.n))
-		return bytes_cmp(a.p + 1, a.n - 2, b.p + 1, b.n - 2);
-	buf_reset(&c->tmp);
-	scan_string(&c->tmp, a);
-	buf_reset(&c->tmp2);
-	scan_string(&c->tmp2, b);
-	return bytes_cmp(c->tmp.p, c->tmp.len, c->tmp2.p, c->tmp2.len);
+	arena_reset(&c->order);
+	val_from_json(&x, a, &c->order);
+	val_from_json(&y, b, &c->order);
+	return val_cmp(&x, &y);
 }
 
 /* ---- the table ---- */

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "scan.h"
 
@@ -56,7 +57,8 @@ struct hash_canon {
 	int exact;       /* raw bytes instead of canonical forms */
 	size_t nvals;    /* values added since the reset */
 	/* scratch, private to hash.c */
-	struct buf tmp, tmp2;
+	struct buf tmp;
+	struct arena order; /* hash_value_cmp()'s decoded strings */
 	struct hash_canon_member *mem;
 	size_t nmem, capmem;
 };
@@ -72,9 +74,10 @@ void hash_canon_add(struct hash_canon *c, struct span v);
 /* The hash of the text built since the reset. */
 struct hash128 hash_canon_sum(const struct hash_canon *c);
 
-/* A total order of validated raw values, that of val_cmp(): absent == null
- * < false < true < numbers (by value, dec_text_cmp()) < strings (bytewise,
- * decoded) < arrays and objects (bytewise, by their text as written). */
+/* A total order of validated raw values: val_cmp() (expr.h) of the values
+ * val_from_json() makes of them, so that there is one order: absent == null
+ * < false < true < numbers (by exact value) < strings (bytewise, decoded) <
+ * arrays and objects (bytewise, by their text as written). */
 int hash_value_cmp(struct hash_canon *c, struct span a, struct span b);
 
 /*

@@ -131,6 +131,26 @@ void path_list_free(struct path *paths, size_t n)
 	free(paths);
 }
 
+int path_seg_eq(const struct path_seg *a, const struct path_seg *b)
+{
+	return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
+}
+
+int path_has_prefix(const struct path *p, const struct path *prefix)
+{
+	if (p->nseg < prefix->nseg)
+		return 0;
+	for (size_t i = 0; i < prefix->nseg; i++)
+		if (!path_seg_eq(&p->seg[i], &prefix->seg[i]))
+			return 0;
+	return 1;
+}
+
+int path_eq(const struct path *a, const struct path *b)
+{
+	return a->nseg == b->nseg && path_has_prefix(a, b);
+}
+
 void path_format(struct buf *b, const struct path *p)
 {
 	for (size_t i = 0; i < p->nseg; i++) {

@@ -34,6 +34,13 @@ int path_list_parse(const char *s, struct path **paths, size_t *n, const char **
 		    size_t *erroff);
 void path_release(struct path *p);
 void path_list_free(struct path *paths, size_t n);
+
+/* Do two segments hold the same bytes?  The one comparison of segments. */
+int path_seg_eq(const struct path_seg *a, const struct path_seg *b);
+/* Does p begin with the segments of prefix (or is it prefix)? */
+int path_has_prefix(const struct path *p, const struct path *prefix);
+/* The same segments, in the same order. */
+int path_eq(const struct path *a, const struct path *b);
 /* Write p in its canonical written form (quoting only where needed). */
 struct buf;
 void path_format(struct buf *b, const struct path *p);

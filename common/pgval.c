@@ -24,6 +24,7 @@
 
 #include "base64.h"
 #include "decimal.h"
+#include "hex.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "path.h"
@@ -89,17 +90,6 @@ void pg_copy_escape(struct buf *b, const char *s, size_t n)
 	buf_add(b, run, s - run);
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 size_t pg_copy_unescape(char *s, size_t n)
 {
 	char *w, *r = memchr(s, '\\', n), *end = s + n;
@@ -132,11 +122,11 @@ size_t pg_copy_unescape(char *s, size_t n)
 			*w++ = '\v';
 			break;
 		case 'x':
-			if (r + 1 < end && hexval(r[1]) >= 0) {
-				int v = hexval(*++r);
+			if (r + 1 < end && hex_val((unsigned char)r[1]) >= 0) {
+				int v = hex_val((unsigned char)*++r);
 
-				if (r + 1 < end && hexval(r[1]) >= 0)
-					v = v * 16 + hexval(*++r);
+				if (r + 1 < end && hex_val((unsigned char)r[1]) >= 0)
+					v = v * 16 + hex_val((unsigned char)*++r);
 				*w++ = (char)v;
 			} else {
 				*w++ = 'x';
@@ -213,7 +203,8 @@ static void bytea_json(struct buf *b, const char *s, size_t n)
 	}
 	buf_grow(&raw, (n - 2) / 2);
 	for (size_t i = 2; i + 1 < n; i += 2)
-		buf_addc(&raw, (char)(hexval(s[i]) << 4 | hexval(s[i + 1])));
+		buf_addc(&raw, (char)(hex_val((unsigned char)s[i]) << 4 |
+				      hex_val((unsigned char)s[i + 1])));
 	buf_addc(b, '"');
 	b64_encode(b, raw.p, raw.len);
 	buf_addc(b, '"');
@@ -816,7 +807,7 @@ static int conv_uuid(struct buf *b, struct span v, struct buf *tmp, char *err, s
 	if (n >= 2 && x.p[0] == '{' && x.p[n - 1] == '}')
 		i = 1, n--;
 	for (; i < n; i++) {
-		if (hexval(x.p[i]) >= 0) {
+		if (hex_val((unsigned char)x.p[i]) >= 0) {
 			hexd++;
 			group++;
 		} else if (x.p[i] == '-' && group == 4 && i + 1 < n) {

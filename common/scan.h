@@ -21,6 +21,9 @@
 
 #include "path.h"
 
+/* The deepest nesting a record may have: the record's own object is level
+ * 1, an object or array inside it level 2...  The scanner refuses a deeper
+ * record, so every writer refuses to make one (fields_set()). */
 #define SCAN_MAX_DEPTH 1024
 
 /* A slice of the input: p == NULL means absent. */
@@ -65,6 +68,9 @@ enum scan_kind {
 	SCAN_OBJECT
 };
 enum scan_kind scan_kind(struct span v);
+/* The nesting levels of a validated value: 0 for a scalar, 1 for an array or
+ * object of scalars, and so on. */
+size_t scan_depth(struct span v);
 
 /* Iterate the members (or elements) of a validated object (or array). */
 struct scan_iter {

@@ -650,6 +650,18 @@ etl-from-csv: 1 bad record skipped'
 etl-from-csv: 1 bad record skipped'
 }
 
+@test "--types json: a value too deep for a record is a bad record" {
+	local a
+	a=$(printf '%1023s' '' | tr ' ' '[')$(printf '%1023s' '' | tr ' ' ']')
+	printf 'j\n%s\n[%s]\n' "$a" "$a" >in.csv
+	run --separate-stderr bash -c 'etl-from-csv --types j=json --bad-records skip -q in.csv | etl-map | wc -l'
+	assert_success
+	assert_output 1
+	run --separate-stderr etl-from-csv --types j=json in.csv
+	assert_failure 65
+	assert_stderr "etl-from-csv: in.csv:3:1: j: \"$(printf '%40s' '' | tr ' ' '[')\"... is not JSON"
+}
+
 @test "--types: an empty field of a typed column is null; string stays a string under --infer" {
 	put in.csv 'a,b,c,d\n,,,\n1,2026-11-24,x,007\n'
 	run --separate-stderr etl-from-csv --infer --types a=int,b=date,"d"=string in.csv
@@ -689,13 +701,15 @@ for l in open(sys.argv[1], encoding="utf-8"): print(len(json.loads(l)["error"].e
 
 @test "--types: malformed specifications are usage errors" {
 	run --separate-stderr etl-from-csv --types qty /dev/null
-	usage_error "--types: expected '=' after 'qty'"
+	usage_error "--types: column 4: expected '=' after 'qty'"
 	run --separate-stderr etl-from-csv --types qty=integer /dev/null
-	usage_error "--types: unknown type 'integer' (string, int, decimal, float, bool, date, timestamp or json)"
+	usage_error "--types: column 5: unknown type 'integer' (string, int, decimal, float, bool, date, timestamp or json)"
 	run --separate-stderr etl-from-csv --types a=int,a=date /dev/null
-	usage_error "--types: column 'a' typed twice"
-	run --separate-stderr etl-from-csv --types a.b=int /dev/null
-	usage_error "--types: 'a.b' is a path; quote a name that holds a dot: '\"a.b\"=int'"
+	usage_error "--types: column 7: 'a' is typed twice"
+	run --separate-stderr etl-from-csv --types a=int --types b=int,a=date /dev/null
+	usage_error "--types: column 7: 'a' is typed twice"
+	run --separate-stderr etl-from-csv --types x=int,a.b=int /dev/null
+	usage_error "--types: column 7: 'a.b' is a path; quote a name that holds a dot: '\"a.b\"=int'"
 	run --separate-stderr etl-from-csv --types =int /dev/null
 	usage_error "--types: column 1: empty field name"
 }

@@ -146,6 +146,22 @@ rt_table() {
 	assert_output t
 }
 
+@test "-t names the table as written, case and all: Mixed is not folded to mixed as psql folds" {
+	put in.ndjson '{"Id":1}\n'
+	run --separate-stderr etl-load-pg -t Mixed --create in.ndjson
+	assert_success
+	run sql "SELECT relname FROM pg_class WHERE relname ILIKE 'mixed' ORDER BY 1"
+	assert_output Mixed
+	run sql 'SELECT "Id" FROM "Mixed"'
+	assert_output 1
+	run --separate-stderr etl-load-pg -t mixed in.ndjson
+	assert_failure 69
+	assert_stderr 'etl-load-pg: mixed: no such table (--create makes it from the data)'
+	run --separate-stderr etl-extract-pg -t Mixed
+	assert_success
+	assert_output '{"Id":1}'
+}
+
 @test "a missing table exits 69 without --create" {
 	put in.ndjson '{"id":1}\n'
 	run --separate-stderr etl-load-pg -t nosuch in.ndjson

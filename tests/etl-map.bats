@@ -297,6 +297,18 @@ EOF
 	assert_stderr $'etl-map: --cast: column 9: unknown type \'integer\' (string, int, decimal, float, bool, date, timestamp or json)\nTry \'etl-map --help\' for more information.'
 }
 
+@test "--cast: a malformed list is reported as etl-from-csv --types reports it" {
+	run --separate-stderr etl-map --cast qty /dev/null
+	assert_failure 2
+	assert_stderr $'etl-map: --cast: column 4: expected \'=\' after \'qty\'\nTry \'etl-map --help\' for more information.'
+	run --separate-stderr etl-map --cast a.b=int,a.b=date /dev/null
+	assert_failure 2
+	assert_stderr $'etl-map: --cast: column 9: \'a.b\' is typed twice\nTry \'etl-map --help\' for more information.'
+	run --separate-stderr etl-map --cast =int /dev/null
+	assert_failure 2
+	assert_stderr $'etl-map: --cast: column 1: empty field name\nTry \'etl-map --help\' for more information.'
+}
+
 # --- set and where ------------------------------------------------------------
 
 @test "--set: exact decimal arithmetic" {
@@ -414,6 +426,31 @@ EOF
 	assert_output '{"a":2,"b":20}'
 }
 
+@test "--set: small numbers never underflow: exact, or the record is bad" {
+	put in.ndjson '{"x":1e-400}\n{"x":1e-38}\n'
+	run --separate-stderr etl-map --set 'z=x+0' --set 'r=x*1e-400' --set 'y=x+1' --select z,r,y in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_line -n 0 '{"z":1e-400,"r":1e-800,"y":1.'"$(printf '%0399d' 0)"'1}'
+	assert_line -n 1 '{"z":0.00000000000000000000000000000000000001,"r":1e-438,"y":1.00000000000000000000000000000000000001}'
+	run --separate-stderr etl-map --set 'r=x/3' in.ndjson
+	assert_failure 65
+	assert_output ''
+	assert_stderr 'etl-map: in.ndjson:1: --set r: x/3: the result is too small for a number'
+	put big.ndjson '{"x":1e-3000}\n'
+	run --separate-stderr etl-map --set 'r=x+1' big.ndjson
+	assert_failure 65
+	assert_stderr 'etl-map: big.ndjson:1: --set r: x+1: the exact result needs more than 2000 digits'
+}
+
+@test "--set: the remainder of a number beyond a double is exact" {
+	put in.ndjson '{"x":1e400}\n'
+	run --separate-stderr etl-map --set 'r=x%3' --set 's=-x%7' in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_output '{"x":1e400,"r":1,"s":-4}'
+}
+
 # --- flatten and nest ---------------------------------------------------------
 
 @test "--flatten: nested objects become top-level keys" {
@@ -458,6 +495,68 @@ EOF
 	run --separate-stderr etl-map --flatten --sep '' /dev/null
 	assert_failure 2
 	assert_stderr $'etl-map: --sep: the separator cannot be empty\nTry \'etl-map --help\' for more information.'
+}
+
+# --- the nesting limit ----------------------------------------------------------
+
+# deep N: the path a.a.a... of N segments
+deep() {
+	local s=a i
+	for ((i = 1; i < $1; i++)); do s+=.a; done
+	printf '%s' "$s"
+}
+
+@test "--set on a 1024-segment path makes a record the next reader accepts" {
+	put in.ndjson '{}\n'
+	run --separate-stderr bash -c "etl-map --set '$(deep 1024)=1' in.ndjson | etl-map --stats st.json"
+	assert_success
+	assert_no_stderr
+	run jq -c '[.records_in, .records_out, .bad]' st.json
+	assert_output '[1,1,0]'
+}
+
+@test "--set on a 1025-segment path is a bad record, not a record no reader accepts" {
+	local p
+	p=$(deep 1025)
+	put in.ndjson '{}\n{"b":1}\n'
+	run --separate-stderr etl-map --set "$p=1" in.ndjson
+	assert_failure 65
+	assert_output ''
+	assert_stderr "etl-map: in.ndjson:1: --set ${p:0:100}...: nesting too deep: the record would have 1025 levels, more than 1024"
+}
+
+@test "nesting: the depth of the value set counts, through --set, --rename, --cast and --nest" {
+	local p
+	p=$(deep 1021)
+	put in.ndjson '{"b":{"c":[[1]]},"s":"[[[1]]]"}\n'
+	run --separate-stderr etl-map --rename "b=$p" in.ndjson
+	assert_success
+	run --separate-stderr etl-map --rename "b=$p.a" in.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: in.ndjson:1: --rename b=${p:0:100}...: nesting too deep: the record would have 1025 levels, more than 1024"
+	run --separate-stderr etl-map --set "$p.a=b" in.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: in.ndjson:1: --set ${p:0:100}...: nesting too deep: the record would have 1025 levels, more than 1024"
+	run --separate-stderr etl-map --cast s=json --rename "s=$p.a.a" in.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: in.ndjson:1: --rename s=${p:0:100}...: nesting too deep: the record would have 1026 levels, more than 1024"
+	printf '{"%s":1}\n' "$(deep 1025)" >nest.ndjson
+	run --separate-stderr etl-map --nest nest.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: nest.ndjson:1: --nest: nesting too deep: the record would have 1025 levels, more than 1024"
+}
+
+@test "--cast json: a value 1023 levels deep is kept, one 1024 deep is a bad record" {
+	local a b
+	a=$(printf '%1023s' '' | tr ' ' '[')$(printf '%1023s' '' | tr ' ' ']')
+	b="[$a]"
+	printf '{"x":"%s"}\n{"x":"%s"}\n' "$a" "$b" >in.ndjson
+	run --separate-stderr bash -c 'etl-map --cast x=json --bad-records skip -q in.ndjson | etl-map | wc -l'
+	assert_success
+	assert_output 1
+	run --separate-stderr etl-map --cast x=json in.ndjson
+	assert_failure 65
+	assert_stderr "etl-map: in.ndjson:2: --cast x=json: nesting too deep for a record: \"$(printf "%39s" "" | tr " " "[")..."
 }
 
 # --- common options -----------------------------------------------------------

@@ -404,3 +404,27 @@ etl-to-csv: in.ndjson:3:1: too many bad records: more than 1 (--max-bad)"
 	run bash -c "etl-from-csv '$DATA/csv/tricky.csv' | etl-to-csv --crlf"
 	assert_output "$(printf 'id,text,note,empty\r\n1,"a, ""quoted"" one","multi\r\nline",\r\n2,  spaced  ,"5'"'"'11""",\r\n3,\xe2\x82\xac \xca\xa4,,x\r')"
 }
+
+# dialect_error WANT ARGS...: etl-from-csv and etl-to-csv both refuse ARGS
+# with status 2 and the message WANT.
+dialect_error() {
+	local want=$1 p
+	shift
+	for p in etl-from-csv etl-to-csv; do
+		run --separate-stderr "$p" "$@" /dev/null
+		assert_failure 2
+		assert_output ""
+		assert_stderr "$p: $want
+Try '$p --help' for more information."
+	done
+}
+
+@test "the CSV dialect options are read alike by etl-from-csv and etl-to-csv" {
+	dialect_error "-d: expected one character, got 'ab'" -d ab
+	dialect_error "-d: conflicts with --tsv" --tsv -d ';'
+	dialect_error "--tsv: conflicts with --delimiter" -d ';' --tsv
+	dialect_error "--quote: the quote and the delimiter must differ" --quote ,
+	dialect_error "--quote: the quote and the delimiter must differ" --tsv --quote '\t'
+	dialect_error "--quote: expected one character, got 'é'" --quote é
+	dialect_error "--delimiter: cannot be a line break or a non-ASCII byte" --delimiter $'\n'
+}

@@ -384,9 +384,15 @@ nested() {
 		[latin1]='{"caf\xe9":1}'
 		[continuation]='{"a":"\x80"}'
 		[lead_ff]='{"a":"\xff"}'
+		[value_ff]='{"a":\xff}'
+		[key_ff]='{ \xff:1}'
+		[after_ff]='{"a":1\xff}'
+		[line_ff]='\xff'
+		[value_truncated]='{"a":\xe2\x82}'
 	)
 	local -A cols=([overlong]=7 [overlong3]=9 [surrogate]=7 [above10ffff]=7 [truncated]=7
-		[latin1]=6 [continuation]=7 [lead_ff]=7)
+		[latin1]=6 [continuation]=7 [lead_ff]=7 [value_ff]=6 [key_ff]=3 [after_ff]=7
+		[line_ff]=1 [value_truncated]=6)
 	local k
 
 	for k in "${!cases[@]}"; do
@@ -395,6 +401,13 @@ nested() {
 		assert_failure 65
 		assert_stderr "ndcat: $k.ndjson:1:${cols[$k]}: invalid UTF-8"
 	done
+}
+
+@test "valid UTF-8 where JSON allows no text is invalid JSON, not invalid UTF-8" {
+	put in.ndjson '{"a":\xc3\xa9}\n'
+	run --separate-stderr "$NDCAT" in.ndjson
+	assert_failure 65
+	assert_stderr "ndcat: in.ndjson:1:6: invalid JSON: expected a value"
 }
 
 @test "valid UTF-8 of every length passes, noncharacters and U+10FFFF included" {

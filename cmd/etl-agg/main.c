@@ -282,17 +282,6 @@ static void parse_agg(struct agg *a, const char *spec)
 		free(args[i]);
 }
 
-/* Does path a lie within path b (or equal it)? */
-static int path_within(const struct path *a, const struct path *b)
-{
-	if (a->nseg < b->nseg)
-		return 0;
-	for (size_t i = 0; i < b->nseg; i++)
-		if (a->seg[i].n != b->seg[i].n || memcmp(a->seg[i].s, b->seg[i].s, a->seg[i].n))
-			return 0;
-	return 1;
-}
-
 static int name_is(const struct path *p, const char *name)
 {
 	return p->nseg && strlen(name) == p->seg[0].n && !memcmp(p->seg[0].s, name, p->seg[0].n);
@@ -301,7 +290,7 @@ static int name_is(const struct path *p, const char *name)
 static int is_output_field(const struct path *p)
 {
 	for (size_t i = 0; i < plan.ngpaths; i++)
-		if (path_within(p, &plan.gpaths[i]) || path_within(&plan.gpaths[i], p))
+		if (path_has_prefix(p, &plan.gpaths[i]) || path_has_prefix(&plan.gpaths[i], p))
 			return 1;
 	for (size_t i = 0; i < plan.naggs; i++)
 		if (name_is(p, plan.aggs[i].name))
@@ -318,7 +307,7 @@ static void make_plan(void)
 		cli_usage_error("--group-by", "column %zu: %s", off + 1, err);
 	for (size_t i = 0; i < plan.ngpaths; i++)
 		for (size_t j = 0; j < plan.ngpaths; j++)
-			if (i != j && path_within(&plan.gpaths[i], &plan.gpaths[j]))
+			if (i != j && path_has_prefix(&plan.gpaths[i], &plan.gpaths[j]))
 				cli_usage_error("--group-by", "'%s' %s '%s'", plan.gpaths[i].text,
 						plan.gpaths[i].nseg == plan.gpaths[j].nseg
 							? "is given twice, as"

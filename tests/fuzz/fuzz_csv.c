@@ -84,7 +84,7 @@ static void set_types(unsigned k, unsigned first)
 		size_t off;
 
 		snprintf(name, sizeof(name), "c%u", i + 1);
-		check(path_parse(&types[i].name, name, 1, &err, &off) > 0);
+		check(path_parse(&types[i].path, name, 1, &err, &off) > 0);
 		types[i].type = order[(first + i) % 8];
 	}
 	ntypes = k;
@@ -118,8 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ngiven = 3;
 	nulls = data[0] & 8 ? null_list : NULL;
 	nnull = data[0] & 8 ? 2 : 0;
-	delim = data[0] & 16 ? ';' : data[0] & 32 ? '\t' : ',';
-	quote = data[0] & 64 && delim != '\'' ? '\'' : '"';
+	dialect.delim = data[0] & 16 ? ';' : data[0] & 32 ? '\t' : ',';
+	dialect.quote = data[0] & 64 ? '\'' : '"';
 	types = NULL;
 	ntypes = 0;
 	if (data[0] & 128)
@@ -147,9 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chunk = NULL;
 	conv_release();
 	memset(&conv, 0, sizeof(conv));
-	for (size_t k = 0; k < ntypes; k++)
-		path_release(&types[k].name);
-	free(types);
+	cast_list_free(types, ntypes);
 	types = NULL;
 	ntypes = 0;
 	return 0;

@@ -9,6 +9,7 @@
 #include "cast.h"
 #include "decimal.h"
 #include "jsonw.h"
+#include "scan.h"
 #include "unit.h"
 
 /* cast_text of s to the type named tname: the JSON text, or "! REASON". */
@@ -207,6 +208,19 @@ static void test_string_and_json(void)
 	CHECK_STR(text("json", "null"), "null");
 	CHECK_STR(text("json", "{bad"), "! not JSON");
 	CHECK_STR(text("json", ""), "! not JSON");
+	{
+		/* a record holding the value must stay within SCAN_MAX_DEPTH */
+		char deep[2 * SCAN_MAX_DEPTH + 1];
+
+		memset(deep, '[', SCAN_MAX_DEPTH - 1);
+		memset(deep + SCAN_MAX_DEPTH - 1, ']', SCAN_MAX_DEPTH - 1);
+		deep[2 * SCAN_MAX_DEPTH - 2] = '\0';
+		CHECK(text("json", deep)[0] == '[');
+		memset(deep, '[', SCAN_MAX_DEPTH);
+		memset(deep + SCAN_MAX_DEPTH, ']', SCAN_MAX_DEPTH);
+		deep[2 * SCAN_MAX_DEPTH] = '\0';
+		CHECK_STR(text("json", deep), "! nesting too deep for a record");
+	}
 }
 
 static void test_json_values(void)
@@ -318,9 +332,47 @@ static void test_written_form_agrees(void)
 	buf_release(&a);
 }
 
+/* cast_list_parse of s onto a list that already holds "x=int": the
+ * entries it adds as "path=type;...", or "! message". */
+static const char *list(const char *s)
+{
+	static char res[512];
+	struct cast_spec *specs = NULL;
+	size_t n = 0, k = 0;
+	char err[256];
+
+	if (cast_list_parse("x=int", &specs, &n, err, sizeof(err)) != 0)
+		return "(x=int refused)";
+	if (cast_list_parse(s, &specs, &n, err, sizeof(err)) != 0) {
+		snprintf(res, sizeof(res), "! %s (%zu left)", err, n);
+	} else {
+		res[0] = '\0';
+		for (size_t i = 1; i < n; i++)
+			k += (size_t)snprintf(res + k, sizeof(res) - k, "%s=%s@%zu;",
+					      specs[i].path.text, cast_type_name(specs[i].type),
+					      specs[i].col);
+	}
+	cast_list_free(specs, n);
+	return res;
+}
+
+static void test_list(void)
+{
+	CHECK_STR(list("a=int"), "a=int@1;");
+	CHECK_STR(list("a.b=date,\"c,d\"=json"), "a.b=date@1;\"c,d\"=json@10;");
+	CHECK_STR(list("qty"), "! column 4: expected '=' after 'qty' (1 left)");
+	CHECK_STR(list("a=int,qty=integer"),
+		  "! column 11: unknown type 'integer' (" CAST_TYPE_LIST ") (1 left)");
+	CHECK_STR(list("a=int,b="), "! column 9: unknown type '' (" CAST_TYPE_LIST ") (1 left)");
+	CHECK_STR(list("a=int,a=date"), "! column 7: 'a' is typed twice (1 left)");
+	CHECK_STR(list("x=date"), "! column 1: 'x' is typed twice (1 left)");
+	CHECK_STR(list("=int"), "! column 1: empty field name (1 left)");
+}
+
 int main(void)
 {
 	test_names();
+	test_list();
 	test_int();
 	test_decimal();
 	test_float();

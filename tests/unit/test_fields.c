@@ -345,6 +345,42 @@ static void test_many_edits(void)
 	CHECK(!fields_changed(&F));
 }
 
+/* The path a.a.a... of n segments, as text. */
+static const char *deep_path(int n)
+{
+	static struct buf b;
+
+	buf_reset(&b);
+	buf_adds(&b, "a");
+	for (int i = 1; i < n; i++)
+		buf_adds(&b, ".a");
+	return b.p;
+}
+
+/* No edit makes a record deeper than SCAN_MAX_DEPTH levels: the record
+ * itself is one, each segment of the path below it and each level of the
+ * value one more. */
+static void test_depth_limit(void)
+{
+	load("{}");
+	CHECK(set(deep_path(SCAN_MAX_DEPTH), "1") == 0);
+	load("{}");
+	CHECK(set(deep_path(SCAN_MAX_DEPTH + 1), "1") == -1);
+	CHECK_STR(fields_error(&F),
+		  "nesting too deep: the record would have 1025 levels, more than 1024");
+	CHECK(set(deep_path(SCAN_MAX_DEPTH), "[]") == -1);
+	CHECK(!fields_changed(&F));
+	CHECK_STR(text(), "{}");
+	CHECK(set(deep_path(SCAN_MAX_DEPTH - 1), "[]") == 0);
+
+	load("{\"v\":[[1]]}");
+	CHECK(ren("v", deep_path(SCAN_MAX_DEPTH - 1)) == -1);
+	CHECK_STR(fields_error(&F),
+		  "nesting too deep: the record would have 1025 levels, more than 1024");
+	CHECK_STR(text(), "{\"v\":[[1]]}");
+	CHECK(ren("v", deep_path(SCAN_MAX_DEPTH - 2)) == 0);
+}
+
 int main(void)
 {
 	fields_init(&F);
@@ -356,6 +392,7 @@ int main(void)
 	test_select();
 	test_flatten_nest();
 	test_many_edits();
+	test_depth_limit();
 	fields_release(&F);
 	buf_release(&out);
 	free(line);

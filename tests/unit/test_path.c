@@ -294,10 +294,45 @@ static void test_format(void)
 	}
 }
 
+/* Compare the paths written a and b with f. */
+static int cmp_paths(int (*f)(const struct path *, const struct path *), const char *a,
+		     const char *b)
+{
+	struct path pa, pb;
+	const char *err;
+	size_t off;
+	int r;
+
+	if (path_parse(&pa, a, 1, &err, &off) < 0 || path_parse(&pb, b, 1, &err, &off) < 0)
+		abort();
+	r = f(&pa, &pb);
+	path_release(&pa);
+	path_release(&pb);
+	return r;
+}
+
+static void test_compare(void)
+{
+	struct path_seg a = {"ab", 2}, b = {"abc", 3}, c = {"ab\0x", 4}, d = {"ab\0y", 4};
+
+	CHECK(path_seg_eq(&a, &a));
+	CHECK(!path_seg_eq(&a, &b));
+	CHECK(!path_seg_eq(&c, &d));
+	CHECK(cmp_paths(path_eq, "a.b", "a.b"));
+	CHECK(cmp_paths(path_eq, "a.b", "a.\"b\""));
+	CHECK(!cmp_paths(path_eq, "a.b", "a.b.c"));
+	CHECK(!cmp_paths(path_eq, "a.b", "\"a.b\""));
+	CHECK(cmp_paths(path_has_prefix, "a.b.c", "a.b"));
+	CHECK(cmp_paths(path_has_prefix, "a.b", "a.b"));
+	CHECK(!cmp_paths(path_has_prefix, "a.b", "a.b.c"));
+	CHECK(!cmp_paths(path_has_prefix, "ab.c", "a"));
+}
+
 int main(void)
 {
 	test_parse();
 	test_list();
 	test_format();
+	test_compare();
 	return unit_done();
 }

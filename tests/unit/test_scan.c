@@ -635,6 +635,25 @@ static void test_wanted(void)
 
 /* ---- helpers on validated text ---- */
 
+/* scan_depth counts levels, not brackets inside strings. */
+static size_t depth_of(const char *v)
+{
+	return scan_depth((struct span){v, strlen(v)});
+}
+
+static void test_value_depth(void)
+{
+	size_t n;
+	char *s = nested_arrays(SCAN_MAX_DEPTH, &n);
+
+	CHECK(depth_of("1") == 0);
+	CHECK(depth_of("\"[{\"") == 0);
+	CHECK(depth_of("[]") == 1);
+	CHECK(depth_of(" {\"a\":[1,{}],\"b\":[[\"]]\\\"\"]]} ") == 3);
+	CHECK(scan_depth((struct span){s, n}) == SCAN_MAX_DEPTH);
+	free(s);
+}
+
 static void test_kind(void)
 {
 	CHECK(scan_kind((struct span){NULL, 0}) == SCAN_NONE);
@@ -846,6 +865,10 @@ static void test_syntax_flag(void)
 		{"\"s\"", 3, 0},
 		{"null", 4, 0},
 		{"{\"a\":\"\xff\"}", 9, 0},
+		{"{\"a\":\xff}", 7, 0},
+		{"{\xff:1}", 5, 0},
+		{"{\"a\":1\xff}", 8, 0},
+		{"{\"a\":\xc3\xa9}", 8, 1},
 		{"{\"a\":1}\0", 8, 0},
 		{"{\"a\":\"x\0y\"}", 11, 0},
 	};
@@ -871,6 +894,7 @@ int main(void)
 	test_value();
 	test_depth();
 	test_wanted();
+	test_value_depth();
 	test_kind();
 	test_iter();
 	test_unescape();
