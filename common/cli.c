@@ -119,6 +119,21 @@ void cli_usage_error(const char *opt, const char *fmt, ...)
 	etl_exit(ETL_EXIT_USAGE);
 }
 
+/* After --help or --version: what was printed must have reached stdout, as
+ * any other output must (a full disk is status 74, a closed pipe is quiet). */
+static void __attribute__((noreturn)) exit_printed(void)
+{
+	int failed = ferror(stdout);
+
+	errno = 0;
+	if (fflush(stdout) != 0)
+		failed = 1;
+	if (failed && errno != EPIPE)
+		etl_die(ETL_EXIT_IOERR, "<stdout>", "write error: %s",
+			strerror(errno ? errno : EIO));
+	exit(0);
+}
+
 static void common_opt(int id, const char *arg)
 {
 	switch (id) {
@@ -150,10 +165,10 @@ static void common_opt(int id, const char *arg)
 		break;
 	case OPT_HELP:
 		help();
-		exit(0);
+		exit_printed();
 	case OPT_VERSION:
 		printf("%s %s\n", prog->name, ETL_VERSION);
-		exit(0);
+		exit_printed();
 	}
 }
 

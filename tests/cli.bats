@@ -77,6 +77,34 @@ make_mixed() {
 	assert_output --regexp '^ndcat [0-9]+\.[0-9]+\.[0-9]+$'
 }
 
+@test "--help and --version that cannot be written exit 74, in every program" {
+	[[ -c /dev/full ]] || skip "no /dev/full on this system"
+	local p rc n=0
+
+	for p in ndcat $(all_programs); do
+		for o in --help --version; do
+			rc=0
+			"$(command -v "$p" || echo "$NDCAT")" $o >/dev/full 2>err || rc=$?
+			assert_equal "$p $o: $rc" "$p $o: 74"
+			assert_equal "$(cat err)" "$p: <stdout>: write error: No space left on device"
+		done
+		n=$((n + 1))
+	done
+	assert_equal "$n" 10
+}
+
+@test "--help and --version into a closed pipe end quietly with status 0" {
+	local p st
+
+	for p in ndcat $(all_programs); do
+		# the reader is gone before the program writes
+		(sleep 0.1 && exec "$(command -v "$p" || echo "$NDCAT")" --help 2>err) | true
+		st=${PIPESTATUS[0]}
+		assert_equal "$p: $st" "$p: 0"
+		assert_equal "$(cat err)" ""
+	done
+}
+
 # ---- usage errors ----
 
 @test "an unknown option is a usage error with a hint" {

@@ -149,3 +149,12 @@ check_man_examples() {
 	done <"$page"
 	((n >= min)) || fail "only $n examples found in $page"
 }
+
+# all_programs: the Makefile's PROGS, one per line, for tests that run every
+# program.
+all_programs() {
+	awk '
+		/^PROGS[ \t]*[:+]?=/ { on = 1; sub(/^PROGS[ \t]*[:+]?=/, "") }
+		on { cont = sub(/\\[ \t]*$/, ""); print; if (!cont) on = 0 }
+	' "$ETL_ROOT/Makefile" | tr ' \t' '\n\n' | sed '/^$/d'
+}
