@@ -7,7 +7,7 @@
  * exit 2 like every other message.  GNU getopt permutes argv, so options may
  * follow file names; "--" ends the options.
  *
- * The copy of argv kept for --stats lives until the process ends, on
+ * The redacted copy of argv kept for --stats lives until the process ends, on
  * purpose: the --stats record is written by an exit hook, which may run at
  * any exit, so there is no earlier point at which it could be freed.
  */
@@ -22,10 +22,12 @@
 #include <string.h>
 
 #include "bad.h"
+#include "buf.h"
 #include "die.h"
 #include "mem.h"
 #include "out.h"
 #include "path.h"
+#include "redact.h"
 #include "stats.h"
 #include "timefmt.h"
 #include "banned.h"
@@ -83,8 +85,8 @@ static void help_table(const struct cli_opt *o, int common)
 		else
 			n = snprintf(left, sizeof(left), "    --%s", o->lng);
 		if (o->meta && n > 0 && (size_t)n < sizeof(left))
-			snprintf(left + n, sizeof(left) - n, o->arg == CLI_OPTARG ? "[=%s]" : " %s",
-				 o->meta);
+			snprintf(left + n, sizeof(left) - n,
+				 (o->arg & ~CLI_SECRET) == CLI_OPTARG ? "[=%s]" : " %s", o->meta);
 		if (strlen(left) > 26)
 			printf("  %s\n  %-26s  %s\n", left, "", o->help);
 		else
@@ -172,6 +174,30 @@ static void common_opt(int id, const char *arg)
 	}
 }
 
+/* The arguments as --stats shows them (argv's strings, redacted), and
+ * argv's strings in their given order, which getopt_long changes. */
+static char **copy, **given;
+
+/* The value of a secret option, wherever getopt found it (the argument
+ * itself, or after "--opt=" or "-x"), is "***" in the copy. */
+static void hide_secret(int argc, const char *value)
+{
+	redact_remember(value, strlen(value));
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(given[i]);
+
+		if (value >= given[i] && value <= given[i] + n) {
+			struct buf b = BUF_INIT;
+
+			buf_add(&b, given[i], value - given[i]);
+			buf_adds(&b, "***");
+			free(copy[i]);
+			copy[i] = buf_detach(&b, NULL);
+			return;
+		}
+	}
+}
+
 void cli_start(const struct cli_prog *p, int argc, char **argv)
 {
 	const struct cli_opt *tables[2] = {p->opts, common_opts};
@@ -183,14 +209,15 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 
 	prog = p;
 	etl_progname = p->name;
-	/* --stats reports the arguments as given; getopt_long permutes argv */
-	{
-		static char **copy;
-
-		copy = xcalloc(argc + 1, sizeof(*copy));
-		memcpy(copy, argv, argc * sizeof(*copy));
-		stats_setup(NULL, argc, copy);
-	}
+	/* --stats reports the arguments as given (getopt_long permutes argv),
+	 * with their secrets taken out */
+	if (getenv("PGPASSWORD"))
+		redact_remember(getenv("PGPASSWORD"), strlen(getenv("PGPASSWORD")));
+	copy = xcalloc(argc + 1, sizeof(*copy));
+	given = xcalloc(argc + 1, sizeof(*given));
+	for (int i = 0; i < argc; i++)
+		copy[i] = redact(given[i] = argv[i]);
+	stats_setup(NULL, argc, copy);
 	signal(SIGPIPE, SIG_IGN);
 	for (int t = 0; t < 2; t++)
 		for (const struct cli_opt *o = tables[t]; o && o->id; o++)
@@ -202,9 +229,11 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 			if (t == 1 && !applies(o))
 				continue;
 			lo[nlo].name = o->lng;
-			lo[nlo].has_arg = o->arg == CLI_NOARG ? no_argument
-					  : o->arg == CLI_ARG ? required_argument
-							      : optional_argument;
+			int kind = o->arg & ~CLI_SECRET;
+
+			lo[nlo].has_arg = kind == CLI_NOARG ? no_argument
+					  : kind == CLI_ARG ? required_argument
+							    : optional_argument;
 			lo[nlo].val = 256 + (int)nlo;
 			byval[nlo] = o;
 			if (o->shrt) {
@@ -212,9 +241,9 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 					etl_die(ETL_EXIT_SOFTWARE, NULL, "option -%c defined twice",
 						o->shrt);
 				shorts[ns++] = o->shrt;
-				if (o->arg == CLI_ARG)
+				if (kind == CLI_ARG)
 					shorts[ns++] = ':';
-				else if (o->arg == CLI_OPTARG)
+				else if (kind == CLI_OPTARG)
 					shorts[ns++] = ':', shorts[ns++] = ':';
 			}
 			nlo++;
@@ -262,6 +291,8 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 		else
 			snprintf(spelled, sizeof(spelled), "-%c", c);
 		cli_optname = spelled;
+		if ((o->arg & CLI_SECRET) && optarg)
+			hide_secret(argc, optarg);
 		if (o->id < 0)
 			common_opt(o->id, optarg);
 		else

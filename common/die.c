@@ -2,13 +2,16 @@
  * die.c - messages and exits.  Every program-level failure passes through
  * etl_die(), so the message format of CONVENTIONS section 3 and the exit
  * hooks (remove a half-written -o file, write --stats) are kept in one place.
- * Hooks run once even if a hook itself dies.
+ * Hooks run once even if a hook itself dies.  Every message passes through
+ * redact_buf(), so no password reaches stderr.
  */
 #include "die.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "buf.h"
+#include "redact.h"
 #include "stats.h"
 #include "banned.h"
 
@@ -38,14 +41,34 @@ void etl_exit(int status)
 	exit(status);
 }
 
+/* The message is made whole first so that redact_buf() sees all of it: a
+ * message may quote an argument, or a library may quote a connection
+ * string, with a password in it. */
 static void vmsg(const char *where, const char *fmt, va_list ap)
 {
+	struct buf m = BUF_INIT;
+	va_list aq;
+	char small[512];
+	int n;
+
 	progress_clear();
-	fprintf(stderr, "%s: ", etl_progname);
+	buf_printf(&m, "%s: ", etl_progname);
 	if (where)
-		fprintf(stderr, "%s: ", where);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+		buf_printf(&m, "%s: ", where);
+	va_copy(aq, ap);
+	n = vsnprintf(small, sizeof(small), fmt, aq);
+	va_end(aq);
+	if (n >= 0 && (size_t)n < sizeof(small)) {
+		buf_add(&m, small, n);
+	} else if (n >= 0) {
+		buf_grow(&m, (size_t)n);
+		vsnprintf(m.p + m.len, (size_t)n + 1, fmt, ap);
+		m.len += (size_t)n;
+	}
+	redact_buf(&m);
+	buf_addc(&m, '\n');
+	fwrite(m.p, 1, m.len, stderr);
+	buf_release(&m);
 }
 
 void etl_vdie(int status, const char *where, const char *fmt, va_list ap)

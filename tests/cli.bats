@@ -682,3 +682,62 @@ fault_shim() {
 	echo '{"a":1}' | "$NDCAT" -o /dev/null --stats /dev/null
 	[ -c /dev/null ]
 }
+
+# ---- secrets ----
+
+# secret_run NAME PROG ARGS...: run PROG with ARGS in its own folder NAME,
+# with secrets in the environment, --stats, a reject file where it takes one
+# and a forced --progress; keep stdout and stderr there.
+secret_run() {
+	local name=$1 rej=()
+
+	shift
+	mkdir "$name"
+	[[ $1 == etl-state || $1 == etl-extract-pg ]] || rej=(--bad-records "$name/rej.ndjson")
+	PGPASSWORD=s3cr3tENV PGSSLPASSWORD=s3cr3tENV2 \
+		"$@" "${rej[@]}" --progress=always --stats "$name/st.json" \
+		<"$TMP/in.ndjson" >"$name/stdout" 2>"$name/stderr" || true
+}
+
+@test "no password reaches --stats, stdout, stderr or a reject file, in any program" {
+	local nothere="$TMP/nothere" db i=0 p
+
+	put in.ndjson '{"a":1,"b":"x"}\n[2]\n{"a":3,"b":"y"}\n'
+	put in.csv 'a,b\n1,x\n3,y\n'
+	for db in "host=$nothere password=s3cr3tKV dbname=d" \
+		"host=$nothere password = 's3cr3t QUOTED' dbname=d" \
+		"dbname=d sslpassword=s3cr3tSSL host=$nothere" \
+		"postgresql://u:s3cr3tURI@/d?host=$nothere" \
+		"postgresql:///d?host=$nothere&password=s3cr3tQUERY" \
+		"postgresql://u:s3cr3tBAD@[::1/d"; do
+		i=$((i + 1))
+		secret_run "s$i" etl-state --db "$db" get name
+		secret_run "x$i" etl-extract-pg --db="$db" -t orders
+		secret_run "l$i" etl-load-pg --db "$db" -t orders "$TMP/in.ndjson"
+	done
+	for p in ndcat etl-to-csv etl-map etl-dedupe; do
+		secret_run "$p" "$(command -v "$p" || echo "$NDCAT")" "$TMP/in.ndjson"
+	done
+	secret_run etl-from-csv etl-from-csv "$TMP/in.csv"
+	secret_run etl-top etl-top --by a "$TMP/in.ndjson"
+	secret_run etl-agg etl-agg -a 'n=count()' "$TMP/in.ndjson"
+	secret_run ndcat-secret "$NDCAT" --secret s3cr3tOPT --secret=s3cr3tOPT2 "$TMP/in.ndjson"
+	# every program ran, and the outputs are there to be searched
+	for p in s1 x1 l1 ndcat etl-to-csv etl-map etl-dedupe etl-from-csv etl-top etl-agg; do
+		[[ -s $p/st.json ]] || fail "$p wrote no --stats"
+	done
+	[[ -s etl-map/rej.ndjson ]] || fail "no reject file"
+	assert_equal "$(jq -c .arguments s4/st.json)" \
+		"[\"--db\",\"postgresql://u@/d?host=$nothere\",\"get\",\"name\",\"--progress=always\",\"--stats\",\"s4/st.json\"]"
+	assert_equal "$(jq -c .arguments x2/st.json)" \
+		"[\"--db=host=$nothere dbname=d\",\"-t\",\"orders\",\"--progress=always\",\"--stats\",\"x2/st.json\"]"
+	assert_equal "$(jq -c '.arguments[0:3]' ndcat-secret/st.json)" \
+		'["--secret","***","--secret=***"]'
+	assert_equal "$(cat l5/stderr)" \
+		"etl-load-pg: postgresql:///d?host=$nothere: could not connect: connection to server on socket \"$nothere/.s.PGSQL.5432\" failed: No such file or directory; Is the server running locally and accepting connections on that socket?"
+	assert_equal "$(cat x6/stderr)" \
+		'etl-extract-pg: --db: end of string reached when looking for matching "]" in IPv6 host address in URI: "postgresql://u@[::1/d"'
+	run grep -rl s3cr3t .
+	assert_failure 1
+	assert_output ""
+}

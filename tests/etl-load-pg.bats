@@ -602,3 +602,27 @@ etl-load-pg: t: 8 records were committed, through in.ndjson:8; resume with the r
 	run etl-load-pg --version
 	assert_output --regexp '^etl-load-pg [0-9]+\.[0-9]+\.[0-9]+$'
 }
+
+# --- secrets -------------------------------------------------------------------
+
+@test "a password in --db reaches no output of a load, a failed load or an extract" {
+	local kv="host=$PGHOST port=$PGPORT dbname=$PGDATABASE password=s3cr3tLIVE"
+	local uri="postgresql://$PGUSER:s3cr3tLIVE@/$PGDATABASE?host=$PGHOST&port=$PGPORT"
+
+	put in.ndjson '{"id":1}\n[2]\n{"id":3}\n'
+	PGPASSWORD=s3cr3tENV etl-load-pg --db "$kv" -t t --create --bad-records rej.ndjson \
+		--progress=always --stats st1.json in.ndjson >out1 2>err1
+	assert_equal "$(count t)" 2
+	run --separate-stderr etl-load-pg --db "$uri" -t nosuch --stats st2.json in.ndjson
+	assert_failure 69
+	etl-extract-pg --db "$uri" -t t --progress=always --stats st3.json >out3 2>err3
+	assert_equal "$(cat out3)" "$(printf '{"id":1}\n{"id":3}')"
+	assert_equal "$(jq -c .arguments[1] st1.json)" \
+		"\"host=$PGHOST port=$PGPORT dbname=$PGDATABASE\""
+	assert_equal "$(jq -c .arguments[1] st3.json)" \
+		"\"postgresql://$PGUSER@/$PGDATABASE?host=$PGHOST&port=$PGPORT\""
+	echo "$stderr" >err2
+	run grep -rl s3cr3t .
+	assert_failure 1
+	assert_output ""
+}
