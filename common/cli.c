@@ -310,6 +310,9 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 		bad_setup(cli.bad_records, cli.max_bad);
 	progress_setup(cli.progress);
 	out_open(cli.output);
+	if (!(p->flags & CLI_NO_OUTPUT))
+		out_count_records();
+	etl_signals_catch();
 }
 
 void cli_finish(void)

@@ -2,13 +2,18 @@
  * die.c - messages and exits.  Every program-level failure passes through
  * etl_die(), so the message format of CONVENTIONS section 3 and the exit
  * hooks (remove a half-written -o file, write --stats) are kept in one place.
- * Hooks run once even if a hook itself dies.  Every message passes through
+ * Hooks run once even if a hook itself dies.  A signal that ends the run
+ * runs the signal hooks instead, from the handler, and exits 128+N; while the
+ * exit hooks run, the signals wait, so the two never mix.  Every message passes through
  * redact_buf(), so no password reaches stderr.
  */
 #include "die.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "redact.h"
@@ -30,8 +35,56 @@ void etl_atexit(void (*fn)(int status))
 	hooks[nhooks++] = fn;
 }
 
+static void (*sig_hooks[MAX_HOOKS])(int);
+static int nsig_hooks;
+static pid_t owner;
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
+
+void etl_atsignal(void (*fn)(int status))
+{
+	if (nsig_hooks == MAX_HOOKS)
+		etl_die(ETL_EXIT_SOFTWARE, NULL, "too many signal hooks");
+	sig_hooks[nsig_hooks++] = fn;
+}
+
+/* The other two signals are blocked while this runs (sa_mask), so the hooks
+ * run once. */
+static void on_signal(int sig)
+{
+	if (getpid() == owner)
+		for (int i = nsig_hooks; i-- > 0;)
+			sig_hooks[i](128 + sig);
+	_exit(128 + sig);
+}
+
+void etl_signals_catch(void)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigaddset(&sa.sa_mask, caught[i]);
+	owner = getpid();
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		if (sigaction(caught[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(caught[i], &sa, NULL);
+}
+
+void etl_signals_hold(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigaddset(&set, caught[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 void etl_exit(int status)
 {
+	etl_signals_hold();
 	if (!exiting) {
 		exiting = 1;
 		while (nhooks > 0)

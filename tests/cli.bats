@@ -511,7 +511,7 @@ make_mixed() {
 	assert_equal "$(wc -l <stats.json)" 1
 	"$NDCAT" stats.json >/dev/null
 	assert_equal "$(jq -c 'keys_unsorted' stats.json)" \
-		'["program","arguments","records_in","records_out","bad","dropped","bytes_in","seconds","exit_status"]'
+		'["program","arguments","records_in","records_out","bad","dropped","unwritten","bytes_in","seconds","exit_status"]'
 	assert_equal "$(jq -c '[.program,.arguments,.records_in,.records_out,.bad,.dropped,.bytes_in,.exit_status]' stats.json)" \
 		"[\"ndcat\",[\"-q\",\"--bad-records\",\"skip\",\"--stats\",\"stats.json\",\"mixed.ndjson\"],6,4,2,0,$(wc -c <mixed.ndjson),0]"
 	assert_equal "$(jq '.seconds | type == "number" and . >= 0' stats.json)" true
@@ -740,4 +740,87 @@ secret_run() {
 	run grep -rl s3cr3t .
 	assert_failure 1
 	assert_output ""
+}
+
+# ---- signals ----
+
+# signal_run SIG PROG ARGS...: PROG reads a live input (a named pipe fed
+# 3000 records and kept open) with -o out/o.nd and --stats out/st.json; once
+# the records are in, SIG is sent.  Sets $rc, and fails if PROG outlives the
+# signal by 5 s.
+signal_run() {
+	local sig=$1 pid n=0 fd
+
+	shift
+	rm -rf out in.fifo && mkdir out && mkfifo in.fifo
+	# a background job of a shell without job control ignores SIGINT:
+	# give the program the default back, as a terminal's job would have
+	env --default-signal=INT "$@" -o out/o.nd --stats out/st.json in.fifo 2>out/err &
+	pid=$!
+	exec {fd}>in.fifo
+	cat "$SIGNAL_INPUT" >&"$fd"
+	sleep 0.5
+	[[ -n $(find out -name '.o.nd.*') ]] || fail "$1: no temporary file while running"
+	kill -"$sig" "$pid"
+	while kill -0 "$pid" 2>/dev/null && ((n < 50)); do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -KILL "$pid" 2>/dev/null && fail "$1 did not end on SIG$sig"
+	rc=0
+	wait "$pid" || rc=$?
+	exec {fd}>&-
+}
+
+@test "SIGINT, SIGTERM and SIGHUP remove the -o temporary file, write --stats and exit 128+N" {
+	local sig num p args
+
+	records 3000 in.ndjson
+	{
+		echo 'i,pad'
+		seq 3000 | sed 's/$/,x/'
+	} >in.csv
+	for p in ndcat etl-map etl-dedupe etl-top etl-agg etl-to-csv etl-from-csv; do
+		case $p in
+		ndcat) args=("$NDCAT") ;;
+		etl-map) args=(etl-map --set 'x=i*2') ;;
+		etl-dedupe) args=(etl-dedupe -k i) ;;
+		etl-top) args=(etl-top --by i -n 5) ;;
+		etl-agg) args=(etl-agg -a 'n=count()') ;;
+		etl-to-csv) args=(etl-to-csv) ;;
+		etl-from-csv) args=(etl-from-csv) ;;
+		esac
+		SIGNAL_INPUT=$TMP/in.ndjson
+		[[ $p == etl-from-csv ]] && SIGNAL_INPUT=$TMP/in.csv
+		for sig in INT TERM HUP; do
+			num=$(kill -l "$sig")
+			signal_run "$sig" "${args[@]}"
+			assert_equal "$p $sig: $rc" "$p $sig: $((128 + num))"
+			assert_equal "$p $sig: $(ls -A out | tr '\n' ' ')" "$p $sig: err st.json "
+			assert_equal "$p $sig: $(cat out/err)" "$p $sig: "
+			assert_equal "$p $sig: $(jq -c '[.records_in, .records_out + .bad + .dropped + .unwritten, .records_out, .exit_status]' out/st.json)" \
+				"$p $sig: [3000,3000,0,$((128 + num))]"
+		done
+	done
+}
+
+@test "a signal leaves the records written to stdout counted, and the counts add up" {
+	local pid fd
+
+	records 3000 in.ndjson
+	mkfifo in.fifo
+	"$NDCAT" --stats st.json in.fifo >got 2>err &
+	pid=$!
+	exec {fd}>in.fifo
+	cat in.ndjson >&"$fd"
+	sleep 0.5
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	exec {fd}>&-
+	assert_equal "$rc" 143
+	assert_equal "$(cat err)" ""
+	# ndcat flushes when its input is idle: all 3000 are out
+	assert_same_file in.ndjson got
+	assert_equal "$(jq -c '[.records_in, .records_out, .unwritten, .exit_status]' st.json)" '[3000,3000,0,143]'
 }
