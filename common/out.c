@@ -32,7 +32,7 @@ static struct replace rep = {1, 1, NULL, NULL};
 /* With out_count_records(): records_out as it was when the output last
  * took everything it had been given (stdout, or a file written in place);
  * an -o temporary file delivers only when renamed. */
-static int counting;
+static int counting, broken;
 static uint64_t delivered;
 
 void out_count_records(void)
@@ -57,7 +57,7 @@ static void on_signal(int status)
 
 static void cleanup(int status)
 {
-	if (!rep.tmp && status != 0 && out_buf) {
+	if (!rep.tmp && status != 0 && out_buf && !broken) {
 		/* A failing run still hands on the whole records it finished
 		 * (the exit status says the rest is missing); errors here are
 		 * ignored, the run is failing already. */
@@ -196,6 +196,9 @@ static void write_all(const char *p, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			/* what was not taken is not delivered, and is not
+			 * tried again on the way out */
+			broken = 1;
 			if (errno == EPIPE)
 				etl_exit(0);
 			out_len = 0; /* nothing more to flush on the way out */

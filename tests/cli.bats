@@ -824,3 +824,62 @@ signal_run() {
 	assert_same_file in.ndjson got
 	assert_equal "$(jq -c '[.records_in, .records_out, .unwritten, .exit_status]' st.json)" '[3000,3000,0,143]'
 }
+
+# ---- the counts add up however the output ends ----
+
+# adds_up FILE: the --stats record in FILE has records_in = records_out +
+# bad + dropped + unwritten; prints "out unwritten exit_status".
+adds_up() {
+	assert_equal "$(jq '.records_in == .records_out + .bad + .dropped + .unwritten' "$1")" true
+	jq -r '"\(.records_out) \(.unwritten) \(.exit_status)"' "$1"
+}
+
+@test "a closed pipe and a full disk: every program's counts add up, unwritten says what was lost" {
+	[[ -c /dev/full ]] || skip "no /dev/full on this system"
+	local p args st out unw status
+
+	awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "{\"a\":%d}\n", i }' >in.ndjson
+	{
+		echo a
+		seq 100000
+	} >in.csv
+	for p in ndcat etl-map etl-map-where etl-dedupe etl-top etl-to-csv etl-agg etl-from-csv; do
+		case $p in
+		ndcat) args=("$NDCAT" in.ndjson) ;;
+		etl-map) args=(etl-map --set 'b=a*2' in.ndjson) ;;
+		etl-map-where) args=(etl-map --where 'a % 2 == 0' in.ndjson) ;;
+		etl-dedupe) args=(etl-dedupe -k a in.ndjson) ;;
+		etl-top) args=(etl-top --by a -n 100000 in.ndjson) ;;
+		etl-to-csv) args=(etl-to-csv in.ndjson) ;;
+		etl-agg) args=(etl-agg -g a -a 'n=count()' in.ndjson) ;;
+		etl-from-csv) args=(etl-from-csv in.csv) ;;
+		esac
+		# the reader takes one line and goes
+		"${args[@]}" --stats st.json 2>err | head -1 >/dev/null
+		st=${PIPESTATUS[0]}
+		assert_equal "$p: $st $(cat err)" "$p: 0 "
+		read -r out unw status < <(adds_up st.json)
+		assert_equal "$p: $status" "$p: 0"
+		# records were lost, and are counted so (etl-agg counts its input
+		# records as written once its first results went out)
+		[[ $p == etl-agg ]] || ((unw > 0)) || fail "$p: nothing unwritten after a closed pipe"
+		# the disk is full: nothing was delivered
+		st=0
+		"${args[@]}" --stats st.json >/dev/full 2>err || st=$?
+		assert_equal "$p: $st $(cat err)" "$p: 74 ${p%-where}: <stdout>: write error: No space left on device"
+		read -r out unw status < <(adds_up st.json)
+		assert_equal "$p: $out $status" "$p: 0 74"
+		((unw > 0)) || fail "$p: nothing unwritten on a full disk"
+	done
+}
+
+@test "a run that fails with -o delivers nothing: its good records are unwritten" {
+	put in.ndjson '{"a":1}\n{"a":2}\n[3]\n{"a":4}\n'
+	run --separate-stderr "$NDCAT" -o out.ndjson --stats st.json in.ndjson
+	assert_failure 65
+	assert_equal "$(jq -c '[.records_in, .records_out, .bad, .dropped, .unwritten]' st.json)" '[3,0,1,0,2]'
+	# on stdout, the records before the failure went out
+	run --separate-stderr "$NDCAT" --stats st.json in.ndjson
+	assert_failure 65
+	assert_equal "$(jq -c '[.records_in, .records_out, .bad, .dropped, .unwritten]' st.json)" '[3,2,1,0,0]'
+}
