@@ -51,9 +51,19 @@ void etl_atsignal(void (*fn)(int status))
  * run once. */
 static void on_signal(int sig)
 {
-	if (getpid() == owner)
-		for (int i = nsig_hooks; i-- > 0;)
-			sig_hooks[i](128 + sig);
+	if (getpid() != owner) {
+		/* a forked worker dies of the signal, as its parent expects */
+		sigset_t set;
+
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(sig);
+		_exit(128 + sig);
+	}
+	for (int i = nsig_hooks; i-- > 0;)
+		sig_hooks[i](128 + sig);
 	_exit(128 + sig);
 }
 
@@ -72,14 +82,24 @@ void etl_signals_catch(void)
 			sigaction(caught[i], &sa, NULL);
 }
 
-void etl_signals_hold(void)
+static void mask(int how)
 {
 	sigset_t set;
 
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
 		sigaddset(&set, caught[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigprocmask(how, &set, NULL);
+}
+
+void etl_signals_hold(void)
+{
+	mask(SIG_BLOCK);
+}
+
+void etl_signals_release(void)
+{
+	mask(SIG_UNBLOCK);
 }
 
 void etl_exit(int status)

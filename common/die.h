@@ -58,6 +58,9 @@ void etl_atsignal(void (*fn)(int status));
  * the steps that finish a run (renaming -o into place, the exit hooks),
  * which a signal must not cut in two.  etl_exit() calls it. */
 void etl_signals_hold(void);
+/* Let held signals in again, after a short step that must not be cut (a
+ * fork and the note of the child's pid). */
+void etl_signals_release(void);
 
 /* "file:line" or "file:line:col" (col 0 = unknown) in a static buffer. */
 const char *etl_where(const char *file, unsigned long long line, unsigned long col);
