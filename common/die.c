@@ -4,8 +4,10 @@
  * hooks (remove a half-written -o file, write --stats) are kept in one place.
  * Hooks run once even if a hook itself dies.  A signal that ends the run
  * runs the signal hooks instead, from the handler, and exits 128+N; while the
- * exit hooks run, the signals wait, so the two never mix.  Every message passes through
- * redact_buf(), so no password reaches stderr.
+ * exit hooks run, the signals wait, so the two never mix.  The wait is a
+ * blocked mask in the thread that holds and, for a program with threads
+ * (etl-from-csv), a flag that the handler obeys in any other.  Every message
+ * passes through redact_buf(), so no password reaches stderr.
  */
 #include "die.h"
 
@@ -38,6 +40,7 @@ void etl_atexit(void (*fn)(int status))
 static void (*sig_hooks[MAX_HOOKS])(int);
 static int nsig_hooks;
 static pid_t owner;
+static volatile sig_atomic_t holding;
 static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
 
 void etl_atsignal(void (*fn)(int status))
@@ -62,6 +65,9 @@ static void on_signal(int sig)
 		raise(sig);
 		_exit(128 + sig);
 	}
+	/* caught by another thread while the run is being finished */
+	if (holding)
+		return;
 	for (int i = nsig_hooks; i-- > 0;)
 		sig_hooks[i](128 + sig);
 	_exit(128 + sig);
@@ -95,10 +101,12 @@ static void mask(int how)
 void etl_signals_hold(void)
 {
 	mask(SIG_BLOCK);
+	holding = 1;
 }
 
 void etl_signals_release(void)
 {
+	holding = 0;
 	mask(SIG_UNBLOCK);
 }
 

@@ -804,6 +804,24 @@ signal_run() {
 	done
 }
 
+@test "a signal that comes while -o is renamed into place waits: the run completes" {
+	fault_shim
+	local pid rc=0
+
+	records 3000 in.ndjson
+	env LD_PRELOAD="$FAULT_SO" ETL_FAULT=slow-rename "$NDCAT" -o out.ndjson --stats st.json \
+		in.ndjson 2>err &
+	pid=$!
+	sleep 0.5
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(cat err)" ""
+	assert_same_file in.ndjson out.ndjson
+	assert_equal "$(jq -c '[.records_out, .unwritten, .exit_status]' st.json)" '[3000,0,0]'
+	assert_no_temp_files .
+}
+
 @test "a signal leaves the records written to stdout counted, and the counts add up" {
 	local pid fd
 
