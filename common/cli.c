@@ -109,15 +109,16 @@ static void help(void)
 
 void cli_usage_error(const char *opt, const char *fmt, ...)
 {
+	struct buf m = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", etl_progname);
-	if (opt)
-		fprintf(stderr, "%s: ", opt);
-	vfprintf(stderr, fmt, ap);
+	buf_vprintf(&m, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", etl_progname);
+	/* through etl_error(), so that a quoted value is redacted too */
+	etl_error(opt, "%s", m.p);
+	buf_release(&m);
+	fprintf(stderr, "Try '%s --help' for more information.\n", etl_progname);
 	etl_exit(ETL_EXIT_USAGE);
 }
 
@@ -301,6 +302,14 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 	cli_optname = NULL;
 	free(lo);
 	free(byval);
+	/* the values of secret options are known now: hide them wherever else
+	 * they were given (--stats shows the arguments from here on) */
+	for (int i = 0; i < argc; i++) {
+		char *r = redact(copy[i]);
+
+		free(copy[i]);
+		copy[i] = r;
+	}
 	cli.files = argv + optind;
 	cli.nfiles = argc - optind;
 	if ((p->flags & CLI_NO_ARGS) && cli.nfiles)

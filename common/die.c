@@ -128,24 +128,12 @@ void etl_exit(int status)
 static void vmsg(const char *where, const char *fmt, va_list ap)
 {
 	struct buf m = BUF_INIT;
-	va_list aq;
-	char small[512];
-	int n;
 
 	progress_clear();
 	buf_printf(&m, "%s: ", etl_progname);
 	if (where)
 		buf_printf(&m, "%s: ", where);
-	va_copy(aq, ap);
-	n = vsnprintf(small, sizeof(small), fmt, aq);
-	va_end(aq);
-	if (n >= 0 && (size_t)n < sizeof(small)) {
-		buf_add(&m, small, n);
-	} else if (n >= 0) {
-		buf_grow(&m, (size_t)n);
-		vsnprintf(m.p + m.len, (size_t)n + 1, fmt, ap);
-		m.len += (size_t)n;
-	}
+	buf_vprintf(&m, fmt, ap);
 	redact_buf(&m);
 	buf_addc(&m, '\n');
 	fwrite(m.p, 1, m.len, stderr);

@@ -722,6 +722,9 @@ secret_run() {
 	secret_run etl-top etl-top --by a "$TMP/in.ndjson"
 	secret_run etl-agg etl-agg -a 'n=count()' "$TMP/in.ndjson"
 	secret_run ndcat-secret "$NDCAT" --secret s3cr3tOPT --secret=s3cr3tOPT2 "$TMP/in.ndjson"
+	# a usage error that quotes an argument
+	secret_run usage etl-extract-pg --db "password=s3cr3tARG host=$nothere" -t orders s3cr3tARG
+	secret_run usage2 "$NDCAT" --secret s3cr3tOPT --max-bad s3cr3tOPT
 	# every program ran, and the outputs are there to be searched
 	for p in s1 x1 l1 ndcat etl-to-csv etl-map etl-dedupe etl-from-csv etl-top etl-agg; do
 		[[ -s $p/st.json ]] || fail "$p wrote no --stats"
@@ -735,6 +738,9 @@ secret_run() {
 		'["--secret","***","--secret=***"]'
 	assert_equal "$(cat l5/stderr)" \
 		"etl-load-pg: postgresql:///d?host=$nothere: could not connect: connection to server on socket \"$nothere/.s.PGSQL.5432\" failed: No such file or directory; Is the server running locally and accepting connections on that socket?"
+	assert_equal "$(cat usage/stderr)" "etl-extract-pg: unexpected argument '***'
+Try 'etl-extract-pg --help' for more information."
+	assert_equal "$(head -1 usage2/stderr)" "ndcat: --max-bad: expected a count N or a percentage N%, got '***'"
 	assert_equal "$(cat x6/stderr)" \
 		'etl-extract-pg: --db: end of string reached when looking for matching "]" in IPv6 host address in URI: "postgresql://u@[::1/d"'
 	run grep -rl s3cr3t .
