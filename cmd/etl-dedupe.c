@@ -533,6 +533,8 @@ static void decide(void)
 	struct span val = {pending.vlen ? line.p + pending.voff : NULL, pending.vlen};
 	int added;
 
+	/* decided once, even when writing it fails and the exit hook asks */
+	pending.have = 0;
 	if (keep_last) {
 		hold_record(&seen, pending.h, line, val);
 		return;

@@ -88,6 +88,9 @@ static void write_reject(const char *file, uint64_t lineno, unsigned long col, c
 		if (!reject)
 			etl_die(ETL_EXIT_IOERR, reject_path, "cannot open reject file: %s",
 				strerror(errno));
+		/* each line goes out as it is made: a run ended by a signal
+		 * (which cannot flush stdio) loses none of its rejects */
+		setvbuf(reject, NULL, _IOLBF, 0);
 	}
 	buf_reset(&line);
 	buf_adds(&line, "{\"file\":");

@@ -50,24 +50,31 @@ void buf_add(struct buf *b, const void *p, size_t n)
 	b->p[b->len] = '\0';
 }
 
-void buf_printf(struct buf *b, const char *fmt, ...)
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
-	va_list ap;
+	va_list aq;
 	int n;
 
 	buf_grow(b, 64);
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
+	va_copy(aq, ap);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, aq);
+	va_end(aq);
 	if (n < 0)
 		return;
 	if ((size_t)n >= b->cap - b->len) {
 		buf_grow(b, n);
-		va_start(ap, fmt);
 		vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
 	}
 	b->len += n;
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
 }
 
 char *buf_detach(struct buf *b, size_t *len)

@@ -9,6 +9,7 @@
 #ifndef ETL_BUF_H
 #define ETL_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -47,6 +48,7 @@ static inline void buf_adds(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Detach the content: the caller owns the returned string (never NULL). */
 char *buf_detach(struct buf *b, size_t *len);
 

@@ -7,7 +7,7 @@
  * exit 2 like every other message.  GNU getopt permutes argv, so options may
  * follow file names; "--" ends the options.
  *
- * The copy of argv kept for --stats lives until the process ends, on
+ * The redacted copy of argv kept for --stats lives until the process ends, on
  * purpose: the --stats record is written by an exit hook, which may run at
  * any exit, so there is no earlier point at which it could be freed.
  */
@@ -22,10 +22,12 @@
 #include <string.h>
 
 #include "bad.h"
+#include "buf.h"
 #include "die.h"
 #include "mem.h"
 #include "out.h"
 #include "path.h"
+#include "redact.h"
 #include "stats.h"
 #include "timefmt.h"
 #include "banned.h"
@@ -83,8 +85,8 @@ static void help_table(const struct cli_opt *o, int common)
 		else
 			n = snprintf(left, sizeof(left), "    --%s", o->lng);
 		if (o->meta && n > 0 && (size_t)n < sizeof(left))
-			snprintf(left + n, sizeof(left) - n, o->arg == CLI_OPTARG ? "[=%s]" : " %s",
-				 o->meta);
+			snprintf(left + n, sizeof(left) - n,
+				 (o->arg & ~CLI_SECRET) == CLI_OPTARG ? "[=%s]" : " %s", o->meta);
 		if (strlen(left) > 26)
 			printf("  %s\n  %-26s  %s\n", left, "", o->help);
 		else
@@ -107,16 +109,32 @@ static void help(void)
 
 void cli_usage_error(const char *opt, const char *fmt, ...)
 {
+	struct buf m = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", etl_progname);
-	if (opt)
-		fprintf(stderr, "%s: ", opt);
-	vfprintf(stderr, fmt, ap);
+	buf_vprintf(&m, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", etl_progname);
+	/* through etl_error(), so that a quoted value is redacted too */
+	etl_error(opt, "%s", m.p);
+	buf_release(&m);
+	fprintf(stderr, "Try '%s --help' for more information.\n", etl_progname);
 	etl_exit(ETL_EXIT_USAGE);
+}
+
+/* After --help or --version: what was printed must have reached stdout, as
+ * any other output must (a full disk is status 74, a closed pipe is quiet). */
+static void __attribute__((noreturn)) exit_printed(void)
+{
+	int failed = ferror(stdout);
+
+	errno = 0;
+	if (fflush(stdout) != 0)
+		failed = 1;
+	if (failed && errno != EPIPE)
+		etl_die(ETL_EXIT_IOERR, "<stdout>", "write error: %s",
+			strerror(errno ? errno : EIO));
+	exit(0);
 }
 
 static void common_opt(int id, const char *arg)
@@ -150,10 +168,34 @@ static void common_opt(int id, const char *arg)
 		break;
 	case OPT_HELP:
 		help();
-		exit(0);
+		exit_printed();
 	case OPT_VERSION:
 		printf("%s %s\n", prog->name, ETL_VERSION);
-		exit(0);
+		exit_printed();
+	}
+}
+
+/* The arguments as --stats shows them (argv's strings, redacted), and
+ * argv's strings in their given order, which getopt_long changes. */
+static char **copy, **given;
+
+/* The value of a secret option, wherever getopt found it (the argument
+ * itself, or after "--opt=" or "-x"), is "***" in the copy. */
+static void hide_secret(int argc, const char *value)
+{
+	redact_remember(value, strlen(value));
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(given[i]);
+
+		if (value >= given[i] && value <= given[i] + n) {
+			struct buf b = BUF_INIT;
+
+			buf_add(&b, given[i], value - given[i]);
+			buf_adds(&b, "***");
+			free(copy[i]);
+			copy[i] = buf_detach(&b, NULL);
+			return;
+		}
 	}
 }
 
@@ -168,14 +210,15 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 
 	prog = p;
 	etl_progname = p->name;
-	/* --stats reports the arguments as given; getopt_long permutes argv */
-	{
-		static char **copy;
-
-		copy = xcalloc(argc + 1, sizeof(*copy));
-		memcpy(copy, argv, argc * sizeof(*copy));
-		stats_setup(NULL, argc, copy);
-	}
+	/* --stats reports the arguments as given (getopt_long permutes argv),
+	 * with their secrets taken out */
+	if (getenv("PGPASSWORD"))
+		redact_remember(getenv("PGPASSWORD"), strlen(getenv("PGPASSWORD")));
+	copy = xcalloc(argc + 1, sizeof(*copy));
+	given = xcalloc(argc + 1, sizeof(*given));
+	for (int i = 0; i < argc; i++)
+		copy[i] = redact(given[i] = argv[i]);
+	stats_setup(NULL, argc, copy);
 	signal(SIGPIPE, SIG_IGN);
 	for (int t = 0; t < 2; t++)
 		for (const struct cli_opt *o = tables[t]; o && o->id; o++)
@@ -187,9 +230,11 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 			if (t == 1 && !applies(o))
 				continue;
 			lo[nlo].name = o->lng;
-			lo[nlo].has_arg = o->arg == CLI_NOARG ? no_argument
-					  : o->arg == CLI_ARG ? required_argument
-							      : optional_argument;
+			int kind = o->arg & ~CLI_SECRET;
+
+			lo[nlo].has_arg = kind == CLI_NOARG ? no_argument
+					  : kind == CLI_ARG ? required_argument
+							    : optional_argument;
 			lo[nlo].val = 256 + (int)nlo;
 			byval[nlo] = o;
 			if (o->shrt) {
@@ -197,9 +242,9 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 					etl_die(ETL_EXIT_SOFTWARE, NULL, "option -%c defined twice",
 						o->shrt);
 				shorts[ns++] = o->shrt;
-				if (o->arg == CLI_ARG)
+				if (kind == CLI_ARG)
 					shorts[ns++] = ':';
-				else if (o->arg == CLI_OPTARG)
+				else if (kind == CLI_OPTARG)
 					shorts[ns++] = ':', shorts[ns++] = ':';
 			}
 			nlo++;
@@ -247,6 +292,8 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 		else
 			snprintf(spelled, sizeof(spelled), "-%c", c);
 		cli_optname = spelled;
+		if ((o->arg & CLI_SECRET) && optarg)
+			hide_secret(argc, optarg);
 		if (o->id < 0)
 			common_opt(o->id, optarg);
 		else
@@ -255,6 +302,14 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 	cli_optname = NULL;
 	free(lo);
 	free(byval);
+	/* the values of secret options are known now: hide them wherever else
+	 * they were given (--stats shows the arguments from here on) */
+	for (int i = 0; i < argc; i++) {
+		char *r = redact(copy[i]);
+
+		free(copy[i]);
+		copy[i] = r;
+	}
 	cli.files = argv + optind;
 	cli.nfiles = argc - optind;
 	if ((p->flags & CLI_NO_ARGS) && cli.nfiles)
@@ -264,6 +319,9 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 		bad_setup(cli.bad_records, cli.max_bad);
 	progress_setup(cli.progress);
 	out_open(cli.output);
+	if (!(p->flags & CLI_NO_OUTPUT))
+		out_count_records();
+	etl_signals_catch();
 }
 
 void cli_finish(void)

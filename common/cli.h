@@ -8,6 +8,10 @@
  * and stats.  The same tables are what the tests compare with the man pages
  * and the completions, so the three cannot drift apart.
  *
+ * The arguments kept for --stats are redacted (redact.h): a password in a
+ * connection string or URI, the value of a CLI_SECRET option, and the
+ * value of $PGPASSWORD never reach the --stats file or a message.
+ *
  * The value parsers below (cli_char, cli_uint, cli_size, cli_duration,
  * cli_paths, cli_path) are for on_opt handlers: each checks one kind of
  * value the same way in every program and reports a bad one as a usage
@@ -20,12 +24,15 @@
 #include <stdint.h>
 
 enum { CLI_NOARG, CLI_ARG, CLI_OPTARG };
+/* Or'ed into arg for an option whose value is a secret (a token, a
+ * password): --stats shows it as "***", and no message shows it. */
+enum { CLI_SECRET = 1 << 4 };
 
 struct cli_opt {
 	int id;           /* passed to the program's handler; > 0 */
 	const char *lng;  /* long name without "--" */
 	int shrt;         /* short letter or 0 */
-	int arg;          /* CLI_NOARG, CLI_ARG, CLI_OPTARG */
+	int arg;          /* CLI_NOARG, CLI_ARG, CLI_OPTARG, maybe | CLI_SECRET */
 	const char *meta; /* argument name in --help ("FIELDS") */
 	const char *help; /* one line */
 };

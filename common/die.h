@@ -5,7 +5,8 @@
  * may be omitted).  Only programs exit: library code returns an error to its
  * caller, and the program decides which status of CONVENTIONS section 3 the
  * failure deserves.  Before exiting, etl_die() runs the cleanup hooks (the
- * atomic output removes its temp file, --stats writes its record).
+ * atomic output removes its temp file, --stats writes its record); a run
+ * ended by a signal runs their async-signal-safe counterparts.
  */
 #ifndef ETL_DIE_H
 #define ETL_DIE_H
@@ -44,6 +45,22 @@ void etl_warn(const char *where, const char *fmt, ...) ETL_PRINTF(2, 3);
 ETL_NORETURN void etl_exit(int status);
 /* Register a hook run by etl_exit() and etl_die(); it receives the status. */
 void etl_atexit(void (*fn)(int status));
+
+/* SIGINT, SIGTERM and SIGHUP end the run as a failure: the signal hooks run
+ * (latest registered first), then the program exits 128+N.  A hook runs in
+ * a signal handler, so it may do only what is async-signal-safe (unlink,
+ * open, write, rename; no stdio, no malloc).  A signal ignored when the
+ * program started (nohup) stays ignored.  Forked workers leave the hooks to
+ * the process that caught the signals first. */
+void etl_signals_catch(void);
+void etl_atsignal(void (*fn)(int status));
+/* From here on, the three signals wait until the program has exited: for
+ * the steps that finish a run (renaming -o into place, the exit hooks),
+ * which a signal must not cut in two.  etl_exit() calls it. */
+void etl_signals_hold(void);
+/* Let held signals in again, after a short step that must not be cut (a
+ * fork and the note of the child's pid). */
+void etl_signals_release(void);
 
 /* "file:line" or "file:line:col" (col 0 = unknown) in a static buffer. */
 const char *etl_where(const char *file, unsigned long long line, unsigned long col);

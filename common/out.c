@@ -5,8 +5,10 @@
  * flushes, fsyncs and renames it over the target, so the target is either
  * the old file or the complete new one.  The exit hook removes the temp file
  * on any other way out.  The same replace_*() functions write --stats
- * (stats.c), so both files are replaced the same way.  SIGPIPE is ignored (cli.c), so a closed pipe shows
- * up here as EPIPE and ends the run quietly.
+ * (stats.c), so both files are replaced the same way.  SIGPIPE is ignored
+ * (cli.c), so a closed pipe shows up here as EPIPE and ends the run quietly.
+ * A signal hook removes the temp file of a run ended by SIGINT, SIGTERM or
+ * SIGHUP.
  */
 #include "out.h"
 
@@ -19,6 +21,7 @@
 
 #include "die.h"
 #include "mem.h"
+#include "stats.h"
 #include "banned.h"
 
 #define OUT_BUFSZ (256 * 1024)
@@ -28,9 +31,35 @@ size_t out_len, out_cap;
 static struct replace rep = {1, 1, NULL, NULL};
 static void (*idle_hook)(void);
 
+/* With out_count_records(): records_out as it was when the output last
+ * took everything it had been given (stdout, or a file written in place);
+ * an -o temporary file delivers only when renamed. */
+static int counting, broken;
+static uint64_t delivered;
+
+void out_count_records(void)
+{
+	counting = 1;
+}
+
+static void settle_count(void)
+{
+	if (counting)
+		stats.records_out = delivered;
+}
+
+/* Signal hook: async-signal-safe. */
+static void on_signal(int status)
+{
+	(void)status;
+	if (rep.tmp)
+		unlink(rep.tmp);
+	settle_count();
+}
+
 static void cleanup(int status)
 {
-	if (!rep.tmp && status != 0 && out_buf) {
+	if (!rep.tmp && status != 0 && out_buf && !broken) {
 		/* A failing run still hands on the whole records it finished
 		 * (the exit status says the rest is missing); errors here are
 		 * ignored, the run is failing already. */
@@ -48,9 +77,22 @@ static void cleanup(int status)
 			p += w;
 			n -= w;
 		}
+		if (!n)
+			delivered = stats.records_out;
 	}
 	if (rep.tmp)
 		replace_abort(&rep);
+	settle_count();
+}
+
+char *replace_target(const char *path)
+{
+	struct stat st;
+	char *t;
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (t = realpath(path, NULL)) != NULL)
+		return t;
+	return xstrdup(path);
 }
 
 /* A regular file (or none yet) is replaced atomically; anything else, such
@@ -71,10 +113,7 @@ int replace_open(struct replace *r, const char *path)
 		goto done;
 	}
 	/* through a symbolic link, the file to replace is the one it names */
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (r->target = realpath(path, NULL)))
-		;
-	else
-		r->target = xstrdup(path);
+	r->target = replace_target(path);
 	slash = strrchr(r->target, '/');
 	dirlen = slash ? (size_t)(slash - r->target + 1) : 0;
 	n = strlen(r->target) + 16;
@@ -138,6 +177,7 @@ void out_open(const char *path)
 	out_buf = xmalloc(out_cap);
 	out_len = 0;
 	etl_atexit(cleanup);
+	etl_atsignal(on_signal);
 	if (!path || (path[0] == '-' && !path[1])) {
 		/* a pipe as wide as our buffer: one write per flush instead of
 		 * four, and fewer switches between the programs of a pipeline
@@ -158,6 +198,9 @@ static void write_all(const char *p, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			/* what was not taken is not delivered, and is not
+			 * tried again on the way out */
+			broken = 1;
 			if (errno == EPIPE)
 				etl_exit(0);
 			out_len = 0; /* nothing more to flush on the way out */
@@ -172,9 +215,12 @@ static void write_all(const char *p, size_t n)
 void out_flush(void)
 {
 	size_t n = out_len;
+	uint64_t upto = stats.records_out;
 
 	out_len = 0;
 	write_all(out_buf, n);
+	if (!rep.tmp)
+		delivered = upto;
 }
 
 void out_on_idle(void (*fn)(void))
@@ -220,6 +266,9 @@ void out_close(void)
 			etl_die(ETL_EXIT_IOERR, rep.target, "write error: %s", strerror(errno));
 		return;
 	}
+	/* once renamed, the file is the run's result: a signal now must not
+	 * report a failure (the signal hook would also read rep.tmp as freed) */
+	etl_signals_hold();
 	switch (replace_commit(&rep)) {
 	case -1:
 		etl_die(ETL_EXIT_IOERR, rep.target, "write error: %s", strerror(errno));
@@ -227,5 +276,6 @@ void out_close(void)
 		etl_die(ETL_EXIT_IOERR, rep.target, "cannot rename into place: %s",
 			strerror(errno));
 	}
+	delivered = stats.records_out;
 	rep.fd = 1;
 }

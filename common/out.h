@@ -8,7 +8,8 @@
  * named; writing to a closed pipe ends the program quietly, status 0
  * (the reader chose to stop; its own status tells the pipeline).  When a run
  * fails, the whole records already written to stdout are flushed, so the
- * reader gets everything before the failure (and the failing status).
+ * reader gets everything before the failure (and the failing status).  A
+ * run ended by a signal removes its temporary file too (a signal hook).
  */
 #ifndef ETL_OUT_H
 #define ETL_OUT_H
@@ -27,6 +28,9 @@ struct replace {
 };
 /* 0, or -1 with errno set and nothing left to release or remove. */
 int replace_open(struct replace *r, const char *path);
+/* The file that replacing path replaces: the file a symbolic link names,
+ * or path itself.  A new string (the caller frees it). */
+char *replace_target(const char *path);
 /* Give the file the mode a new file gets, fsync, close, rename it into
  * place.  0; or with errno set and the temporary file removed, -1 when
  * writing failed (mode, fsync, close), -2 when the rename did. */
@@ -35,6 +39,13 @@ int replace_commit(struct replace *r);
 void replace_abort(struct replace *r);
 /* Open the output: NULL or "-" is stdout. Dies with 74 on failure. */
 void out_open(const char *path);
+/* The output's records are what stats.records_out counts (a program with
+ * an output of its own, such as a table, does not call this).  From then on
+ * records_out, at exit, is what was delivered: the records that stdout took
+ * whole, or those of an -o file renamed into place; a run that fails or is
+ * ended by a signal delivers nothing to an -o file.  A program counts a
+ * record after handing all its bytes to out_*(). */
+void out_count_records(void);
 void out_write(const void *p, size_t n);
 void out_flush(void);
 /* The input is about to wait for a live source: run the idle hook, then

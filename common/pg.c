@@ -10,7 +10,8 @@
  * or is starting up is a temporary failure (75).
  *
  * Passwords never reach a message: the WHERE of every message about the
- * connection is pg_where(), the conninfo with its password removed.
+ * connection is pg_where(), the conninfo with its password removed by
+ * redact(), and every message passes through redact_buf() (die.c).
  *
  * The session is set so that the server's text output is what pgval.c
  * expects: ISO-8601 dates and times in UTC, shortest round-trip floats.
@@ -24,6 +25,7 @@
 #include "die.h"
 #include "mem.h"
 #include "path.h"
+#include "redact.h"
 #include "banned.h"
 
 static char *where_text;
@@ -122,101 +124,6 @@ static int is_uri(const char *s)
 	return !strncmp(s, "postgresql://", 13) || !strncmp(s, "postgres://", 11);
 }
 
-/* The URI form: drop ":password" from the user info and password=... from
- * the query string. */
-static void redact_uri(struct buf *b, const char *s)
-{
-	const char *auth = strstr(s, "://") + 3;
-	const char *end = auth + strcspn(auth, "/?");
-	const char *at = NULL, *q;
-
-	for (q = auth; q < end; q++)
-		if (*q == '@')
-			at = q;
-	buf_add(b, s, auth - s);
-	if (at) {
-		const char *colon = memchr(auth, ':', at - auth);
-
-		buf_add(b, auth, (colon ? colon : at) - auth);
-		auth = at;
-	}
-	q = auth + strcspn(auth, "?");
-	buf_add(b, auth, q - auth);
-	if (!*q)
-		return;
-	/* query parameters */
-	{
-		int first = 1;
-
-		q++;
-		while (*q) {
-			size_t n = strcspn(q, "&");
-
-			if (!(n >= 9 && !strncmp(q, "password=", 9))) {
-				buf_addc(b, first ? '?' : '&');
-				buf_add(b, q, n);
-				first = 0;
-			}
-			q += n;
-			if (*q == '&')
-				q++;
-		}
-	}
-}
-
-/* The keyword=value form: copy every pair but password's. */
-static void redact_kv(struct buf *b, const char *s)
-{
-	const char *p = s;
-
-	while (*p) {
-		const char *key, *keyend;
-
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			p++;
-		if (!*p)
-			break;
-		key = p;
-		while (*p && *p != '=' && *p != ' ' && *p != '\t')
-			p++;
-		keyend = p;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '=')
-			p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\'') {
-			for (p++; *p && *p != '\''; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			if (*p)
-				p++;
-		} else {
-			while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-				p++;
-		}
-		if (!(keyend - key == 8 && !strncmp(key, "password", 8))) {
-			if (b->len)
-				buf_addc(b, ' ');
-			buf_add(b, key, p - key);
-		}
-	}
-}
-
-char *pg_redact(const char *conninfo)
-{
-	struct buf b = BUF_INIT;
-
-	if (is_uri(conninfo))
-		redact_uri(&b, conninfo);
-	else if (strchr(conninfo, '='))
-		redact_kv(&b, conninfo);
-	else
-		buf_adds(&b, conninfo); /* a database name */
-	return buf_detach(&b, NULL);
-}
-
 const char *pg_where(void)
 {
 	return where_text ? where_text : "postgresql";
@@ -290,7 +197,7 @@ PGconn *pg_connect(const char *conninfo)
 			PQconninfoFree(o);
 		}
 		vals[0] = conninfo;
-		where_text = pg_redact(conninfo);
+		where_text = redact(conninfo);
 	}
 	c = PQconnectdbParams(keys, vals, 1);
 	if (!c)

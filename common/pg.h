@@ -32,9 +32,6 @@ PGconn *pg_connect(const char *conninfo);
 /* The connection as a message's WHERE: the --db text without its password,
  * or the parameters taken from the environment ("host=... dbname=..."). */
 const char *pg_where(void);
-/* A copy of a conninfo string or URI with the password taken out (the
- * caller frees it). */
-char *pg_redact(const char *conninfo);
 
 /* The exit status a failure deserves, from its SQLSTATE (res may be NULL
  * for a connection-level failure): 75 for a lost connection, serialization

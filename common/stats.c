@@ -11,9 +11,11 @@
 #include "stats.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "die.h"
 #include "input.h"
 #include "jsonw.h"
+#include "mem.h"
 #include "out.h"
 #include "banned.h"
 
@@ -127,30 +130,93 @@ void progress_clear(void)
 	}
 }
 
+/* ---- the --stats record ---------------------------------------------------
+ *
+ * The record is made by render(), which only copies bytes and turns numbers
+ * into digits, so that the signal hook can make it too: "program" and
+ * "arguments" are rendered once, when the --stats file is known, into head;
+ * the file names the signal hook needs are found then as well.  At a normal exit the file
+ * is replaced like -o (replace_open); from a signal it is written to a
+ * temporary name of this process and renamed.
+ */
+
+static char *head, *record;
+static size_t headlen, recordcap;
+static char *sig_target, *sig_tmp;
+
+static char *put_str(char *p, const char *s)
+{
+	while (*s)
+		*p++ = *s++;
+	return p;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char t[20];
+	int n = 0;
+
+	do
+		t[n++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (n)
+		*p++ = t[--n];
+	return p;
+}
+
+/* The record, with its "\n", into record; its length.  Records read and not
+ * accounted for as written, bad or dropped (the run ended before it was
+ * through with them) are "unwritten", so that the counts add up. */
+static size_t render(int status)
+{
+	uint64_t in = stats.records_in, out = stats.records_out, bad = stats.bad,
+		 dropped = stats.dropped, done = out + bad + dropped, ms;
+	double el = now() - t0;
+	char *p = record;
+
+	ms = el > 0 ? (uint64_t)(el * 1000 + 0.5) : 0;
+	memcpy(p, head, headlen);
+	p += headlen;
+	p = put_u64(put_str(p, ",\"records_in\":"), in);
+	p = put_u64(put_str(p, ",\"records_out\":"), out);
+	p = put_u64(put_str(p, ",\"bad\":"), bad);
+	p = put_u64(put_str(p, ",\"dropped\":"), dropped);
+	p = put_u64(put_str(p, ",\"unwritten\":"), in > done ? in - done : 0);
+	p = put_u64(put_str(p, ",\"bytes_in\":"), stats.bytes_in);
+	p = put_u64(put_str(p, ",\"seconds\":"), ms / 1000);
+	*p++ = '.';
+	*p++ = (char)('0' + ms / 100 % 10);
+	*p++ = (char)('0' + ms / 10 % 10);
+	*p++ = (char)('0' + ms % 10);
+	p = put_u64(put_str(p, ",\"exit_status\":"), status < 0 ? 0 : (uint64_t)status);
+	p = put_str(p, "}\n");
+	return (size_t)(p - record);
+}
+
 void stats_setup(const char *path, int argc, char **argv)
 {
 	start_clock();
-	stats_path = path;
 	sargc = argc;
 	sargv = argv;
 	etl_atexit(stats_finish);
+	etl_atsignal(stats_on_signal);
+	stats_path_set(path);
 }
 
+/* Once the options are parsed (the program may still redact an argument
+ * while it parses them), everything the record needs is made ready. */
 void stats_path_set(const char *path)
 {
-	stats_path = path;
-}
-
-void stats_finish(int status)
-{
 	struct buf b = BUF_INIT;
-	struct replace r;
-	int rc;
+	const char *slash;
 
-	if (progress_on && status == 0)
-		draw(now());
-	progress_clear();
-	if (!stats_path)
+	stats_path = path;
+	free(sig_target);
+	free(sig_tmp);
+	free(head);
+	free(record);
+	sig_target = sig_tmp = head = record = NULL;
+	if (!path)
 		return;
 	buf_adds(&b, "{\"program\":");
 	jw_string(&b, etl_progname, strlen(etl_progname));
@@ -160,40 +226,96 @@ void stats_finish(int status)
 			buf_addc(&b, ',');
 		jw_string(&b, sargv[i], strlen(sargv[i]));
 	}
-	buf_printf(&b,
-		   "],\"records_in\":%llu,\"records_out\":%llu,\"bad\":%llu,\"dropped\":%llu,"
-		   "\"bytes_in\":%llu,\"seconds\":%.3f,\"exit_status\":%d}\n",
-		   (unsigned long long)stats.records_in, (unsigned long long)stats.records_out,
-		   (unsigned long long)stats.bad, (unsigned long long)stats.dropped,
-		   (unsigned long long)stats.bytes_in, now() - t0, status);
-	/* replaced in one step like -o: a monitor never reads half a record */
-	if (replace_open(&r, stats_path) != 0)
-		goto fail;
-	for (size_t off = 0; off < b.len;) {
-		ssize_t w = write(r.fd, b.p + off, b.len - off);
+	buf_addc(&b, ']');
+	head = buf_detach(&b, &headlen);
+	/* eight numbers of at most 20 digits and their names */
+	recordcap = headlen + 512;
+	record = xmalloc(recordcap);
+	sig_target = replace_target(path);
+	slash = strrchr(sig_target, '/');
+	buf_printf(&b, "%.*s.%s.%ld.signal", slash ? (int)(slash - sig_target + 1) : 0, sig_target,
+		   slash ? slash + 1 : sig_target, (long)getpid());
+	sig_tmp = buf_detach(&b, NULL);
+}
+
+static int write_full(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			int e = errno;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
 
-			replace_abort(&r);
-			free(r.target);
-			errno = e;
-			goto fail;
+void stats_on_signal(int status)
+{
+	struct stat st;
+	size_t n;
+	mode_t mask;
+	int fd, ok;
+
+	if (progress_shown)
+		write_full(2, "\r\033[K", 4);
+	if (!stats_path || !record)
+		return;
+	n = render(status);
+	if (stat(sig_target, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fd = open(sig_target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (fd >= 0) {
+			write_full(fd, record, n);
+			close(fd);
 		}
-		off += (size_t)w;
+		return;
+	}
+	fd = open(sig_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	mask = umask(0);
+	umask(mask);
+	ok = write_full(fd, record, n) == 0 && fchmod(fd, 0666 & ~mask) == 0 && fsync(fd) == 0;
+	if (close(fd) != 0)
+		ok = 0;
+	if (!ok || rename(sig_tmp, sig_target) != 0)
+		unlink(sig_tmp);
+}
+
+void stats_finish(int status)
+{
+	struct replace r;
+	size_t n;
+	int rc;
+
+	if (progress_on && status == 0)
+		draw(now());
+	progress_clear();
+	if (!stats_path)
+		return;
+	n = render(status);
+	/* replaced in one step like -o: a monitor never reads half a record */
+	if (replace_open(&r, stats_path) != 0)
+		goto fail;
+	if (write_full(r.fd, record, n) != 0) {
+		int e = errno;
+
+		replace_abort(&r);
+		free(r.target);
+		errno = e;
+		goto fail;
 	}
 	rc = replace_commit(&r);
 	free(r.target);
 	if (rc != 0)
 		goto fail;
-	buf_release(&b);
 	return;
 fail:
 	/* exiting already: report, and make a success a failure */
 	etl_error(stats_path, "cannot write statistics: %s", strerror(errno));
-	buf_release(&b);
 	if (status == 0)
 		exit(ETL_EXIT_IOERR);
 }

@@ -1,9 +1,13 @@
 /*
  * stats.h - the run's counters, --progress and --stats.
  *
- * Invariant kept by every program: records_in = records_out + bad + dropped.
- * The reader counts records_in and bad, programs count records_out (out
- * side) and dropped (deduplicated, filtered).  progress_tick() is cheap enough
+ * Invariant kept by every program: records_in = records_out + bad + dropped
+ * + unwritten.  The reader counts records_in and bad, programs count
+ * records_out (out side) and dropped (deduplicated, filtered); out.c makes
+ * records_out what was delivered (out_count_records()).  unwritten is not
+ * counted but found at exit: the records a run that ended early (a closed
+ * pipe, a write error, a failure, a signal) read and did not finish; it is
+ * 0 when a run succeeds.  progress_tick() is cheap enough
  * to call per record: it looks at the clock only every few thousand calls.
  */
 #ifndef ETL_STATS_H
@@ -38,11 +42,14 @@ static inline void progress_tick(void)
 /* Erase the progress line (before a message, at exit). */
 void progress_clear(void);
 
-/* Remember argv and the --stats file; the record is written at exit. */
+/* Remember argv (already redacted) and the --stats file; the record is
+ * written at exit, or when a signal ends the run. */
 void stats_setup(const char *path, int argc, char **argv);
 /* The --stats file, known only once the options are parsed. */
 void stats_path_set(const char *path);
 /* Exit hook: writes the --stats record with the exit status. */
 void stats_finish(int status);
+/* Signal hook: the same, async-signal-safe, for a run ended by a signal. */
+void stats_on_signal(int status);
 
 #endif

@@ -77,6 +77,34 @@ make_mixed() {
 	assert_output --regexp '^ndcat [0-9]+\.[0-9]+\.[0-9]+$'
 }
 
+@test "--help and --version that cannot be written exit 74, in every program" {
+	[[ -c /dev/full ]] || skip "no /dev/full on this system"
+	local p rc n=0
+
+	for p in ndcat $(all_programs); do
+		for o in --help --version; do
+			rc=0
+			"$(command -v "$p" || echo "$NDCAT")" $o >/dev/full 2>err || rc=$?
+			assert_equal "$p $o: $rc" "$p $o: 74"
+			assert_equal "$(cat err)" "$p: <stdout>: write error: No space left on device"
+		done
+		n=$((n + 1))
+	done
+	assert_equal "$n" 10
+}
+
+@test "--help and --version into a closed pipe end quietly with status 0" {
+	local p st
+
+	for p in ndcat $(all_programs); do
+		# the reader is gone before the program writes
+		(sleep 0.1 && exec "$(command -v "$p" || echo "$NDCAT")" --help 2>err) | true
+		st=${PIPESTATUS[0]}
+		assert_equal "$p: $st" "$p: 0"
+		assert_equal "$(cat err)" ""
+	done
+}
+
 # ---- usage errors ----
 
 @test "an unknown option is a usage error with a hint" {
@@ -483,7 +511,7 @@ make_mixed() {
 	assert_equal "$(wc -l <stats.json)" 1
 	"$NDCAT" stats.json >/dev/null
 	assert_equal "$(jq -c 'keys_unsorted' stats.json)" \
-		'["program","arguments","records_in","records_out","bad","dropped","bytes_in","seconds","exit_status"]'
+		'["program","arguments","records_in","records_out","bad","dropped","unwritten","bytes_in","seconds","exit_status"]'
 	assert_equal "$(jq -c '[.program,.arguments,.records_in,.records_out,.bad,.dropped,.bytes_in,.exit_status]' stats.json)" \
 		"[\"ndcat\",[\"-q\",\"--bad-records\",\"skip\",\"--stats\",\"stats.json\",\"mixed.ndjson\"],6,4,2,0,$(wc -c <mixed.ndjson),0]"
 	assert_equal "$(jq '.seconds | type == "number" and . >= 0' stats.json)" true
@@ -639,4 +667,229 @@ make_mixed() {
 	[ -c /dev/null ] || skip "no /dev/null device"
 	echo '{"a":1}' | "$NDCAT" -o /dev/null --stats /dev/null
 	[ -c /dev/null ]
+}
+
+# ---- secrets ----
+
+# secret_run NAME PROG ARGS...: run PROG with ARGS in its own folder NAME,
+# with secrets in the environment, --stats, a reject file where it takes one
+# and a forced --progress; keep stdout and stderr there.
+secret_run() {
+	local name=$1 rej=()
+
+	shift
+	mkdir "$name"
+	[[ $1 == etl-state || $1 == etl-extract-pg ]] || rej=(--bad-records "$name/rej.ndjson")
+	PGPASSWORD=s3cr3tENV PGSSLPASSWORD=s3cr3tENV2 \
+		"$@" "${rej[@]}" --progress=always --stats "$name/st.json" \
+		<"$TMP/in.ndjson" >"$name/stdout" 2>"$name/stderr" || true
+}
+
+@test "no password reaches --stats, stdout, stderr or a reject file, in any program" {
+	local nothere="$TMP/nothere" db i=0 p
+
+	put in.ndjson '{"a":1,"b":"x"}\n[2]\n{"a":3,"b":"y"}\n'
+	put in.csv 'a,b\n1,x\n3,y\n'
+	for db in "host=$nothere password=s3cr3tKV dbname=d" \
+		"host=$nothere password = 's3cr3t QUOTED' dbname=d" \
+		"dbname=d sslpassword=s3cr3tSSL host=$nothere" \
+		"postgresql://u:s3cr3tURI@/d?host=$nothere" \
+		"postgresql:///d?host=$nothere&password=s3cr3tQUERY" \
+		"postgresql://u:s3cr3tBAD@[::1/d"; do
+		i=$((i + 1))
+		secret_run "s$i" etl-state --db "$db" get name
+		secret_run "x$i" etl-extract-pg --db="$db" -t orders
+		secret_run "l$i" etl-load-pg --db "$db" -t orders "$TMP/in.ndjson"
+	done
+	for p in ndcat etl-to-csv etl-map etl-dedupe; do
+		secret_run "$p" "$(command -v "$p" || echo "$NDCAT")" "$TMP/in.ndjson"
+	done
+	secret_run etl-from-csv etl-from-csv "$TMP/in.csv"
+	secret_run etl-top etl-top --by a "$TMP/in.ndjson"
+	secret_run etl-agg etl-agg -a 'n=count()' "$TMP/in.ndjson"
+	secret_run ndcat-secret "$NDCAT" --secret s3cr3tOPT --secret=s3cr3tOPT2 "$TMP/in.ndjson"
+	# a usage error that quotes an argument
+	secret_run usage etl-extract-pg --db "password=s3cr3tARG host=$nothere" -t orders s3cr3tARG
+	secret_run usage2 "$NDCAT" --secret s3cr3tOPT --max-bad s3cr3tOPT
+	# every program ran, and the outputs are there to be searched
+	for p in s1 x1 l1 ndcat etl-to-csv etl-map etl-dedupe etl-from-csv etl-top etl-agg; do
+		[[ -s $p/st.json ]] || fail "$p wrote no --stats"
+	done
+	[[ -s etl-map/rej.ndjson ]] || fail "no reject file"
+	assert_equal "$(jq -c .arguments s4/st.json)" \
+		"[\"--db\",\"postgresql://u@/d?host=$nothere\",\"get\",\"name\",\"--progress=always\",\"--stats\",\"s4/st.json\"]"
+	assert_equal "$(jq -c .arguments x2/st.json)" \
+		"[\"--db=host=$nothere dbname=d\",\"-t\",\"orders\",\"--progress=always\",\"--stats\",\"x2/st.json\"]"
+	assert_equal "$(jq -c '.arguments[0:3]' ndcat-secret/st.json)" \
+		'["--secret","***","--secret=***"]'
+	assert_equal "$(cat l5/stderr)" \
+		"etl-load-pg: postgresql:///d?host=$nothere: could not connect: connection to server on socket \"$nothere/.s.PGSQL.5432\" failed: No such file or directory; Is the server running locally and accepting connections on that socket?"
+	assert_equal "$(cat usage/stderr)" "etl-extract-pg: unexpected argument '***'
+Try 'etl-extract-pg --help' for more information."
+	assert_equal "$(head -1 usage2/stderr)" "ndcat: --max-bad: expected a count N or a percentage N%, got '***'"
+	assert_equal "$(cat x6/stderr)" \
+		'etl-extract-pg: --db: end of string reached when looking for matching "]" in IPv6 host address in URI: "postgresql://u@[::1/d"'
+	run grep -rl s3cr3t .
+	assert_failure 1
+	assert_output ""
+}
+
+# ---- signals ----
+
+# signal_run SIG PROG ARGS...: PROG reads a live input (a named pipe fed
+# 3000 records and kept open) with -o out/o.nd and --stats out/st.json; once
+# the records are in, SIG is sent.  Sets $rc, and fails if PROG outlives the
+# signal by 5 s.
+signal_run() {
+	local sig=$1 pid n=0 fd
+
+	shift
+	rm -rf out in.fifo && mkdir out && mkfifo in.fifo
+	# a background job of a shell without job control ignores SIGINT:
+	# give the program the default back, as a terminal's job would have
+	env --default-signal=INT "$@" -o out/o.nd --stats out/st.json in.fifo 2>out/err &
+	pid=$!
+	exec {fd}>in.fifo
+	cat "$SIGNAL_INPUT" >&"$fd"
+	sleep 0.5
+	[[ -n $(find out -name '.o.nd.*') ]] || fail "$1: no temporary file while running"
+	kill -"$sig" "$pid"
+	while kill -0 "$pid" 2>/dev/null && ((n < 50)); do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -KILL "$pid" 2>/dev/null && fail "$1 did not end on SIG$sig"
+	rc=0
+	wait "$pid" || rc=$?
+	exec {fd}>&-
+}
+
+@test "SIGINT, SIGTERM and SIGHUP remove the -o temporary file, write --stats and exit 128+N" {
+	local sig num p args
+
+	records 3000 in.ndjson
+	{
+		echo 'i,pad'
+		seq 3000 | sed 's/$/,x/'
+	} >in.csv
+	for p in ndcat etl-map etl-dedupe etl-top etl-agg etl-to-csv etl-from-csv; do
+		case $p in
+		ndcat) args=("$NDCAT") ;;
+		etl-map) args=(etl-map --set 'x=i*2') ;;
+		etl-dedupe) args=(etl-dedupe -k i) ;;
+		etl-top) args=(etl-top --by i -n 5) ;;
+		etl-agg) args=(etl-agg -a 'n=count()') ;;
+		etl-to-csv) args=(etl-to-csv) ;;
+		etl-from-csv) args=(etl-from-csv) ;;
+		esac
+		SIGNAL_INPUT=$TMP/in.ndjson
+		[[ $p == etl-from-csv ]] && SIGNAL_INPUT=$TMP/in.csv
+		for sig in INT TERM HUP; do
+			num=$(kill -l "$sig")
+			signal_run "$sig" "${args[@]}"
+			assert_equal "$p $sig: $rc" "$p $sig: $((128 + num))"
+			assert_equal "$p $sig: $(ls -A out | tr '\n' ' ')" "$p $sig: err st.json "
+			assert_equal "$p $sig: $(cat out/err)" "$p $sig: "
+			assert_equal "$p $sig: $(jq -c '[.records_in, .records_out + .bad + .dropped + .unwritten, .records_out, .exit_status]' out/st.json)" \
+				"$p $sig: [3000,3000,0,$((128 + num))]"
+		done
+	done
+}
+
+@test "a signal that comes while -o is renamed into place waits: the run completes" {
+	fault_shim
+	local pid rc=0
+
+	records 3000 in.ndjson
+	env LD_PRELOAD="$FAULT_SO" ETL_FAULT=slow-rename "$NDCAT" -o out.ndjson --stats st.json \
+		in.ndjson 2>err &
+	pid=$!
+	sleep 0.5
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
+	assert_equal "$(cat err)" ""
+	assert_same_file in.ndjson out.ndjson
+	assert_equal "$(jq -c '[.records_out, .unwritten, .exit_status]' st.json)" '[3000,0,0]'
+	assert_no_temp_files .
+}
+
+@test "a signal leaves the records written to stdout counted, and the counts add up" {
+	local pid fd
+
+	records 3000 in.ndjson
+	mkfifo in.fifo
+	"$NDCAT" --stats st.json in.fifo >got 2>err &
+	pid=$!
+	exec {fd}>in.fifo
+	cat in.ndjson >&"$fd"
+	sleep 0.5
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	exec {fd}>&-
+	assert_equal "$rc" 143
+	assert_equal "$(cat err)" ""
+	# ndcat flushes when its input is idle: all 3000 are out
+	assert_same_file in.ndjson got
+	assert_equal "$(jq -c '[.records_in, .records_out, .unwritten, .exit_status]' st.json)" '[3000,3000,0,143]'
+}
+
+# ---- the counts add up however the output ends ----
+
+# adds_up FILE: the --stats record in FILE has records_in = records_out +
+# bad + dropped + unwritten; prints "out unwritten exit_status".
+adds_up() {
+	assert_equal "$(jq '.records_in == .records_out + .bad + .dropped + .unwritten' "$1")" true
+	jq -r '"\(.records_out) \(.unwritten) \(.exit_status)"' "$1"
+}
+
+@test "a closed pipe and a full disk: every program's counts add up, unwritten says what was lost" {
+	[[ -c /dev/full ]] || skip "no /dev/full on this system"
+	local p args st out unw status
+
+	awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "{\"a\":%d}\n", i }' >in.ndjson
+	{
+		echo a
+		seq 100000
+	} >in.csv
+	for p in ndcat etl-map etl-map-where etl-dedupe etl-top etl-to-csv etl-agg etl-from-csv; do
+		case $p in
+		ndcat) args=("$NDCAT" in.ndjson) ;;
+		etl-map) args=(etl-map --set 'b=a*2' in.ndjson) ;;
+		etl-map-where) args=(etl-map --where 'a % 2 == 0' in.ndjson) ;;
+		etl-dedupe) args=(etl-dedupe -k a in.ndjson) ;;
+		etl-top) args=(etl-top --by a -n 100000 in.ndjson) ;;
+		etl-to-csv) args=(etl-to-csv in.ndjson) ;;
+		etl-agg) args=(etl-agg -g a -a 'n=count()' in.ndjson) ;;
+		etl-from-csv) args=(etl-from-csv in.csv) ;;
+		esac
+		# the reader takes one line and goes
+		"${args[@]}" --stats st.json 2>err | head -1 >/dev/null
+		st=${PIPESTATUS[0]}
+		assert_equal "$p: $st $(cat err)" "$p: 0 "
+		read -r out unw status < <(adds_up st.json)
+		assert_equal "$p: $status" "$p: 0"
+		# records were lost, and are counted so (etl-agg counts its input
+		# records as written once its first results went out)
+		[[ $p == etl-agg ]] || ((unw > 0)) || fail "$p: nothing unwritten after a closed pipe"
+		# the disk is full: nothing was delivered
+		st=0
+		"${args[@]}" --stats st.json >/dev/full 2>err || st=$?
+		assert_equal "$p: $st $(cat err)" "$p: 74 ${p%-where}: <stdout>: write error: No space left on device"
+		read -r out unw status < <(adds_up st.json)
+		assert_equal "$p: $out $status" "$p: 0 74"
+		((unw > 0)) || fail "$p: nothing unwritten on a full disk"
+	done
+}
+
+@test "a run that fails with -o delivers nothing: its good records are unwritten" {
+	put in.ndjson '{"a":1}\n{"a":2}\n[3]\n{"a":4}\n'
+	run --separate-stderr "$NDCAT" -o out.ndjson --stats st.json in.ndjson
+	assert_failure 65
+	assert_equal "$(jq -c '[.records_in, .records_out, .bad, .dropped, .unwritten]' st.json)" '[3,0,1,0,2]'
+	# on stdout, the records before the failure went out
+	run --separate-stderr "$NDCAT" --stats st.json in.ndjson
+	assert_failure 65
+	assert_equal "$(jq -c '[.records_in, .records_out, .bad, .dropped, .unwritten]' st.json)" '[3,2,1,0,0]'
 }

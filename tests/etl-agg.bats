@@ -984,3 +984,37 @@ got:  $output"
 	' "$ETL_ROOT/man/etl-agg.1.scd")
 	((n >= 6)) || fail "only $n examples found"
 }
+
+@test "a parallel run ended by SIGTERM takes its workers with it and leaves no -o file" {
+	local pid kid="" rc=0 n=0 pending
+
+	awk 'BEGIN { for (i = 0; i < 600000; i++) printf "{\"k\":%d,\"v\":%d,\"pad\":\"................\"}\n", i, i % 7 }' >big.ndjson
+	etl-agg -j2 -a 'n=count_distinct(k)' -o out.ndjson --stats st.json big.ndjson 2>err &
+	pid=$!
+	# hold the worker still, so that it is certainly running when the
+	# parent is told to stop
+	while [[ -z $kid ]] && ((n < 500)); do
+		kid=$(ps --ppid "$pid" -o pid= | tr -d ' ')
+		n=$((n + 1))
+		[[ -n $kid ]] || sleep 0.01
+	done
+	[[ -n $kid ]] || fail "no worker process seen"
+	kill -STOP "$kid"
+	sleep 0.05
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 143
+	# the parent sent it SIGTERM on its way out: pending while it is stopped
+	pending=$(printf '%d' "0x$(awk '/^ShdPnd:/ { print $2 }' "/proc/$kid/status")")
+	kill -CONT "$kid" 2>/dev/null || true
+	((pending & (1 << 14))) || fail "the worker was not sent SIGTERM"
+	n=0
+	while [[ $(ps -o stat= -p "$kid" 2>/dev/null) == [^Z]* ]] && ((n < 50)); do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[[ $(ps -o stat= -p "$kid" 2>/dev/null) != [^Z]* ]] || fail "the worker outlived its parent"
+	assert_equal "$(cat err)" ""
+	assert_equal "$(ls -A | tr '\n' ' ')" "big.ndjson err st.json "
+	assert_equal "$(jq -c '[.records_in == .unwritten, .records_out, .exit_status]' st.json)" '[true,0,143]'
+}

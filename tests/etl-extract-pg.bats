@@ -316,3 +316,18 @@ EOF
 	run etl-extract-pg --version
 	assert_output --regexp '^etl-extract-pg [0-9]+\.[0-9]+\.[0-9]+$'
 }
+
+@test "a closed pipe and a full disk: the counts add up, unwritten says what was lost" {
+	[[ -c /dev/full ]] || skip "no /dev/full on this system"
+	local st
+
+	sql "CREATE TABLE IF NOT EXISTS many AS SELECT g AS id FROM generate_series(1, 100000) g"
+	etl-extract-pg -t many --stats st.json 2>err | head -1 >/dev/null
+	st=${PIPESTATUS[0]}
+	assert_equal "$st $(cat err)" "0 "
+	assert_equal "$(jq '.records_in == .records_out + .bad + .dropped + .unwritten and .unwritten > 0 and .exit_status == 0' st.json)" true
+	st=0
+	etl-extract-pg -t many --stats st.json >/dev/full 2>err || st=$?
+	assert_equal "$st $(cat err)" "74 etl-extract-pg: <stdout>: write error: No space left on device"
+	assert_equal "$(jq -c '[.records_out, .records_in == .unwritten, .exit_status]' st.json)" '[0,true,74]'
+}

@@ -618,3 +618,83 @@ etl-load-pg: t: 8 records were committed, through in.ndjson:8; resume with the r
 	run etl-load-pg --version
 	assert_output --regexp '^etl-load-pg [0-9]+\.[0-9]+\.[0-9]+$'
 }
+
+# --- secrets -------------------------------------------------------------------
+
+@test "a password in --db reaches no output of a load, a failed load or an extract" {
+	local kv="host=$PGHOST port=$PGPORT dbname=$PGDATABASE password=s3cr3tLIVE"
+	local uri="postgresql://$PGUSER:s3cr3tLIVE@/$PGDATABASE?host=$PGHOST&port=$PGPORT"
+
+	put in.ndjson '{"id":1}\n[2]\n{"id":3}\n'
+	PGPASSWORD=s3cr3tENV etl-load-pg --db "$kv" -t t --create --bad-records rej.ndjson \
+		--progress=always --stats st1.json in.ndjson >out1 2>err1
+	assert_equal "$(count t)" 2
+	run --separate-stderr etl-load-pg --db "$uri" -t nosuch --stats st2.json in.ndjson
+	assert_failure 69
+	etl-extract-pg --db "$uri" -t t --progress=always --stats st3.json >out3 2>err3
+	assert_equal "$(cat out3)" "$(printf '{"id":1}\n{"id":3}')"
+	assert_equal "$(jq -c .arguments[1] st1.json)" \
+		"\"host=$PGHOST port=$PGPORT dbname=$PGDATABASE\""
+	assert_equal "$(jq -c .arguments[1] st3.json)" \
+		"\"postgresql://$PGUSER@/$PGDATABASE?host=$PGHOST&port=$PGPORT\""
+	echo "$stderr" >err2
+	run grep -rl s3cr3t .
+	assert_failure 1
+	assert_output ""
+}
+
+# --- what --stats counts as loaded ----------------------------------------------
+
+@test "--stats: a load rolled back at COMMIT counts its records unwritten, not loaded" {
+	sql "CREATE TABLE t (id int, CONSTRAINT u UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)"
+	put in.ndjson '{"id":1}\n{"id":2}\n{"id":1}\n'
+	run --separate-stderr etl-load-pg -t t --stats st.json in.ndjson
+	assert_failure 65
+	run count t
+	assert_output 0
+	run jq -c '[.records_in, .records_out, .bad, .dropped, .unwritten, .exit_status]' st.json
+	assert_output '[3,0,0,0,3,65]'
+}
+
+@test "--stats with --batch: only the committed batches count as loaded" {
+	sql "CREATE TABLE t (id int PRIMARY KEY)"
+	seq 10 | sed 's/.*/{"id":&}/' >in.ndjson
+	echo '{"id":5}' >>in.ndjson
+	run --separate-stderr etl-load-pg -t t --batch 4 -q --stats st.json in.ndjson
+	assert_failure 65
+	run count t
+	assert_output 8
+	run jq -c '[.records_in, .records_out, .bad, .dropped, .unwritten, .exit_status]' st.json
+	assert_output '[11,8,0,0,3,65]'
+}
+
+@test "a load ended by SIGTERM, SIGINT or SIGHUP commits nothing and counts nothing as loaded" {
+	local sig pid writer rc n fd
+
+	sql "CREATE TABLE t (id int, pad text)"
+	seq 30000 | sed 's/.*/{"id":&,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}/' >all.ndjson
+	for sig in TERM INT HUP; do
+		rm -f fifo st.json && mkfifo fifo
+		env --default-signal=INT etl-load-pg -t t --stats st.json fifo 2>err &
+		pid=$!
+		exec {fd}>fifo
+		cat all.ndjson >&"$fd"
+		# wait until the server has rows of this COPY, then signal the loader
+		for _ in $(seq 200); do
+			n=$(sql "SELECT count(*) FROM pg_stat_progress_copy WHERE tuples_processed > 0")
+			[[ $n == 1 ]] && break
+			sleep 0.05
+		done
+		assert_equal "$n" 1
+		kill -"$sig" "$pid"
+		rc=0
+		timeout 10 tail --pid="$pid" -f /dev/null
+		wait "$pid" || rc=$?
+		exec {fd}>&-
+		assert_equal "$sig $rc" "$sig $((128 + $(kill -l "$sig")))"
+		assert_equal "$(cat err)" ""
+		assert_equal "$(count t)" 0
+		assert_equal "$(jq -c '[.records_in > 0, .records_out, .records_in == .unwritten, .exit_status]' st.json)" \
+			"[true,0,true,$((128 + $(kill -l "$sig")))]"
+	done
+}

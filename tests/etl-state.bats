@@ -247,3 +247,14 @@ setup() {
 	run jq -c '[.program, .records_out, .exit_status]' st.json
 	assert_output '["etl-state",2,0]'
 }
+
+@test "list into a full disk exits 74 and counts no line as written" {
+	[[ -c /dev/full ]] || skip "no /dev/full on this system"
+	local st=0
+
+	etl-state set a 1
+	etl-state set b 2
+	etl-state list --stats st.json >/dev/full 2>err || st=$?
+	assert_equal "$st $(cat err)" "74 etl-state: <stdout>: write error: No space left on device"
+	assert_equal "$(jq -c '[.records_in, .records_out, .unwritten, .exit_status]' st.json)" '[0,0,0,74]'
+}

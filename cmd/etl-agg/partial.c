@@ -317,6 +317,7 @@ struct ndjson *workers_start(void)
 	if (n < 2)
 		return NULL;
 	etl_atexit(kill_workers);
+	etl_atsignal(kill_workers); /* kill() is async-signal-safe */
 	for (int k = 1; k < n; k++) {
 		int p[2];
 		pid_t pid;
@@ -327,10 +328,14 @@ struct ndjson *workers_start(void)
 		 * a bigger pipe spares a read and a wake-up per 64 KiB.  The
 		 * default is fine when the system refuses. */
 		(void)fcntl(p[0], F_SETPIPE_SZ, PIPE_BUF_WANTED);
+		/* a signal between the fork and the note of the pid would leave
+		 * the worker unknown to kill_workers() */
+		etl_signals_hold();
 		pid = fork();
 		if (pid < 0)
 			etl_die(ETL_EXIT_SOFTWARE, NULL, "fork: %s", strerror(errno));
 		if (pid == 0) {
+			etl_signals_release();
 			close(p[0]);
 			worker_main(cut[k], cut[k + 1], p[1]);
 		}
@@ -340,6 +345,7 @@ struct ndjson *workers_start(void)
 		workers[nworkers].start = cut[k];
 		workers[nworkers].end = cut[k + 1];
 		nworkers++;
+		etl_signals_release();
 	}
 	return nd_open_input(input_open_range(wfile, 0, cut[1], 0), plan.want, plan.nwant);
 }

@@ -27,6 +27,10 @@
  * longer list (after ALTER TABLE ADD COLUMN with --evolve), so columns that
  * no record names keep their defaults.
  *
+ * --stats counts as loaded (records_out) only what a COMMIT made part of
+ * the table; the records of a transaction that is rolled back are left to
+ * the "unwritten" count of stats.c.
+ *
  * This file is the program's spine; load.h says what the others hold.
  */
 #include <limits.h>
@@ -182,6 +186,9 @@ static void commit(void)
 	wm_save();
 	pg_run(conn, tbl.display, "COMMIT");
 	committed += in_txn;
+	/* records_out counts what is in the table: a transaction that does
+	 * not commit leaves its records unwritten (etl(7)) */
+	stats.records_out += in_txn;
 	in_txn = 0;
 }
 
@@ -370,7 +377,6 @@ static void load(struct ndjson *nd, const struct record *rec)
 	copy_line(rec, &line);
 	if (wm_field)
 		wm_see(rec->vals[0]);
-	stats.records_out++;
 	in_txn++;
 	last_file = rec->file;
 	last_line = rec->lineno;
@@ -482,7 +488,7 @@ int main(int argc, char **argv)
 	while (nd_next(nd, &rec))
 		load(nd, &rec);
 
-	if (mode == REPLACE && !stats.records_out && !allow_empty)
+	if (mode == REPLACE && !in_txn && !allow_empty)
 		etl_die(ETL_EXIT_CHECK, tbl.display,
 			"no records to load: refusing to empty the table "
 			"(--allow-empty allows it)");

@@ -163,3 +163,12 @@ fault_shim() {
 	# a sanitizer build wants its runtime first; the shim only wraps libc
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 }
+
+# all_programs: the Makefile's PROGS, one per line, for tests that run every
+# program.
+all_programs() {
+	awk '
+		/^PROGS[ \t]*[:+]?=/ { on = 1; sub(/^PROGS[ \t]*[:+]?=/, "") }
+		on { cont = sub(/\\[ \t]*$/, ""); print; if (!cont) on = 0 }
+	' "$ETL_ROOT/Makefile" | tr ' \t' '\n\n' | sed '/^$/d'
+}

@@ -7,6 +7,8 @@
  *   read:NAME          read() from a file opened as ...NAME fails with EIO
  *   fsync              fsync() fails with EIO
  *   rename             rename() fails with EIO
+ *   slow-rename        rename() takes a second before it renames (for a
+ *                      signal to arrive while a run is being finished)
  *   write-enospc       write() to a file (fd > 2) fails with ENOSPC once
  *                      64 KiB have been written to it
  *   close-enospc:NAME  fclose() of a stream opened as ...NAME reports ENOSPC
@@ -163,6 +165,8 @@ int rename(const char *from, const char *to)
 		errno = EIO;
 		return -1;
 	}
+	if (fault("slow-rename", NULL))
+		sleep(1);
 	return real(from, to);
 }
 

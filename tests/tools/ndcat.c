@@ -3,7 +3,8 @@
  * pass-through of the common library and nothing else.  Every record is
  * checked by the scanner and written byte-exact; with -f PATHS, each record
  * is followed (on stderr-free stdout, tab-separated) by the raw text of the
- * wanted fields, so the tests can check field access directly.
+ * wanted fields, so the tests can check field access directly.  --secret
+ * takes a value that must never be echoed, for the tests of redaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +17,13 @@
 #include "stats.h"
 #include "banned.h"
 
-enum { OPT_FIELDS = 1 };
+enum { OPT_FIELDS = 1, OPT_SECRET };
 
 static const struct cli_opt opts[] = {
 	{OPT_FIELDS, "fields", 'f', CLI_ARG, "PATHS",
 	 "print only these fields' raw values, tab-separated"},
+	{OPT_SECRET, "secret", 0, CLI_ARG | CLI_SECRET, "VALUE",
+	 "a value never echoed (for the tests of redaction)"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
