@@ -33,6 +33,7 @@ static int progress_on, progress_shown;
 static uint64_t total_bytes, total_records;
 static double t0, last_draw;
 static const char *stats_path;
+static void (*extra)(struct buf *b);
 static int sargc;
 static char **sargv;
 
@@ -141,6 +142,11 @@ void stats_path_set(const char *path)
 	stats_path = path;
 }
 
+void stats_extra(void (*fn)(struct buf *b))
+{
+	extra = fn;
+}
+
 void stats_finish(int status)
 {
 	struct buf b = BUF_INIT;
@@ -162,10 +168,13 @@ void stats_finish(int status)
 	}
 	buf_printf(&b,
 		   "],\"records_in\":%llu,\"records_out\":%llu,\"bad\":%llu,\"dropped\":%llu,"
-		   "\"bytes_in\":%llu,\"seconds\":%.3f,\"exit_status\":%d}\n",
+		   "\"bytes_in\":%llu,\"seconds\":%.3f,\"exit_status\":%d",
 		   (unsigned long long)stats.records_in, (unsigned long long)stats.records_out,
 		   (unsigned long long)stats.bad, (unsigned long long)stats.dropped,
 		   (unsigned long long)stats.bytes_in, now() - t0, status);
+	if (extra)
+		extra(&b);
+	buf_adds(&b, "}\n");
 	/* replaced in one step like -o: a monitor never reads half a record */
 	if (replace_open(&r, stats_path) != 0)
 		goto fail;

@@ -42,6 +42,10 @@ void progress_clear(void);
 void stats_setup(const char *path, int argc, char **argv);
 /* The --stats file, known only once the options are parsed. */
 void stats_path_set(const char *path);
+/* A program's own counters for the --stats record: fn appends them as
+ * ",\"name\":value..." after the common ones. */
+struct buf;
+void stats_extra(void (*fn)(struct buf *b));
 /* Exit hook: writes the --stats record with the exit status. */
 void stats_finish(int status);
 
