@@ -19,7 +19,8 @@ LIBS = -ljansson -lcsv -lxxhash -lpq -lpcre2-8 -lcurl -lm
 O ?= build
 B ?= bin
 
-PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top etl-agg
+PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top etl-agg \
+	etl-fetch-api
 LIB_MODULES = arena bad base64 body buf cast cli decimal die dtoa expr exprfn fields hash http input jsonw mem ndjson out path pg pgval rec scan \
 	sketch stats tempfile timefmt utf8
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \

@@ -1,0 +1,491 @@
+#!/usr/bin/env bats
+# tests/etl-fetch-api.bats - etl-fetch-api against a real HTTP server of our
+# own (tests/tools/apiserver.py, on 127.0.0.1, a port the system picks),
+# started once for the file and stopped at its end.  The server logs every
+# request it receives (one JSON line each), which the tests read to check
+# what was sent: the pages asked for, the retries, the pauses, the auth.
+
+load helpers/common
+
+setup_file() {
+	local i
+
+	command -v python3 >/dev/null || skip "python3 is needed for the test server"
+	export API_LOG="$BATS_FILE_TMPDIR/requests.log" API_PORT_FILE="$BATS_FILE_TMPDIR/port"
+	# the server exits by itself after its lifetime, whatever happens here
+	python3 "$BATS_TEST_DIRNAME/tools/apiserver.py" --port-file "$API_PORT_FILE" \
+		--log "$API_LOG" --lifetime 600 >"$BATS_FILE_TMPDIR/server.out" 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/server.pid"
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $API_PORT_FILE ]] && break
+		sleep 0.1
+	done
+	[[ -s $API_PORT_FILE ]] || fail "the test server did not start: $(cat "$BATS_FILE_TMPDIR/server.out")"
+	export API="http://127.0.0.1:$(cat "$API_PORT_FILE")"
+}
+
+teardown_file() {
+	[[ -f $BATS_FILE_TMPDIR/server.pid ]] && kill "$(cat "$BATS_FILE_TMPDIR/server.pid")" 2>/dev/null
+	return 0
+}
+
+setup() {
+	cd "$TMP" || return 1
+	: >"$API_LOG"
+}
+
+# fetch ARGS...: etl-fetch-api, bounded in time like every request loop here.
+fetch() {
+	timeout 60 etl-fetch-api "$@"
+}
+
+# items LO HI: the server's records LO..HI as etl-fetch-api writes them.
+items() {
+	awk -v lo="$1" -v hi="$2" 'BEGIN { for (i = lo; i <= hi; i++)
+		printf "{\"id\":%d,\"name\":\"item %d\",\"price\":19.990,\"qty\":1e2,\"big\":12345678901234567890,\"tags\":[\"a\",\"b\"]}\n", i, i }'
+}
+
+# requests: the paths the server received, one per line, in order.
+requests() {
+	python3 -c 'import json, sys
+for l in open(sys.argv[1]): print(json.loads(l)["path"])' "$API_LOG"
+}
+
+# logged FIELD: one value of each logged request (a top-level field, or
+# headers.NAME), "-" when absent.
+logged() {
+	python3 -c 'import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    for k in sys.argv[2].split("."): r = r.get(k, "-") if isinstance(r, dict) else "-"
+    print(r)' "$API_LOG" "$1"
+}
+
+# gaps: the seconds between consecutive requests, one per line.
+gaps() {
+	python3 -c 'import json, sys
+t = [json.loads(l)["t"] for l in open(sys.argv[1])]
+for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
+}
+
+# ---- records ----
+
+@test "a top-level array: one line per record, numbers and key order kept, blanks gone" {
+	items 1 5 >expected
+	run --separate-stderr fetch "$API/items?n=5"
+	assert_success
+	assert_no_stderr
+	assert_output "$(cat expected)"
+}
+
+@test "--records finds the records inside the body; --meta adds the page's values at the end" {
+	run --separate-stderr fetch "$API/wrapped" --records data.items --meta rid=request_id \
+		--meta page=page.n --meta none=no.such
+	assert_success
+	assert_no_stderr
+	assert_output "$(items 1 3 | sed 's/}$/,"rid":"req-7","page":1,"none":null}/')"
+}
+
+@test "--records with [*] reaches into each element; a single object is one record" {
+	run --separate-stderr fetch "$API/attrs" --records 'data[*].attributes'
+	assert_success
+	assert_output "$(printf '%s\n' '{"id":1,"v":1.50}' '{"id":2,"v":2.50}')"
+	run --separate-stderr fetch "$API/single"
+	assert_success
+	assert_output '{"id":1,"amount":0.10}'
+	run --separate-stderr fetch "$API/empty" --records data
+	assert_success
+	assert_output ""
+	assert_no_stderr
+}
+
+@test "NDJSON bodies: one record per line, through the pages" {
+	run --separate-stderr fetch "$API/ndjson" --format ndjson --paginate link
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" "/ndjson /ndjson?page=2 /ndjson?page=3 "
+}
+
+@test "a body that is not JSON is status 65 with the URL and the offset, and no record of it is written" {
+	run --separate-stderr fetch "$API/bad" --records data
+	assert_failure 65
+	assert_output ""
+	assert_stderr "etl-fetch-api: $API/bad: offset 26: invalid JSON: expected a string key"
+	run --separate-stderr fetch "$API/notobj"
+	assert_failure 65
+	assert_output ""
+	assert_stderr "etl-fetch-api: $API/notobj: offset 10: a record is not an object"
+	run --separate-stderr fetch "$API/badndjson" --format ndjson
+	assert_failure 65
+	assert_output ""
+	assert_stderr "etl-fetch-api: $API/badndjson: offset 16: invalid JSON: unexpected end of line, expected ',' or '}'"
+}
+
+# ---- requests ----
+
+@test "requests name the toolkit, accept compressed bodies, and decode them" {
+	run --separate-stderr fetch "$API/echo"
+	assert_success
+	assert_output --regexp '"ua":"etl-fetch-api/[0-9]+\.[0-9]+\.[0-9]+"'
+	assert_output --partial '"accept":"application/json"'
+	assert_output --regexp '"encoding":"[^"]*gzip'
+	run --separate-stderr fetch "$API/gzip?n=4"
+	assert_success
+	assert_output "$(items 1 4)"
+	assert_equal "$(logged headers.accept-encoding)" "$(logged headers.accept-encoding | grep gzip)"
+}
+
+@test "-X, -H, --data and --query make the request asked for, the query encoded" {
+	run --separate-stderr fetch "$API/echo?a=1" -X PUT -H 'X-Trace: t1' \
+		--data '{"q":"x y"}' --query 'name=a b&c' --query 'é=ü'
+	assert_success
+	assert_output '{"path":"/echo?a=1&name=a%20b%26c&%c3%a9=%c3%bc","ua":"etl-fetch-api/0.1.0","accept":"application/json","encoding":"deflate, gzip, br, zstd","method":"PUT","body":"{\"q\":\"x y\"}"}'
+	assert_equal "$(logged headers.x-trace)" "t1"
+	assert_equal "$(logged headers.content-type)" "application/json"
+	printf 'from a file' >body.txt
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/echo" --data @body.txt --records nothing
+	assert_success
+	assert_equal "$(logged method)" "POST"
+	assert_equal "$(logged body)" "from a file"
+}
+
+# ---- pagination ----
+
+@test "--paginate link follows rel=next among other links, to the last page" {
+	run --separate-stderr fetch "$API/link" --query per_page=10 --paginate link
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" \
+		"/link?per_page=10 /link?page=2&per_page=10 /link?page=3&per_page=10 "
+}
+
+@test "--paginate next-url follows a relative URL in the body until it is null" {
+	run --separate-stderr fetch "$API/next" --records results --paginate next-url:next
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" "/next /next?page=2 /next?page=3 "
+}
+
+@test "--paginate cursor sends the cursor back; --stop-when has_more=false ends it" {
+	run --separate-stderr fetch "$API/cursor" --records data --query limit=10 \
+		--paginate cursor:starting_after=last --stop-when has_more=false
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" \
+		"/cursor?limit=10 /cursor?limit=10&starting_after=10 /cursor?limit=10&starting_after=20 "
+}
+
+@test "a cursor path may name the last record's field (Stripe's starting_after)" {
+	run --separate-stderr fetch "$API/cursor" --records data --query limit=7 \
+		--paginate 'cursor:starting_after=data[-1].id' --stop-when has_more=false
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | wc -l)" 4
+}
+
+@test "--paginate cursor-body puts the cursor in the POST body" {
+	run --separate-stderr fetch "$API/search" --data '{"q":"x","cursor":"0"}' \
+		--records items --paginate cursor-body:cursor=next_cursor
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(logged body | tr '\n' ' ')" \
+		'{"q":"x","cursor":"0"} {"q":"x","cursor":"10"} {"q":"x","cursor":"20"} '
+	assert_equal "$(logged method | sort -u)" "POST"
+}
+
+@test "--paginate header-cursor reads the cursor from a response header" {
+	run --separate-stderr fetch "$API/hcursor" --paginate header-cursor:after=X-Next-Cursor
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" "/hcursor /hcursor?after=10 /hcursor?after=20 "
+}
+
+@test "--paginate page stops at a short page with size=, at an empty one without" {
+	run --separate-stderr fetch "$API/page" --records items \
+		--paginate page:page,size=10,size-param=size
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" \
+		"/page?page=1&size=10 /page?page=2&size=10 /page?page=3&size=10 "
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/page" --records items --paginate page:page,start=2
+	assert_success
+	assert_output "$(items 11 25)"
+	assert_equal "$(requests | tr '\n' ' ')" "/page?page=2 /page?page=3 /page?page=4 "
+}
+
+@test "--paginate offset with --total-path stops when the total is reached" {
+	run --separate-stderr fetch "$API/offset" --records items \
+		--paginate offset:offset,limit=5 --total-path total
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" \
+		"/offset?offset=0&limit=5 /offset?offset=5&limit=5 /offset?offset=10&limit=5 /offset?offset=15&limit=5 /offset?offset=20&limit=5 "
+}
+
+@test "--max-pages stops after N pages" {
+	run --separate-stderr fetch "$API/link" --paginate link --max-pages 2
+	assert_success
+	assert_output "$(items 1 20)"
+	assert_equal "$(requests | wc -l)" 2
+}
+
+@test "a next link back to a page already fetched is an error, not an endless loop" {
+	run --separate-stderr fetch "$API/loop" --paginate link
+	assert_failure 65
+	assert_output "$(items 1 2; items 1 2)"
+	assert_stderr "etl-fetch-api: $API/loop?page=1: this request was made before in this run: the pagination would loop"
+	assert_equal "$(requests | wc -l)" 2
+}
+
+# ---- failures and retries ----
+
+@test "a 4xx fails at once with status 69, the status and the start of the body" {
+	run --separate-stderr fetch "$API/status/404"
+	assert_failure 69
+	assert_output ""
+	assert_stderr "etl-fetch-api: $API/status/404: HTTP 404: nope: status 404"
+	assert_equal "$(requests | wc -l)" 1
+}
+
+@test "--ignore-status takes such a response as an empty page" {
+	run --separate-stderr fetch "$API/status/404" --ignore-status 410,404
+	assert_success
+	assert_output ""
+	assert_no_stderr
+}
+
+@test "500 and 503 are retried; each record comes once; --stats counts the retries by cause" {
+	run --separate-stderr fetch "$API/flaky/r1?fail=500,503" --stats st.json
+	assert_success
+	assert_output "$(items 1 3)"
+	assert_no_stderr
+	assert_equal "$(requests | wc -l)" 3
+	run jq -c '{records_out, requests, pages, waits, retries, exit_status}' st.json
+	assert_output '{"records_out":3,"requests":3,"pages":1,"waits":2,"retries":{"500":1,"503":1},"exit_status":0}'
+}
+
+@test "a dropped connection and a stalled response (--timeout) are retried" {
+	run --separate-stderr fetch "$API/flaky/r2?fail=drop,stall" --timeout 1s --stats st.json
+	assert_success
+	assert_output "$(items 1 3)"
+	run jq -c '.retries' st.json
+	assert_output '{"connection":1,"timeout":1}'
+}
+
+@test "retries run out: status 75 with the last failure" {
+	run --separate-stderr fetch "$API/flaky/r3?fail=502,502,502" --retries 2
+	assert_failure 75
+	assert_output ""
+	assert_stderr "etl-fetch-api: $API/flaky/r3?fail=502,502,502: HTTP 502 (after 2 retries): failing"
+	assert_equal "$(requests | wc -l)" 3
+	run --separate-stderr fetch "$API/flaky/r4?fail=500" --retries 0
+	assert_failure 75
+	assert_stderr "etl-fetch-api: $API/flaky/r4?fail=500: HTTP 500 (after 0 retries): failing"
+}
+
+@test "nothing listens: connection errors are retried, then status 75" {
+	local port
+
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	run --separate-stderr fetch "http://127.0.0.1:$port/x" --retries 1
+	assert_failure 75
+	assert_stderr_regex "^etl-fetch-api: http://127.0.0.1:$port/x: .*(Couldn't connect|Connection refused).* \(after 1 retries\)$"
+}
+
+@test "429 waits as Retry-After says, in seconds and as an HTTP date" {
+	local start=$SECONDS
+
+	run --separate-stderr fetch "$API/flaky/r5?fail=429s,429d" --stats st.json
+	assert_success
+	assert_output "$(items 1 3)"
+	run jq -c '.retries' st.json
+	assert_output '{"429":2}'
+	# 1 s, then until a date 2 s ahead (1 to 2 s at a second's resolution)
+	gaps >gaps.txt
+	run awk 'NR == 1 && $1 < 0.95 { print "first gap " $1 } NR == 2 && $1 < 0.95 { print "second gap " $1 }' gaps.txt
+	assert_output ""
+}
+
+@test "a Retry-After beyond --max-wait fails at once with status 75" {
+	run --separate-stderr fetch "$API/flaky/r6?fail=429long"
+	assert_failure 75
+	assert_stderr "etl-fetch-api: $API/flaky/r6?fail=429long: HTTP 429: Retry-After asks to wait 3600s, more than --max-wait"
+	assert_equal "$(requests | wc -l)" 1
+	run --separate-stderr fetch "$API/flaky/r7?fail=429s" --max-wait 0s
+	assert_failure 75
+	assert_stderr "etl-fetch-api: $API/flaky/r7?fail=429s: HTTP 429: Retry-After asks to wait 1s, more than --max-wait"
+}
+
+@test "--retry-max-time caps the pauses of one request" {
+	run --separate-stderr fetch "$API/flaky/r8?fail=429s,429s" --retry-max-time 1500ms
+	assert_failure 75
+	assert_stderr "etl-fetch-api: $API/flaky/r8?fail=429s,429s: HTTP 429 (the retries would wait more than --retry-max-time)"
+	assert_equal "$(requests | wc -l)" 2
+}
+
+@test "X-RateLimit-Remaining 0 holds the next request until the reset, or fails past --max-wait" {
+	run --separate-stderr fetch "$API/ratelimit" --paginate page:page
+	assert_failure 75
+	assert_output "$(items 1 1)"
+	assert_stderr "etl-fetch-api: $API/ratelimit?page=2: the rate limit asks to wait 7200s, more than --max-wait"
+	assert_equal "$(requests | wc -l)" 1
+}
+
+@test "--rate spaces every request, retries included" {
+	run --separate-stderr fetch "$API/link?per_page=5" --paginate link --rate 5/s --stats st.json
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | wc -l)" 5
+	# the requests leave 0.2 s apart; their arrival may jitter a little
+	gaps >gaps.txt
+	run awk '$1 < 0.15 { print "too close: " $1 } { t += $1 } END { if (t < 0.78) print "too fast: " t }' gaps.txt
+	assert_output ""
+	run jq -c '.waits >= 4' st.json
+	assert_output true
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/flaky/r9?fail=503" --rate 2/s --retries 1
+	assert_success
+	gaps >gaps.txt
+	run awk '$1 < 0.45 { print "too close: " $1 }' gaps.txt
+	assert_output ""
+}
+
+# ---- auth and secrets ----
+
+@test "bearer, basic, header and query secrets come from the environment" {
+	export BT=s3cr3t-bearer BA=ann:pa55-w0rd KEY=k3y-v4lue QS=q-s3cr3t
+	run --separate-stderr fetch "$API/auth/bearer" --bearer-env BT
+	assert_success
+	assert_output "$(items 1 2)"
+	run --separate-stderr fetch "$API/auth/basic" --basic-env BA
+	assert_success
+	assert_output "$(items 1 2)"
+	run --separate-stderr fetch "$API/auth/key" --header-env X-Api-Key=KEY
+	assert_success
+	assert_output "$(items 1 2)"
+	run --separate-stderr fetch "$API/auth/query" --query-env api_key=QS
+	assert_success
+	assert_output "$(items 1 2)"
+	run --separate-stderr fetch "$API/auth/bearer" --bearer-env NO_SUCH_VAR_X
+	assert_failure 2
+	assert_stderr "etl-fetch-api: --bearer-env: the environment variable NO_SUCH_VAR_X is not set"
+}
+
+@test "a refused secret is status 69, and the message hides --query-env values" {
+	export QS=wr0ng-s3cr3t
+	run --separate-stderr fetch "$API/auth/query" --query-env api_key=QS --query a=1
+	assert_failure 69
+	assert_stderr "etl-fetch-api: $API/auth/query?a=1&api_key=***: HTTP 401: {\"error\":\"unauthorized\"}"
+}
+
+@test "OAuth2: a token is fetched, kept, and replaced once on a 401" {
+	export CID=cl-id CSEC=cl-s3cr3t
+	# each token serves 2 requests, then the server refuses it
+	run --separate-stderr fetch "$API/oauth/data" --records items --paginate page:page \
+		--oauth2-token-url "$API/oauth/token?uses=2" --client-id-env CID \
+		--client-secret-env CSEC --stats st.json
+	assert_success
+	assert_output "$(items 1 25)"
+	run jq -c '{requests, token_requests, pages}' st.json
+	assert_output '{"requests":11,"token_requests":3,"pages":6}'
+	assert_equal "$(logged headers.authorization | grep -c Basic)" 3
+}
+
+@test "OAuth2: a token is renewed before it expires, and credentials may go in the body" {
+	export CID=cl-id CSEC=cl-s3cr3t
+	run --separate-stderr fetch "$API/oauth/data" --records items --paginate page:page \
+		--oauth2-token-url "$API/oauth/token?ttl=1" --oauth2-auth post --client-id-env CID \
+		--client-secret-env CSEC --rate 4/s --stats st.json
+	assert_success
+	assert_output "$(items 1 25)"
+	# no 401 met: every request but the tokens' is a page
+	run jq -c '.requests - .token_requests == .pages and .token_requests >= 2' st.json
+	assert_output true
+	assert_equal "$(logged headers.authorization | grep -c Basic)" 0
+	run grep -c 'client_secret=cl-s3cr3t' "$API_LOG"
+	assert_output "$(jq .token_requests st.json)"
+	export CSEC=wr0ng
+	run --separate-stderr fetch "$API/oauth/data" --oauth2-token-url "$API/oauth/token" \
+		--client-id-env CID --client-secret-env CSEC
+	assert_failure 69
+	assert_stderr "etl-fetch-api: $API/oauth/token: HTTP 401: {\"error\":\"invalid_client\"}"
+}
+
+@test "secrets appear in no output: stdout, stderr, --stats, --progress" {
+	local s
+
+	export BT=s3cr3t-bearer BA=ann:pa55-w0rd KEY=k3y-v4lue QS=q-s3cr3t CID=cl-id CSEC=cl-s3cr3t
+	{
+		fetch "$API/auth/bearer" --bearer-env BT --progress=always --stats st1.json
+		fetch "$API/auth/basic" --basic-env BA --progress=always --stats st2.json
+		fetch "$API/auth/key" --header-env X-Api-Key=KEY --progress=always --stats st3.json
+		fetch "$API/auth/query" --query-env api_key=QS --progress=always --stats st4.json
+		fetch "$API/status/500?x=1" --query-env api_key=QS --retries 0 --stats st5.json ||
+			true
+		fetch "$API/auth/bearer" --header-env X-Api-Key=KEY --stats st6.json || true
+		fetch "$API/oauth/data" --records items --oauth2-token-url "$API/oauth/token?uses=1" \
+			--client-id-env CID --client-secret-env CSEC --paginate page:page --progress=always \
+			--stats st7.json
+		BT=wrong fetch "$API/oauth/token" --bearer-env BT -X POST --stats st8.json ||
+			true
+	} >out.txt 2>err.txt
+	[[ -s out.txt && -s err.txt ]] || fail "the runs wrote nothing"
+	for s in s3cr3t-bearer pa55-w0rd "$(printf ann:pa55-w0rd | base64)" k3y-v4lue q-s3cr3t \
+		cl-s3cr3t t0k-; do
+		run grep -l -F -- "$s" out.txt err.txt st1.json st2.json st3.json st4.json st5.json \
+			st6.json st7.json st8.json
+		assert_output ""
+	done
+	run grep -c 'api_key=\*\*\*' err.txt
+	assert_output 1
+}
+
+# ---- the command line ----
+
+@test "usage errors" {
+	run --separate-stderr fetch
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: expected a URL"
+	run --separate-stderr fetch "$API/a" "$API/b"
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: expected one URL, got 2 arguments"
+	run --separate-stderr fetch ftp://x/y
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: not an http or https URL: 'ftp://x/y'"
+	run --separate-stderr fetch "$API/a" --paginate pages:p
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --paginate: expected link, next-url:PATH, cursor:PARAM=PATH, cursor-body:PARAM=PATH, header-cursor:PARAM=HEADER, page:PARAM or offset:PARAM,limit=N, got 'pages:p'"
+	run --separate-stderr fetch "$API/a" --paginate offset:o
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --paginate: 'offset:o': offset needs limit=N"
+	run --separate-stderr fetch "$API/a" --paginate cursor-body:c=next
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --paginate: cursor-body needs --data with a JSON object"
+	run --separate-stderr fetch "$API/a" --format ndjson --records data
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --records: needs --format json"
+	run --separate-stderr fetch "$API/a" --rate 5/day
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --rate: expected N/s or N/min, got '5/day'"
+	run --separate-stderr fetch "$API/a" --oauth2-token-url "$API/t"
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --oauth2-token-url: needs --client-id-env and --client-secret-env"
+	run --separate-stderr fetch "$API/a" -H 'no colon'
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: -H: expected 'NAME: VALUE', got 'no colon'"
+	assert_equal "$(requests | wc -l)" 0
+}
+
+@test "-o leaves no file behind when the run fails, and writes it whole when it succeeds" {
+	run --separate-stderr fetch "$API/link" --paginate link -o out.ndjson --retries 0 \
+		--max-pages 2
+	assert_success
+	assert_equal "$(cat out.ndjson)" "$(items 1 20)"
+	run --separate-stderr fetch "$API/loop" --paginate link -o loop.ndjson
+	assert_failure 65
+	[[ ! -e loop.ndjson ]] || fail "loop.ndjson was left behind"
+	run bash -c "ls -A | grep -v '^separate-stderr-'"
+	assert_output "out.ndjson"
+}
