@@ -26,7 +26,7 @@ LIB_MODULES = arena bad base64 body buf cast cli decimal die dtoa expr exprfn fi
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile test_timefmt
 TOOLS = ndcat
-FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval
+FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_body
 MANPAGES = $(PROGS:%=man/%.1) man/etl.7 man/etl-expr.7
 
 LIB = $(O)/libetl.a
