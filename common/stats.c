@@ -34,6 +34,7 @@ static uint64_t total_bytes, total_records;
 static double t0, last_draw;
 static const char *stats_path;
 static void (*extra)(struct buf *b);
+static void (*pextra)(struct buf *b);
 static int sargc;
 static char **sargv;
 
@@ -94,6 +95,13 @@ static void draw(double t)
 	n = snprintf(line, sizeof(line), "%s: %llu records, %.0f rec/s, %.1f MB/s, %s",
 		     etl_progname, (unsigned long long)stats.records_in, stats.records_in / el,
 		     bytes / el / 1e6, e);
+	if (pextra && n > 0 && (size_t)n < sizeof(line)) {
+		struct buf b = BUF_INIT;
+
+		pextra(&b);
+		n += snprintf(line + n, sizeof(line) - n, "%s", b.p ? b.p : "");
+		buf_release(&b);
+	}
 	if (total && done <= total && n > 0 && (size_t)n < sizeof(line)) {
 		double f = (double)done / total;
 		char bar[21], eta[32];
@@ -145,6 +153,11 @@ void stats_path_set(const char *path)
 void stats_extra(void (*fn)(struct buf *b))
 {
 	extra = fn;
+}
+
+void progress_extra(void (*fn)(struct buf *b))
+{
+	pextra = fn;
 }
 
 void stats_finish(int status)

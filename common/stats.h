@@ -35,6 +35,9 @@ static inline void progress_tick(void)
 	if (progress_countdown && !--progress_countdown)
 		progress_update();
 }
+/* A program's own part of the progress line: fn appends ", 3 pages"... */
+struct buf;
+void progress_extra(void (*fn)(struct buf *b));
 /* Erase the progress line (before a message, at exit). */
 void progress_clear(void);
 
@@ -44,7 +47,6 @@ void stats_setup(const char *path, int argc, char **argv);
 void stats_path_set(const char *path);
 /* A program's own counters for the --stats record: fn appends them as
  * ",\"name\":value..." after the common ones. */
-struct buf;
 void stats_extra(void (*fn)(struct buf *b));
 /* Exit hook: writes the --stats record with the exit status. */
 void stats_finish(int status);
