@@ -155,6 +155,8 @@ static const char *total_arg, *bearer_env, *basic_env, *token_url, *client_id_en
 static const char *client_secret_env, *scope, *oauth2_auth = "basic";
 static char **headers;
 static size_t nheaders;
+static char **hidden; /* -H arguments that hold a secret, in argv */
+static size_t nhidden;
 static char **queries; /* "name=value", as given */
 static size_t nqueries;
 static struct env_pair *header_envs, *query_envs;
@@ -308,6 +310,36 @@ static void parse_paginate(const char *arg)
 	}
 }
 
+/* Does a header of this name carry a secret? */
+static int secret_header(const char *name, size_t n)
+{
+	static const char *const words[] = {"auth", "cookie", "key", "token", "secret", "password"};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t wl = strlen(words[i]);
+
+		for (size_t j = 0; j + wl <= n; j++)
+			if (!strncasecmp(name + j, words[i], wl))
+				return 1;
+	}
+	return 0;
+}
+
+/* The arguments of -H that carry a secret lose the header's value: the
+ * headers were copied, and --stats (or ps) shows the argument as "***". */
+static void hide_secret_args(void)
+{
+	for (size_t k = 0; k < nhidden; k++) {
+		char *v = strchr(hidden[k], ':') + 1;
+		size_t vl = strlen(v);
+
+		if (vl >= 4)
+			memcpy(v, " ***", 5);
+		else
+			memset(v, '*', vl);
+	}
+}
+
 static double rate_arg(const char *arg)
 {
 	const char *slash = strchr(arg, '/');
@@ -347,6 +379,10 @@ static void on_opt(int id, const char *arg)
 		if (!eq || eq == arg || strchr(arg, '\n') || strchr(arg, '\r'))
 			cli_usage_error(cli_optname, "expected 'NAME: VALUE', got '%s'", arg);
 		add_str(&headers, &nheaders, arg);
+		if (secret_header(arg, eq - arg)) {
+			hidden = xrealloc(hidden, (nhidden + 1) * sizeof(*hidden));
+			hidden[nhidden++] = (char *)arg;
+		}
 		break;
 	case OPT_DATA:
 		data_arg = arg;
@@ -678,6 +714,13 @@ static void server_limits(const struct http_resp *r)
 
 /* ---- requests ---- */
 
+/* Redraw the progress line, when it is shown, at most five times a second. */
+static void progress_now(void)
+{
+	if (progress_countdown)
+		progress_update();
+}
+
 static void oauth_token(int force);
 static int token_stale(void);
 
@@ -737,6 +780,7 @@ static int fetch(const struct http_req *q0, struct http_resp *r, int token_req)
 		rc = http_do(http, &q, r);
 		hs.bytes += r->bytes;
 		stats.bytes_in += r->bytes;
+		progress_now();
 		if (rc < 0) {
 			if (r->fail == HTTP_FAIL_OTHER)
 				die_url(ETL_EXIT_UNAVAIL, q.url, "%s", r->msg);
@@ -799,6 +843,7 @@ static int fetch(const struct http_req *q0, struct http_resp *r, int token_req)
 		}
 		hs.waits++;
 		hs.wait_seconds += w;
+		progress_now();
 		pause_for(w);
 		waited += w;
 		attempt++;
@@ -1074,6 +1119,17 @@ static char *read_data(const char *arg, size_t *len)
 	return buf_detach(&b, len);
 }
 
+static double t_start;
+
+static void progress_fields(struct buf *b)
+{
+	double el = mono() - t_start;
+
+	buf_printf(b, ", %llu pages, %llu requests, %.1f req/s, waited %.1fs",
+		   (unsigned long long)pages, (unsigned long long)hs.requests,
+		   el > 0 ? (double)hs.requests / el : 0.0, hs.wait_seconds);
+}
+
 static void stats_fields(struct buf *b)
 {
 	static const char *const causes[] = {"connection", "timeout"};
@@ -1117,6 +1173,7 @@ int main(int argc, char **argv)
 	size_t eo;
 
 	cli_start(&prog, argc, argv);
+	hide_secret_args();
 	if (cli.nfiles != 1)
 		cli_usage_error(NULL,
 				cli.nfiles ? "expected one URL, got %zu arguments"
@@ -1259,6 +1316,8 @@ int main(int argc, char **argv)
 		etl_die(ETL_EXIT_SOFTWARE, NULL, "%s", err);
 	srandom((unsigned)(wall() * 1e6));
 	stats_extra(stats_fields);
+	progress_extra(progress_fields);
+	t_start = mono();
 	if (cur_body)
 		data = xstrndup(cur_body, cur_len);
 	http_resp_init(&r);

@@ -430,16 +430,28 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 			--stats st7.json
 		BT=wrong fetch "$API/oauth/token" --bearer-env BT -X POST --stats st8.json ||
 			true
+		fetch "$API/auth/bearer" -H 'Authorization: Bearer s3cr3t-bearer' --stats st9.json
 	} >out.txt 2>err.txt
 	[[ -s out.txt && -s err.txt ]] || fail "the runs wrote nothing"
 	for s in s3cr3t-bearer pa55-w0rd "$(printf ann:pa55-w0rd | base64)" k3y-v4lue q-s3cr3t \
 		cl-s3cr3t t0k-; do
 		run grep -l -F -- "$s" out.txt err.txt st1.json st2.json st3.json st4.json st5.json \
-			st6.json st7.json st8.json
+			st6.json st7.json st8.json st9.json
 		assert_output ""
 	done
 	run grep -c 'api_key=\*\*\*' err.txt
 	assert_output 1
+	# the -H secret reached the server, and --stats shows it hidden
+	assert_equal "$(tail -1 "$API_LOG" | grep -c 'Bearer s3cr3t-bearer')" 1
+	run jq -c '.arguments[1:3]' st9.json
+	assert_output '["-H","Authorization: ***"]'
+}
+
+@test "--progress shows records, pages, requests and the time spent waiting" {
+	run --separate-stderr fetch "$API/link" --paginate link --progress=always
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_stderr_regex $'\retl-fetch-api: 25 records, [0-9]+ rec/s, [0-9.]+ MB/s, 0:0[0-9], 3 pages, 3 requests, [0-9.]+ req/s, waited 0\.0s\e\[K\r\e\[K$'
 }
 
 # ---- the command line ----
