@@ -22,7 +22,7 @@ B ?= bin
 PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top etl-agg \
 	etl-fetch-api
 LIB_MODULES = arena bad base64 body buf cast cli decimal die dtoa expr exprfn fields hash http input jsonw mem ndjson out path pg pgval rec scan \
-	sketch stats tempfile timefmt utf8
+	sketch stats tempfile timefmt utf8 wmark
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile test_timefmt
 TOOLS = ndcat
