@@ -39,7 +39,10 @@
 #include "path.h"
 #include "scan.h"
 #include "stats.h"
+#include "pg.h"
+#include "timefmt.h"
 #include "utf8.h"
+#include "wmark.h"
 #include "banned.h"
 
 enum {
@@ -73,6 +76,13 @@ enum {
 	OPT_CLIENT_SECRET_ENV,
 	OPT_SCOPE,
 	OPT_OAUTH2_AUTH,
+	OPT_SINCE,
+	OPT_SINCE_PARAM,
+	OPT_STATE_KEY,
+	OPT_CURSOR_FIELD,
+	OPT_SINCE_LAG,
+	OPT_STATE_TABLE,
+	OPT_DB,
 };
 
 static const struct cli_opt opts[] = {
@@ -126,6 +136,19 @@ static const struct cli_opt opts[] = {
 	{OPT_SCOPE, "scope", 0, CLI_ARG, "SCOPE", "OAuth2: ask for this scope"},
 	{OPT_OAUTH2_AUTH, "oauth2-auth", 0, CLI_ARG, "basic|post",
 	 "OAuth2: send the client credentials in a basic header or in the body (default: basic)"},
+	{OPT_SINCE, "since", 0, CLI_ARG, "VALUE", "incremental: send VALUE as --since-param"},
+	{OPT_SINCE_PARAM, "since-param", 0, CLI_ARG, "PARAM",
+	 "the query parameter that takes the watermark"},
+	{OPT_STATE_KEY, "state-key", 0, CLI_ARG, "NAME",
+	 "the watermark is the state NAME; set to the greatest --cursor-field after the run"},
+	{OPT_CURSOR_FIELD, "cursor-field", 0, CLI_ARG, "FIELD",
+	 "the records' field the watermark follows"},
+	{OPT_SINCE_LAG, "since-lag", 0, CLI_ARG, "DURATION",
+	 "send the stored watermark minus DURATION, to read a margin again"},
+	{OPT_STATE_TABLE, "state-table", 0, CLI_ARG, "[SCHEMA.]TABLE",
+	 "the state table (default: etl_state)"},
+	{OPT_DB, "db", 'd', CLI_ARG, "CONNINFO",
+	 "libpq connection string or URI of the state table (default: PG* environment)"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -153,6 +176,10 @@ struct env_pair {
 static const char *method, *data_arg, *cacert, *records_arg, *format_arg = "json";
 static const char *total_arg, *bearer_env, *basic_env, *token_url, *client_id_env;
 static const char *client_secret_env, *scope, *oauth2_auth = "basic";
+static const char *since, *since_param, *state_key, *state_table = "etl_state", *db;
+static struct path cursor_field;
+static int cursor_field_set;
+static int64_t since_lag_us = -1;
 static char **headers;
 static size_t nheaders;
 static char **hidden; /* -H arguments that hold a secret, in argv */
@@ -499,6 +526,34 @@ static void on_opt(int id, const char *arg)
 		break;
 	case OPT_SCOPE:
 		scope = arg;
+		break;
+	case OPT_SINCE:
+		since = arg;
+		break;
+	case OPT_SINCE_PARAM:
+		if (!*arg)
+			cli_usage_error(cli_optname, "expected a parameter name");
+		since_param = arg;
+		break;
+	case OPT_STATE_KEY:
+		if (!*arg)
+			cli_usage_error(cli_optname, "expected a name");
+		state_key = arg;
+		break;
+	case OPT_CURSOR_FIELD:
+		if (cursor_field_set)
+			path_release(&cursor_field);
+		parse_path(cli_optname, arg, 0, &cursor_field);
+		cursor_field_set = 1;
+		break;
+	case OPT_SINCE_LAG:
+		since_lag_us = cli_duration(cli_optname, arg, 0);
+		break;
+	case OPT_STATE_TABLE:
+		state_table = arg;
+		break;
+	case OPT_DB:
+		db = arg;
 		break;
 	case OPT_OAUTH2_AUTH:
 		if (strcmp(arg, "basic") && strcmp(arg, "post"))
@@ -926,6 +981,8 @@ static void oauth_token(int force)
 
 /* ---- records ---- */
 
+static struct wmark wm_max, wm_cur; /* the greatest --cursor-field, the record's */
+
 static void write_record(void *ctx, struct span rec)
 {
 	(void)ctx;
@@ -948,6 +1005,13 @@ static void write_record(void *ctx, struct span rec)
 		buf_addc(&line, '}');
 	}
 	out_line(line.p, line.len);
+	if (cursor_field_set && wmark_json(&wm_cur, scan_lookup(rec, &cursor_field)) &&
+	    (!wm_max.set || wmark_cmp(&wm_cur, &wm_max) > 0)) {
+		struct wmark t = wm_max;
+
+		wm_max = wm_cur;
+		wm_cur = t;
+	}
 	stats.records_in++;
 	stats.records_out++;
 	records_seen++;
@@ -1159,6 +1223,60 @@ static void stats_fields(struct buf *b)
 	buf_addc(b, '}');
 }
 
+/* ---- the watermark in the state table ---- */
+
+static PGconn *conn;
+static struct pg_table st;
+
+/* The stored watermark, less --since-lag, or NULL when there is none yet. */
+static char *state_since(void)
+{
+	char err[256], *old;
+
+	conn = pg_connect(db);
+	if (pg_table_parse(&st, conn, state_table, err, sizeof(err)) < 0)
+		cli_usage_error("--state-table", "%s", err);
+	old = pg_state_get(conn, &st, state_key, 0);
+	if (old && since_lag_us > 0) {
+		char iso[TIMEFMT_ISO_BUFSZ];
+		int64_t us;
+		int32_t off;
+
+		if (timefmt_parse_iso(old, strlen(old), &us, &off) < 0)
+			etl_die(ETL_EXIT_USAGE, "--since-lag",
+				"the stored value of %s is not a time: '%s'", state_key, old);
+		timefmt_iso(us - since_lag_us, off, iso);
+		free(old);
+		old = xstrdup(iso);
+	}
+	return old;
+}
+
+/* After a whole run: the greatest --cursor-field seen becomes the stored
+ * watermark, unless the stored one is greater (another run went further). */
+static void state_save(void)
+{
+	char *old;
+
+	if (!wm_max.set)
+		return;
+	pg_state_create(conn, &st);
+	pg_run(conn, st.display, "BEGIN");
+	old = pg_state_get(conn, &st, state_key, 1);
+	if (old) {
+		struct wmark o = {0};
+
+		wmark_parse(&o, old, strlen(old));
+		if (wmark_cmp(&o, &wm_max) < 0)
+			pg_state_set(conn, &st, state_key, wm_max.text.p);
+		wmark_release(&o);
+		free(old);
+	} else {
+		pg_state_set(conn, &st, state_key, wm_max.text.p);
+	}
+	pg_run(conn, st.display, "COMMIT");
+}
+
 int main(int argc, char **argv)
 {
 	struct http_opts ho = {0};
@@ -1206,6 +1324,19 @@ int main(int argc, char **argv)
 	if (!!bearer_env + !!basic_env + !!token_url > 1)
 		cli_usage_error(NULL,
 				"give one of --bearer-env, --basic-env and --oauth2-token-url");
+	if (since && state_key)
+		cli_usage_error("--since", "give --since or --state-key, not both");
+	if ((since || state_key) && !since_param)
+		cli_usage_error(since ? "--since" : "--state-key", "needs --since-param");
+	if (since_param && !since && !state_key)
+		cli_usage_error("--since-param", "needs --since or --state-key");
+	if (!!state_key != cursor_field_set)
+		cli_usage_error(state_key ? "--state-key" : "--cursor-field",
+				"--state-key and --cursor-field go together");
+	if (since_lag_us >= 0 && !state_key)
+		cli_usage_error("--since-lag", "needs --state-key");
+	if (!state_key && (db || strcmp(state_table, "etl_state")))
+		cli_usage_error(db ? "--db" : "--state-table", "needs --state-key");
 	if (style == PG_CURSOR_BODY && !data_arg)
 		cli_usage_error("--paginate", "cursor-body needs --data with a JSON object");
 
@@ -1280,6 +1411,18 @@ int main(int argc, char **argv)
 
 		free(url);
 		url = u;
+	}
+	{
+		char *sv = state_key ? state_since() : (since ? xstrdup(since) : NULL);
+
+		/* empty or unset: from the beginning */
+		if (sv && *sv) {
+			char *u = http_url_add(url, since_param, sv);
+
+			free(url);
+			url = u;
+		}
+		free(sv);
 	}
 	pageno = pg_start;
 	if (style == PG_PAGE) {
@@ -1440,6 +1583,14 @@ int main(int argc, char **argv)
 		url = next;
 	}
 
+	if (state_key) {
+		/* the data first: the watermark never runs ahead of it */
+		out_close();
+		state_save();
+		pg_table_release(&st); /* the connection closes at exit (pg.c) */
+	}
+	wmark_release(&wm_max);
+	wmark_release(&wm_cur);
 	http_resp_release(&r);
 	http_free(http);
 	free(url);

@@ -307,7 +307,8 @@ _etl_fetch_api_opts='-X --request -H --header --data --query --timeout --connect
 	--insecure --records --format --meta --paginate --total-path --stop-when --max-pages --retries
 	--retry-max-time --ignore-status --rate --max-wait --bearer-env --basic-env --header-env
 	--query-env --netrc --oauth2-token-url --client-id-env --client-secret-env --scope
-	--oauth2-auth -o --output --progress --stats -q --quiet -h --help --version'
+	--oauth2-auth --since --since-param --state-key --cursor-field --since-lag --state-table -d --db
+	-o --output --progress --stats -q --quiet -h --help --version'
 
 _etl_fetch_api_complete() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -342,7 +343,8 @@ _etl_fetch_api_complete() {
 	-H | --header | --data | --query | --timeout | --connect-timeout | --records | --meta | \
 		--total-path | --stop-when | --max-pages | --retries | --retry-max-time | \
 		--ignore-status | --rate | --max-wait | --header-env | --query-env | \
-		--oauth2-token-url | --scope)
+		--oauth2-token-url | --scope | --since | --since-param | --state-key | --cursor-field | \
+		--since-lag | --state-table | -d | --db)
 		COMPREPLY=()
 		return 0
 		;;

@@ -22,11 +22,35 @@ setup_file() {
 	done
 	[[ -s $API_PORT_FILE ]] || fail "the test server did not start: $(cat "$BATS_FILE_TMPDIR/server.out")"
 	export API="http://127.0.0.1:$(cat "$API_PORT_FILE")"
+	# a PostgreSQL cluster for the state table, when one is installed
+	export PG_OK=
+	if "$BATS_TEST_DIRNAME/pg.sh" start "$BATS_FILE_TMPDIR/pg" >"$BATS_FILE_TMPDIR/pg.env" \
+		2>"$BATS_FILE_TMPDIR/pg.err"; then
+		# shellcheck disable=SC1091
+		source "$BATS_FILE_TMPDIR/pg.env"
+		export PGHOST PGPORT PGUSER PGDATABASE PG_OK=1
+	fi
 }
 
 teardown_file() {
 	[[ -f $BATS_FILE_TMPDIR/server.pid ]] && kill "$(cat "$BATS_FILE_TMPDIR/server.pid")" 2>/dev/null
+	[[ -n ${PG_OK:-} ]] && "$BATS_TEST_DIRNAME/pg.sh" stop "$BATS_FILE_TMPDIR/pg"
 	return 0
+}
+
+# need_pg: skip the test when no PostgreSQL server could be started.
+need_pg() {
+	[[ -n $PG_OK ]] || skip "no PostgreSQL server: $(head -c 200 "$BATS_FILE_TMPDIR/pg.err")"
+	psql -X -q -c 'DROP TABLE IF EXISTS etl_state' >/dev/null
+}
+
+# changes LO HI: the /changes records LO..HI.
+changes() {
+	local i
+
+	for ((i = $1; i <= $2; i++)); do
+		printf '{"id":%d,"updated_at":"2026-01-01T00:00:0%dZ"}\n' "$i" "$i"
+	done
 }
 
 setup() {
@@ -500,4 +524,63 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 	[[ ! -e loop.ndjson ]] || fail "loop.ndjson was left behind"
 	run bash -c "ls -A | grep -v '^separate-stderr-'"
 	assert_output "out.ndjson"
+}
+
+# ---- incremental ----
+
+@test "--since sends the watermark as --since-param; an empty one sends nothing" {
+	run --separate-stderr fetch "$API/changes" --since 2026-01-01T00:00:05Z --since-param since
+	assert_success
+	assert_output "$(changes 5 6)"
+	run --separate-stderr fetch "$API/changes" --since '' --since-param since
+	assert_success
+	assert_output "$(changes 1 6)"
+	assert_equal "$(requests | tr '\n' ' ')" "/changes?since=2026-01-01T00%3a00%3a05Z /changes "
+}
+
+@test "--state-key reads the watermark from etl-state's table and stores the new greatest --cursor-field" {
+	need_pg
+	run --separate-stderr fetch "$API/changes" --since-param since --state-key api.changes \
+		--cursor-field updated_at
+	assert_success
+	assert_output "$(changes 1 6)"
+	run etl-state get api.changes
+	assert_output 2026-01-01T00:00:06Z
+	etl-state set api.changes 2026-01-01T00:00:04Z
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/changes" --since-param since --state-key api.changes \
+		--cursor-field updated_at --since-lag 2s
+	assert_success
+	assert_output "$(changes 2 6)"
+	assert_equal "$(requests)" "/changes?since=2026-01-01T00%3a00%3a02Z"
+	run etl-state get api.changes
+	assert_output 2026-01-01T00:00:06Z
+}
+
+@test "--state-key: a failed run leaves the watermark as it was" {
+	need_pg
+	etl-state set api.changes 2026-01-01T00:00:02Z
+	run --separate-stderr fetch "$API/changes?next=/status/503" --paginate link --retries 0 \
+		--since-param since --state-key api.changes --cursor-field updated_at
+	assert_failure 75
+	assert_output "$(changes 2 6)"
+	run etl-state get api.changes
+	assert_output 2026-01-01T00:00:02Z
+}
+
+@test "--state-key, --since and their partners are checked before any request" {
+	run --separate-stderr fetch "$API/changes" --state-key k --since-param since
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --state-key: --state-key and --cursor-field go together"
+	run --separate-stderr fetch "$API/changes" --since x
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --since: needs --since-param"
+	run --separate-stderr fetch "$API/changes" --since x --since-param s --state-key k \
+		--cursor-field f
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --since: give --since or --state-key, not both"
+	run --separate-stderr fetch "$API/changes" --since-lag 1h --since x --since-param s
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --since-lag: needs --state-key"
+	assert_equal "$(requests | wc -l)" 0
 }

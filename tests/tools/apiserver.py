@@ -170,6 +170,14 @@ class Handler(BaseHTTPRequestHandler):
             if lo + 10 <= ITEMS:
                 h = [("Link", '</ndjson?page=%d>; rel="next"' % (page + 1))]
             self.send(200, text, "application/x-ndjson", h)
+        elif head == "changes":
+            # records changed at 00:00:01..06, those at or after ?since=;
+            # ?next=PATH adds a Link to PATH (a page that fails, say)
+            since = q.get("since", [""])[0]
+            recs = ['{"id":%d,"updated_at":"2026-01-01T00:00:0%dZ"}' % (i, i)
+                    for i in range(1, 7) if "2026-01-01T00:00:0%dZ" % i >= since]
+            h = [("Link", '<%s>; rel="next"' % q["next"][0])] if "next" in q else []
+            self.send(200, "[" + ",".join(recs) + "]", headers=h)
         elif head == "bad":
             self.send(200, '{"data":[{"id":1},{"id":2,}]}')
         elif head == "badndjson":
