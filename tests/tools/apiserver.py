@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """apiserver.py - a small HTTP API for the tests of etl-fetch-api.
 
-    apiserver.py --port-file FILE --log FILE [--lifetime SECONDS]
+    apiserver.py --port-file FILE --log FILE [--lifetime SECONDS] [--items N]
 
 Listens on 127.0.0.1 at a port the system chooses, writes that port to
 --port-file once it accepts connections, appends one JSON line per request
@@ -9,7 +9,7 @@ to --log ({"t", "method", "path", "headers", "body"}), and exits after
 --lifetime seconds (default 300) whatever happens, so a test that dies
 cannot leave it running.  Python's standard library only.
 
-The data set is ITEMS records {"id":N,...} whose numbers are written in
+The data set is --items records (default 25) {"id":N,...} whose numbers are written in
 forms a re-serializer would change (19.990, 1e2, 12345678901234567890).
 Each pagination style has its route; /flaky/KEY fails on a schedule; the
 /auth routes demand their scheme; /oauth/token hands out tokens that
@@ -42,9 +42,19 @@ def item(i):
             '"big":12345678901234567890,"tags":["a", "b"]}' % (i, i))
 
 
+cache = {}
+
+
 def items(lo, hi):
-    """The records lo..hi-1 (1-based ids) as JSON array text."""
-    return "[" + ",".join(item(i) for i in range(lo, min(hi, ITEMS + 1))) + "]"
+    """The records lo..hi-1 (1-based ids) as JSON array text, made once
+    (the benchmark's pages should cost the server little)."""
+    key = (lo, min(hi, ITEMS + 1))
+    text = cache.get(key)
+    if text is None:
+        text = "[" + ",".join(item(i) for i in range(*key)) + "]"
+        if len(cache) < 10000:
+            cache[key] = text
+    return text
 
 
 def qint(q, name, default):
@@ -74,6 +84,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def log_request_line(self, body):
+        if args.no_log:
+            return
         rec = {"t": time.time(), "method": self.command, "path": self.path,
                "headers": {k.lower(): v for k, v in self.headers.items()},
                "body": body.decode("utf-8", "replace")}
@@ -282,12 +294,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global args
+    global args, ITEMS
     p = argparse.ArgumentParser()
     p.add_argument("--port-file", required=True)
     p.add_argument("--log", required=True)
     p.add_argument("--lifetime", type=float, default=300)
+    p.add_argument("--items", type=int, default=25)
+    p.add_argument("--no-log", action="store_true", help="log nothing (benchmarks)")
     args = p.parse_args()
+    ITEMS = args.items
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     tmp = args.port_file + ".tmp"
