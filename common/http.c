@@ -21,9 +21,13 @@
 #include "mem.h"
 #include "banned.h"
 
+struct xfer;
+
 struct http {
 	CURLM *multi;
 	struct http_opts o;
+	int running;       /* transfers started and not yet handed back */
+	struct xfer *done; /* finished, not yet handed back, in order */
 };
 
 static int global_done;
@@ -110,15 +114,21 @@ static enum http_fail fail_kind(CURLcode c)
 	}
 }
 
-int http_do(struct http *h, const struct http_req *q, struct http_resp *r)
+/* One transfer under way. */
+struct xfer {
+	CURL *e;
+	struct curl_slist *hl;
+	struct http_resp *r;
+	void *tag;
+	char errbuf[CURL_ERROR_SIZE];
+	CURLcode res;
+	struct xfer *next; /* in the finished list */
+};
+
+int http_start(struct http *h, const struct http_req *q, struct http_resp *r, void *tag)
 {
-	struct curl_slist *hl = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode res = CURLE_OK;
+	struct xfer *x = xcalloc(1, sizeof(*x));
 	CURL *e = curl_easy_init();
-	int running = 1;
-	curl_off_t dl = 0;
-	long hsize = 0;
 
 	buf_reset(&r->head);
 	buf_reset(&r->body);
@@ -127,12 +137,17 @@ int http_do(struct http *h, const struct http_req *q, struct http_resp *r)
 	r->fail = HTTP_OK;
 	r->msg[0] = '\0';
 	if (!e) {
+		free(x);
 		r->fail = HTTP_FAIL_OTHER;
 		snprintf(r->msg, sizeof(r->msg), "cannot make a request handle");
 		return -1;
 	}
+	x->e = e;
+	x->r = r;
+	x->tag = tag;
 	for (size_t i = 0; i < q->nheaders; i++)
-		hl = curl_slist_append(hl, q->headers[i]);
+		x->hl = curl_slist_append(x->hl, q->headers[i]);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_URL, q->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -140,13 +155,13 @@ int http_do(struct http *h, const struct http_req *q, struct http_resp *r)
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	if (hl)
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
+	if (x->hl)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hl);
 	if (h->o.user_agent)
 		curl_easy_setopt(e, CURLOPT_USERAGENT, h->o.user_agent);
 	if (h->o.timeout_ms)
@@ -167,42 +182,117 @@ int http_do(struct http *h, const struct http_req *q, struct http_resp *r)
 	}
 	if (q->body) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, q->body);
+		/* copied: the caller may reuse its body before the transfer ends */
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, q->body);
 	}
 	if (q->method)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, q->method);
-
 	curl_multi_add_handle(h->multi, e);
-	while (running) {
-		CURLMcode mc = curl_multi_perform(h->multi, &running);
-		CURLMsg *m;
-		int left;
-
-		if (mc == CURLM_OK && running)
-			mc = curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
-		if (mc != CURLM_OK) {
-			res = CURLE_FAILED_INIT;
-			snprintf(errbuf, sizeof(errbuf), "%s", curl_multi_strerror(mc));
-			break;
-		}
-		while ((m = curl_multi_info_read(h->multi, &left)) != NULL)
-			if (m->msg == CURLMSG_DONE && m->easy_handle == e)
-				res = m->data.result;
-	}
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_getinfo(e, CURLINFO_SIZE_DOWNLOAD_T, &dl);
-	curl_easy_getinfo(e, CURLINFO_HEADER_SIZE, &hsize);
-	r->bytes = (uint64_t)dl + (uint64_t)hsize;
-	curl_multi_remove_handle(h->multi, e);
-	curl_easy_cleanup(e);
-	curl_slist_free_all(hl);
-	if (res != CURLE_OK) {
-		r->fail = fail_kind(res);
-		snprintf(r->msg, sizeof(r->msg), "%s",
-			 errbuf[0] ? errbuf : curl_easy_strerror(res));
-		return -1;
-	}
+	h->running++;
 	return 0;
+}
+
+/* A finished transfer's answer, and its handle released; its tag. */
+static void *finish(struct http *h, struct xfer *x, int *rc)
+{
+	struct http_resp *r = x->r;
+	curl_off_t dl = 0;
+	long hsize = 0;
+	void *tag = x->tag;
+
+	curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(x->e, CURLINFO_SIZE_DOWNLOAD_T, &dl);
+	curl_easy_getinfo(x->e, CURLINFO_HEADER_SIZE, &hsize);
+	r->bytes = (uint64_t)dl + (uint64_t)hsize;
+	curl_multi_remove_handle(h->multi, x->e);
+	curl_easy_cleanup(x->e);
+	curl_slist_free_all(x->hl);
+	*rc = 0;
+	if (x->res != CURLE_OK) {
+		r->fail = fail_kind(x->res);
+		snprintf(r->msg, sizeof(r->msg), "%s",
+			 x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->res));
+		*rc = -1;
+	}
+	free(x);
+	h->running--;
+	return tag;
+}
+
+/* Move the finished transfers to the end of the finished list; how many. */
+static int collect(struct http *h)
+{
+	struct xfer **tail = &h->done;
+	CURLMsg *m;
+	int left, n = 0;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+		struct xfer *x = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		x->res = m->data.result;
+		x->next = NULL;
+		*tail = x;
+		tail = &x->next;
+		n++;
+	}
+	return n;
+}
+
+/* Drive the transfers, waiting up to timeout_ms for one to finish. */
+static void drive(struct http *h, int timeout_ms)
+{
+	int still;
+
+	curl_multi_perform(h->multi, &still);
+	if (collect(h) || timeout_ms <= 0)
+		return;
+	curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
+	curl_multi_perform(h->multi, &still);
+	collect(h);
+}
+
+void *http_wait(struct http *h, int timeout_ms, int *rc)
+{
+	struct xfer *x;
+
+	if (!h->done && h->running)
+		drive(h, timeout_ms);
+	x = h->done;
+	if (!x)
+		return NULL;
+	h->done = x->next;
+	return finish(h, x, rc);
+}
+
+int http_running(const struct http *h)
+{
+	return h->running;
+}
+
+int http_do(struct http *h, const struct http_req *q, struct http_resp *r)
+{
+	struct xfer **p;
+	int rc = 0;
+
+	if (http_start(h, q, r, r) < 0)
+		return -1;
+	for (;;) {
+		/* ours may finish among others: take it out of the list, leave theirs */
+		for (p = &h->done; *p; p = &(*p)->next)
+			if ((*p)->r == r) {
+				struct xfer *x = *p;
+
+				*p = x->next;
+				finish(h, x, &rc);
+				return rc;
+			}
+		drive(h, 1000);
+	}
 }
 
 int http_header_next(const struct http_resp *r, const char *name, size_t *pos, struct span *val)

@@ -3,7 +3,8 @@
  *
  * One struct http holds the multi handle, and with it the pool of open
  * connections, so that the requests of a run reuse them (and HTTP/2 where
- * the server offers it).  A request is described by a struct http_req and
+ * the server offers it), one at a time (http_do) or several at once
+ * (http_start, http_wait).  A request is described by a struct http_req and
  * answered in a struct http_resp: the status, the header lines of the final
  * response (those of redirects are dropped) and the whole body, decoded when
  * it came gzip- or deflate-compressed.  Transport failures are returned to
@@ -66,6 +67,18 @@ void http_resp_release(struct http_resp *r);
 /* Make the request and wait for its answer.  Returns 0 when a response
  * came (whatever its status), or -1 with r->fail and r->msg set. */
 int http_do(struct http *h, const struct http_req *q, struct http_resp *r);
+
+/* Concurrent requests: start several (each answered in its own r, which
+ * must stay in place until handed back), then wait for any to finish.
+ * http_start() returns 0, or -1 with r->fail and r->msg set when the
+ * request cannot start.  http_wait() waits up to timeout_ms and returns the
+ * tag of a finished request, *rc being what http_do() would return, or
+ * NULL when none finished in time (or none is running).  http_do() may run
+ * among started requests: theirs are kept for http_wait(). */
+int http_start(struct http *h, const struct http_req *q, struct http_resp *r, void *tag);
+void *http_wait(struct http *h, int timeout_ms, int *rc);
+/* Requests started and not yet handed back. */
+int http_running(const struct http *h);
 
 /* The value of the response's header name (case-insensitive), without the
  * white space around it; with several, the one after *pos (start with
