@@ -801,107 +801,163 @@ static double backoff(unsigned attempt)
 	return ceil_s * ((double)random() / ((double)RAND_MAX + 1));
 }
 
+/* The state of one request's attempts. */
+struct attempt {
+	unsigned n;    /* retries made */
+	double waited; /* the pauses so far */
+	int refreshed; /* a new token was fetched after a 401 */
+};
+
+enum verdict {
+	V_OK,      /* a 2xx response */
+	V_IGNORED, /* a status of --ignore-status */
+	V_RETRY,   /* retry after *wait seconds */
+	V_REFRESH, /* get a new token, then retry at once */
+	V_REFUSED, /* for good: status 69, or a bad record in --for-each */
+	V_GIVEUP,  /* retries ran out: status 75 */
+};
+
+/* What an answer (rc as http_do() returns it) calls for.  For V_RETRY,
+ * *wait is the pause and the retry is counted; for V_REFUSED and
+ * V_GIVEUP, m holds the message. */
+static enum verdict judge(int rc, const struct http_resp *r, struct attempt *a, int token_req,
+			  double *wait, struct buf *m)
+{
+	double after = -1, w;
+
+	buf_reset(m);
+	hs.bytes += r->bytes;
+	stats.bytes_in += r->bytes;
+	progress_now();
+	if (rc < 0) {
+		if (r->fail == HTTP_FAIL_OTHER) {
+			buf_adds(m, r->msg);
+			return V_REFUSED;
+		}
+	} else {
+		server_limits(r);
+		if (r->status >= 200 && r->status < 300)
+			return V_OK;
+		if (ignored(r->status))
+			return V_IGNORED;
+		if (r->status == 401 && token_url && !token_req && !a->refreshed) {
+			/* the token may have been revoked early: one new one */
+			a->refreshed = 1;
+			return V_REFRESH;
+		}
+		if (!retryable(r->status)) {
+			buf_printf(m, "HTTP %ld", r->status);
+			if (r->body.len) {
+				buf_adds(m, ": ");
+				excerpt(m, r);
+			}
+			return V_REFUSED;
+		}
+		after = http_retry_after(r, wall());
+	}
+	if (a->n >= retries) {
+		if (rc < 0) {
+			buf_printf(m, "%s (after %u retries)", r->msg, a->n);
+		} else {
+			buf_printf(m, "HTTP %ld (after %u retries)", r->status, a->n);
+			if (r->body.len) {
+				buf_adds(m, ": ");
+				excerpt(m, r);
+			}
+		}
+		return V_GIVEUP;
+	}
+	w = after >= 0 ? after : backoff(a->n);
+	if (after > max_wait) {
+		buf_printf(m, "HTTP %ld: Retry-After asks to wait %.0fs, more than --max-wait",
+			   r->status, after);
+		return V_GIVEUP;
+	}
+	if (retry_max_time > 0 && a->waited + w > retry_max_time) {
+		if (rc < 0)
+			buf_printf(m, "%s (the retries would wait more than --retry-max-time)",
+				   r->msg);
+		else
+			buf_printf(m,
+				   "HTTP %ld (the retries would wait more than --retry-max-time)",
+				   r->status);
+		return V_GIVEUP;
+	}
+	if (rc < 0) {
+		if (r->fail == HTTP_FAIL_TIMEOUT)
+			hs.retry_timeout++;
+		else
+			hs.retry_connect++;
+	} else {
+		hs.retry_status[r->status]++;
+	}
+	hs.waits++;
+	hs.wait_seconds += w;
+	a->waited += w;
+	a->n++;
+	*wait = w;
+	return V_RETRY;
+}
+
+/* The headers of a request: the run's, and the current token's. */
+static void auth_headers(struct http_req *q, const char **hl, const char *const *base, size_t nbase,
+			 int token_req, struct buf *tokhdr)
+{
+	memcpy(hl, base, nbase * sizeof(*hl));
+	q->headers = hl;
+	q->nheaders = nbase;
+	if (!token_req && token_url) {
+		buf_reset(tokhdr);
+		buf_printf(tokhdr, "Authorization: Bearer %s", token);
+		hl[q->nheaders++] = tokhdr->p;
+	}
+}
+
 /* Make a request, retrying as the options say, until a 2xx response (0),
  * a status of --ignore-status (1), or a failure (dies). */
 static int fetch(const struct http_req *q0, struct http_resp *r, int token_req)
 {
 	struct http_req q = *q0;
 	const char **hl = xcalloc(q0->nheaders + 2, sizeof(*hl));
-	double waited = 0;
-	unsigned attempt = 0;
-	int refreshed = 0;
+	struct attempt a = {0};
+	struct buf m = BUF_INIT;
+	double w = 0;
 
-	memcpy(hl, q0->headers, q0->nheaders * sizeof(*hl));
-	q.headers = hl;
 	for (;;) {
-		double after = -1, w;
 		int rc;
 
-		q.nheaders = q0->nheaders;
 		rate_wait(q.url);
-		if (!token_req && token_url) {
-			/* checked after the wait, so that the token is fresh when sent */
-			if (token_stale()) {
-				oauth_token(1);
-				rate_wait(q.url);
-			}
-			buf_reset(&hdrbuf);
-			buf_printf(&hdrbuf, "Authorization: Bearer %s", token);
-			hl[q.nheaders++] = hdrbuf.p;
+		/* checked after the wait, so that the token is fresh when sent */
+		if (!token_req && token_url && token_stale()) {
+			oauth_token(1);
+			rate_wait(q.url);
 		}
+		auth_headers(&q, hl, q0->headers, q0->nheaders, token_req, &hdrbuf);
 		hs.requests++;
 		if (token_req)
 			hs.token_requests++;
 		rc = http_do(http, &q, r);
-		hs.bytes += r->bytes;
-		stats.bytes_in += r->bytes;
-		progress_now();
-		if (rc < 0) {
-			if (r->fail == HTTP_FAIL_OTHER)
-				die_url(ETL_EXIT_UNAVAIL, q.url, "%s", r->msg);
-		} else {
-			server_limits(r);
-			if (r->status >= 200 && r->status < 300) {
-				free(hl);
-				return 0;
-			}
-			if (ignored(r->status)) {
-				free(hl);
-				return 1;
-			}
-			if (r->status == 401 && token_url && !token_req && !refreshed) {
-				/* the token may have been revoked early: one new one */
-				refreshed = 1;
-				oauth_token(1);
-				continue;
-			}
-			if (!retryable(r->status)) {
-				struct buf m = BUF_INIT;
-
-				excerpt(&m, r);
-				die_url(ETL_EXIT_UNAVAIL, q.url, "HTTP %ld%s%s", r->status,
-					m.len ? ": " : "", m.len ? m.p : "");
-			}
-			after = http_retry_after(r, wall());
+		switch (judge(rc, r, &a, token_req, &w, &m)) {
+		case V_OK:
+			free(hl);
+			buf_release(&m);
+			return 0;
+		case V_IGNORED:
+			free(hl);
+			buf_release(&m);
+			return 1;
+		case V_REFRESH:
+			oauth_token(1);
+			break;
+		case V_RETRY:
+			progress_now();
+			pause_for(w);
+			break;
+		case V_REFUSED:
+			die_url(ETL_EXIT_UNAVAIL, q.url, "%s", m.p);
+		case V_GIVEUP:
+			die_url(ETL_EXIT_TEMPFAIL, q.url, "%s", m.p);
 		}
-		if (attempt >= retries) {
-			struct buf m = BUF_INIT;
-
-			if (rc < 0)
-				die_url(ETL_EXIT_TEMPFAIL, q.url, "%s (after %u retries)", r->msg,
-					attempt);
-			excerpt(&m, r);
-			die_url(ETL_EXIT_TEMPFAIL, q.url, "HTTP %ld (after %u retries)%s%s",
-				r->status, attempt, m.len ? ": " : "", m.len ? m.p : "");
-		}
-		w = after >= 0 ? after : backoff(attempt);
-		if (after > max_wait)
-			die_url(ETL_EXIT_TEMPFAIL, q.url,
-				"HTTP %ld: Retry-After asks to wait %.0fs, more than --max-wait",
-				r->status, after);
-		if (retry_max_time > 0 && waited + w > retry_max_time) {
-			if (rc < 0)
-				die_url(ETL_EXIT_TEMPFAIL, q.url,
-					"%s (the retries would wait more than --retry-max-time)",
-					r->msg);
-			die_url(ETL_EXIT_TEMPFAIL, q.url,
-				"HTTP %ld (the retries would wait more than --retry-max-time)",
-				r->status);
-		}
-		if (rc < 0) {
-			if (r->fail == HTTP_FAIL_TIMEOUT)
-				hs.retry_timeout++;
-			else
-				hs.retry_connect++;
-		} else {
-			hs.retry_status[r->status]++;
-		}
-		hs.waits++;
-		hs.wait_seconds += w;
-		progress_now();
-		pause_for(w);
-		waited += w;
-		attempt++;
 	}
 }
 
