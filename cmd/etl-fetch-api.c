@@ -5,6 +5,8 @@
  * limit, retrying what may succeed later), hand the body to body_records(),
  * write each record as it is found, then work out the next page's request
  * from the body or the headers, or stop.  Memory is one page's body.
+ * With --for-each, each input record makes one request instead, up to
+ * --parallel of them at once over libcurl's multi interface (for_each()).
  *
  * Invariants:
  * - a page is written whole or not at all: body_records() validates a JSON
@@ -27,6 +29,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "bad.h"
 #include "body.h"
 #include "buf.h"
 #include "cli.h"
@@ -35,6 +38,7 @@
 #include "http.h"
 #include "jsonw.h"
 #include "mem.h"
+#include "ndjson.h"
 #include "out.h"
 #include "path.h"
 #include "scan.h"
@@ -83,6 +87,10 @@ enum {
 	OPT_SINCE_LAG,
 	OPT_STATE_TABLE,
 	OPT_DB,
+	OPT_FOR_EACH,
+	OPT_PARALLEL,
+	OPT_UNORDERED,
+	OPT_INTO,
 };
 
 static const struct cli_opt opts[] = {
@@ -149,6 +157,13 @@ static const struct cli_opt opts[] = {
 	 "the state table (default: etl_state)"},
 	{OPT_DB, "db", 'd', CLI_ARG, "CONNINFO",
 	 "libpq connection string or URI of the state table (default: PG* environment)"},
+	{OPT_FOR_EACH, "for-each", 0, CLI_NOARG, NULL,
+	 "one request per NDJSON record of the input, the URL, --query and --data templates"},
+	{OPT_PARALLEL, "parallel", 0, CLI_ARG, "N", "with --for-each: up to N requests at once"},
+	{OPT_UNORDERED, "unordered", 0, CLI_NOARG, NULL,
+	 "with --for-each: write the output as it comes, not in input order"},
+	{OPT_INTO, "into", 0, CLI_ARG, "FIELD",
+	 "with --for-each: the input record, with the response's records as FIELD"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -180,6 +195,11 @@ static const char *since, *since_param, *state_key, *state_table = "etl_state", 
 static struct path cursor_field;
 static int cursor_field_set;
 static int64_t since_lag_us = -1;
+static int for_each_mode, unordered;
+static size_t parallel = 1;
+static int parallel_set;
+static const char *into;
+static char *basic_up; /* --basic-env's user:password */
 static char **headers;
 static size_t nheaders;
 static char **hidden; /* -H arguments that hold a secret, in argv */
@@ -555,6 +575,21 @@ static void on_opt(int id, const char *arg)
 	case OPT_DB:
 		db = arg;
 		break;
+	case OPT_FOR_EACH:
+		for_each_mode = 1;
+		break;
+	case OPT_PARALLEL:
+		parallel = (size_t)cli_uint(cli_optname, arg, 1, 1000);
+		parallel_set = 1;
+		break;
+	case OPT_UNORDERED:
+		unordered = 1;
+		break;
+	case OPT_INTO:
+		if (!*arg)
+			cli_usage_error(cli_optname, "expected a field name");
+		into = arg;
+		break;
 	case OPT_OAUTH2_AUTH:
 		if (strcmp(arg, "basic") && strcmp(arg, "post"))
 			cli_usage_error(cli_optname, "expected basic or post, got '%s'", arg);
@@ -568,7 +603,7 @@ static const struct cli_prog prog = {
 	"URL [OPTIONS]",
 	"Fetch the records of a paginated REST API as NDJSON.",
 	opts,
-	CLI_NO_INPUT | CLI_NO_RECORDS,
+	CLI_NO_INPUT,
 	on_opt,
 };
 
@@ -1039,9 +1074,9 @@ static void oauth_token(int force)
 
 static struct wmark wm_max, wm_cur; /* the greatest --cursor-field, the record's */
 
+/* Write a record (with --for-each: append its line to the buf ctx). */
 static void write_record(void *ctx, struct span rec)
 {
-	(void)ctx;
 	buf_reset(&line);
 	jw_compact(&line, rec.p, rec.n);
 	if (nmetas) {
@@ -1060,7 +1095,13 @@ static void write_record(void *ctx, struct span rec)
 		}
 		buf_addc(&line, '}');
 	}
-	out_line(line.p, line.len);
+	if (ctx) {
+		buf_add(ctx, line.p, line.len);
+		buf_addc(ctx, '\n');
+	} else {
+		out_line(line.p, line.len);
+		stats.records_in++;
+	}
 	if (cursor_field_set && wmark_json(&wm_cur, scan_lookup(rec, &cursor_field)) &&
 	    (!wm_max.set || wmark_cmp(&wm_cur, &wm_max) > 0)) {
 		struct wmark t = wm_max;
@@ -1068,7 +1109,6 @@ static void write_record(void *ctx, struct span rec)
 		wm_max = wm_cur;
 		wm_cur = t;
 	}
-	stats.records_in++;
 	stats.records_out++;
 	records_seen++;
 	progress_tick();
@@ -1279,6 +1319,402 @@ static void stats_fields(struct buf *b)
 	buf_addc(b, '}');
 }
 
+/* ---- --for-each: one request per input record, several at once ---- */
+
+/*
+ * Each input record takes a slot; a slot's request runs, waits for a retry,
+ * or holds its finished output until its turn.  In input order (the
+ * default), the record of sequence number n takes slot n % N, so a record is
+ * read only when the output of the one N before it was written: memory is N
+ * responses, and a slow request holds back the writing, never the order.
+ * With --unordered, any free slot takes the next record and output goes as
+ * it comes.
+ */
+enum { S_FREE, S_READY, S_RUNNING, S_WAITING, S_DONE };
+
+struct slot {
+	int state;
+	struct buf rec; /* the input record's line */
+	const char *file;
+	uint64_t lineno;
+	char *url, *body;
+	size_t body_len;
+	struct http_resp r;
+	struct attempt a;
+	double ready_at;
+	const char **hl;
+	struct buf tokhdr;
+	struct buf out;  /* the lines to write */
+	struct buf fail; /* a per-record failure, for --bad-records */
+};
+
+/* A template's "{path}": the path's text, from s (after '{') to its '}'. */
+static size_t placeholder(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
+
+	return n && s[n] == '}' ? n : 0;
+}
+
+/* tpl with each {path} replaced by the record's value there: percent-encoded
+ * (how 'u'), as it is (how 'r'), or escaped for a JSON string (how 'j').
+ * 0, or -1 with a message in err when a value is missing or not a scalar. */
+static int expand(struct buf *dst, const char *tpl, struct span rec, int how, struct buf *err)
+{
+	struct buf v = BUF_INIT;
+
+	for (const char *p = tpl; *p;) {
+		size_t n = *p == '{' ? placeholder(p + 1) : 0;
+		struct path path;
+		struct span val;
+		const char *e;
+		size_t eo;
+
+		if (!n) {
+			buf_addc(dst, *p++);
+			continue;
+		}
+		{
+			char *text = xstrndup(p + 1, n);
+
+			if (path_parse(&path, text, 1, &e, &eo) < 0) {
+				free(text);
+				buf_add(dst, p, n + 2);
+				p += n + 2;
+				continue;
+			}
+			free(text);
+		}
+		val = scan_lookup(rec, &path);
+		path_release(&path);
+		buf_reset(&v);
+		switch (scan_kind(val)) {
+		case SCAN_STRING:
+			scan_string(&v, val);
+			break;
+		case SCAN_NUMBER:
+		case SCAN_TRUE:
+		case SCAN_FALSE:
+			buf_add(&v, val.p, val.n);
+			break;
+		default:
+			buf_printf(err, "the field %.*s of the template is %s", (int)n, p + 1,
+				   scan_kind(val) == SCAN_NONE || scan_kind(val) == SCAN_NULL
+					   ? "missing"
+					   : "not a string, a number or a boolean");
+			buf_release(&v);
+			return -1;
+		}
+		if (how == 'u') {
+			http_escape(dst, v.p ? v.p : "", v.len);
+		} else if (how == 'j') {
+			size_t at = dst->len;
+
+			jw_string(dst, v.p ? v.p : "", v.len);
+			/* without its quotes: the template has them */
+			memmove(dst->p + at, dst->p + at + 1, dst->len - at - 2);
+			dst->len -= 2;
+			dst->p[dst->len] = '\0';
+		} else {
+			buf_add(dst, v.p ? v.p : "", v.len);
+		}
+		p += n + 2;
+	}
+	buf_release(&v);
+	return 0;
+}
+
+/* The slot's request from the record: 0, or -1 with s->fail set. */
+static int slot_prepare(struct slot *s, const char *url_tpl, const char *data_tpl)
+{
+	struct span rec = {s->rec.p, s->rec.len};
+	struct buf u = BUF_INIT, b = BUF_INIT;
+	char *url;
+
+	if (expand(&u, url_tpl, rec, 'u', &s->fail) < 0) {
+		buf_release(&u);
+		return -1;
+	}
+	url = buf_detach(&u, NULL);
+	for (size_t i = 0; i < nqueries; i++) {
+		char *eq = strchr(queries[i], '='), *nu;
+
+		buf_reset(&b);
+		if (expand(&b, eq + 1, rec, 'r', &s->fail) < 0) {
+			free(url);
+			buf_release(&b);
+			return -1;
+		}
+		*eq = '\0';
+		nu = http_url_add(url, queries[i], b.p ? b.p : "");
+		*eq = '=';
+		free(url);
+		if (!nu) {
+			buf_adds(&s->fail, "the URL made from the template is not a URL");
+			buf_release(&b);
+			return -1;
+		}
+		url = nu;
+	}
+	for (size_t i = 0; i < nquery_envs; i++) {
+		char *nu = http_url_add(url, query_envs[i].name, getenv(query_envs[i].var));
+
+		free(url);
+		url = nu;
+	}
+	s->url = url;
+	buf_reset(&b);
+	if (data_tpl && expand(&b, data_tpl, rec, 'j', &s->fail) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	s->body = data_tpl ? buf_detach(&b, &s->body_len) : NULL;
+	buf_release(&b);
+	return 0;
+}
+
+/* A per-record failure: "URL: WHAT", the URL as messages show it. */
+static ETL_PRINTF(2, 3) void fail_at(struct slot *s, const char *fmt, ...)
+{
+	char *u = shown(s->url), tmp[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	buf_printf(&s->fail, "%s: %s", u, tmp);
+	free(u);
+}
+
+static void slot_clear(struct slot *s)
+{
+	free(s->url);
+	free(s->body);
+	s->url = s->body = NULL;
+	buf_reset(&s->rec);
+	buf_reset(&s->out);
+	buf_reset(&s->fail);
+	memset(&s->a, 0, sizeof(s->a));
+	s->state = S_FREE;
+}
+
+/* Append each record to the buf ctx as an element of a JSON array. */
+static void collect_record(void *ctx, struct span rec)
+{
+	struct buf *b = ctx;
+
+	if (b->len > 1)
+		buf_addc(b, ',');
+	jw_compact(b, rec.p, rec.n);
+}
+
+/* The slot's output from its answer (ignored: no records). */
+static void slot_output(struct slot *s, int ignored_status)
+{
+	struct body_err be;
+	long n = 0;
+
+	page_root = (struct span){NULL, 0};
+	pages++;
+	if (into) {
+		static struct buf arr = BUF_INIT;
+		struct span t = scan_trim((struct span){s->rec.p, s->rec.len});
+		size_t inner = t.n - 1; /* without the closing brace */
+
+		buf_reset(&arr);
+		buf_addc(&arr, '[');
+		if (!ignored_status) {
+			if (!s->r.body.p)
+				buf_add(&s->r.body, "", 0);
+			n = body_records(s->r.body.p, s->r.body.len, format, &spec, collect_record,
+					 &arr, &page_root, &be);
+		}
+		if (n < 0) {
+			fail_at(s, "offset %zu: %s%s", be.off, be.syntax ? "invalid JSON: " : "",
+				be.msg);
+			return;
+		}
+		buf_addc(&arr, ']');
+		while (inner > 1 && (t.p[inner - 1] == ' ' || t.p[inner - 1] == '\t'))
+			inner--;
+		buf_add(&s->out, t.p, inner);
+		if (inner > 1)
+			buf_addc(&s->out, ',');
+		jw_string(&s->out, into, strlen(into));
+		buf_addc(&s->out, ':');
+		buf_add(&s->out, arr.p, arr.len);
+		buf_adds(&s->out, "}\n");
+		return;
+	}
+	if (ignored_status)
+		return;
+	if (!s->r.body.p)
+		buf_add(&s->r.body, "", 0);
+	n = body_records(s->r.body.p, s->r.body.len, format, &spec, write_record, &s->out,
+			 &page_root, &be);
+	if (n < 0) {
+		buf_reset(&s->out);
+		fail_at(s, "offset %zu: %s%s", be.off, be.syntax ? "invalid JSON: " : "", be.msg);
+	}
+}
+
+/* Write a finished slot: its lines, or its record to --bad-records. */
+static void slot_emit(struct slot *s)
+{
+	if (s->fail.len) {
+		bad_record(s->file, s->lineno, 0, s->rec.p, s->rec.len, "%s", s->fail.p);
+	} else {
+		if (s->out.len)
+			out_write(s->out.p, s->out.len);
+		if (into)
+			stats.records_out++;
+	}
+	slot_clear(s);
+}
+
+/* Start the slot's request (its slot in the rate limit taken). */
+static void slot_start(struct slot *s, const char *const *base, size_t nbase)
+{
+	struct http_req q = {0};
+
+	if (token_url && token_stale())
+		oauth_token(1);
+	q.method = method;
+	q.url = s->url;
+	q.body = s->body;
+	q.body_len = s->body_len;
+	q.userpwd = basic_env ? basic_up : NULL;
+	auth_headers(&q, s->hl, base, nbase, 0, &s->tokhdr);
+	hs.requests++;
+	if (http_start(http, &q, &s->r, s) < 0)
+		die_url(ETL_EXIT_UNAVAIL, s->url, "%s", s->r.msg);
+	s->state = S_RUNNING;
+}
+
+static void for_each(const char *url_tpl, const char *data_tpl, const char *const *base,
+		     size_t nbase)
+{
+	struct ndjson *nd = nd_open(NULL, 0, NULL, 0);
+	struct slot *slots = xcalloc(parallel, sizeof(*slots));
+	uint64_t next_in = 0, next_out = 0;
+	struct buf m = BUF_INIT;
+	int eof = 0;
+
+	for (size_t i = 0; i < parallel; i++) {
+		http_resp_init(&slots[i].r);
+		slots[i].hl = xcalloc(nbase + 2, sizeof(*slots[i].hl));
+	}
+	for (;;) {
+		double t = mono(), wake = t + 1;
+		int busy = 0, rc;
+		struct slot *s;
+
+		/* write what is finished, in input order unless --unordered */
+		if (unordered) {
+			for (size_t i = 0; i < parallel; i++)
+				if (slots[i].state == S_DONE)
+					slot_emit(&slots[i]);
+		} else {
+			while (slots[next_out % parallel].state == S_DONE)
+				slot_emit(&slots[next_out++ % parallel]);
+		}
+		/* read records into free slots */
+		while (!eof) {
+			struct record rec;
+
+			s = NULL;
+			if (unordered) {
+				for (size_t i = 0; i < parallel && !s; i++)
+					if (slots[i].state == S_FREE)
+						s = &slots[i];
+			} else if (slots[next_in % parallel].state == S_FREE) {
+				s = &slots[next_in % parallel];
+			}
+			if (!s)
+				break;
+			if (!nd_next(nd, &rec)) {
+				eof = 1;
+				break;
+			}
+			next_in++;
+			buf_add(&s->rec, rec.line.p, rec.line.n);
+			s->file = rec.file;
+			s->lineno = rec.lineno;
+			s->ready_at = 0;
+			s->state = slot_prepare(s, url_tpl, data_tpl) < 0 ? S_DONE : S_READY;
+		}
+		/* start what may start, as the rate limit allows */
+		for (size_t i = 0; i < parallel; i++) {
+			s = &slots[i];
+			if (s->state != S_READY && s->state != S_WAITING)
+				continue;
+			if (s->ready_at > t) {
+				wake = fmin(wake, s->ready_at);
+				continue;
+			}
+			if (next_slot - t > max_wait)
+				die_url(ETL_EXIT_TEMPFAIL, s->url,
+					"the rate limit asks to wait %.0fs, more than --max-wait",
+					next_slot - t);
+			if (next_slot > t) {
+				wake = fmin(wake, next_slot);
+				continue;
+			}
+			next_slot = t + rate_interval;
+			slot_start(s, base, nbase);
+		}
+		for (size_t i = 0; i < parallel; i++)
+			busy |= slots[i].state != S_FREE;
+		if (eof && !busy)
+			break;
+		/* wait for an answer, or for the next start */
+		s = http_wait(http, http_running(http) ? (int)fmax(1, (wake - mono()) * 1000) : 0,
+			      &rc);
+		if (!s) {
+			if (!http_running(http) && wake > mono())
+				pause_for(wake - mono());
+			continue;
+		}
+		switch (judge(rc, &s->r, &s->a, 0, &t, &m)) {
+		case V_OK:
+			slot_output(s, 0);
+			s->state = S_DONE;
+			break;
+		case V_IGNORED:
+			slot_output(s, 1);
+			s->state = S_DONE;
+			break;
+		case V_REFRESH:
+			oauth_token(1);
+			s->state = S_READY;
+			break;
+		case V_RETRY:
+			s->ready_at = mono() + t;
+			s->state = S_WAITING;
+			break;
+		case V_REFUSED:
+			if (rc < 0)
+				die_url(ETL_EXIT_UNAVAIL, s->url, "%s", m.p);
+			fail_at(s, "%s", m.p);
+			s->state = S_DONE;
+			break;
+		case V_GIVEUP:
+			die_url(ETL_EXIT_TEMPFAIL, s->url, "%s", m.p);
+		}
+	}
+	for (size_t i = 0; i < parallel; i++) {
+		http_resp_release(&slots[i].r);
+		buf_release(&slots[i].rec);
+		buf_release(&slots[i].out);
+		buf_release(&slots[i].fail);
+		buf_release(&slots[i].tokhdr);
+		free(slots[i].hl);
+	}
+	free(slots);
+	buf_release(&m);
+	nd_close(nd);
+}
+
 /* ---- the watermark in the state table ---- */
 
 static PGconn *conn;
@@ -1333,14 +1769,59 @@ static void state_save(void)
 	pg_run(conn, st.display, "COMMIT");
 }
 
+static void start_http(void)
+{
+	static struct buf ua = BUF_INIT;
+	struct http_opts ho = {0};
+	char err[256];
+
+	buf_printf(&ua, "etl-fetch-api/%s", ETL_VERSION);
+	ho.timeout_ms = timeout_ms;
+	ho.connect_timeout_ms = connect_timeout_ms;
+	ho.cacert = cacert;
+	ho.insecure = insecure;
+	ho.netrc = use_netrc;
+	ho.user_agent = ua.p;
+	http = http_new(&ho, err, sizeof(err));
+	if (!http)
+		etl_die(ETL_EXIT_SOFTWARE, NULL, "%s", err);
+	srandom((unsigned)(wall() * 1e6));
+	stats_extra(stats_fields);
+	progress_extra(progress_fields);
+	t_start = mono();
+}
+
+/* The options that belong to --for-each, or cannot go with it. */
+static void check_for_each(void)
+{
+	if (!for_each_mode) {
+		if (parallel_set || unordered || into || cli.bad_records || cli.max_bad)
+			cli_usage_error(parallel_set      ? "--parallel"
+					: unordered       ? "--unordered"
+					: into            ? "--into"
+					: cli.bad_records ? "--bad-records"
+							  : "--max-bad",
+					"needs --for-each");
+		return;
+	}
+	if (style != PG_NONE)
+		cli_usage_error("--paginate", "not with --for-each: one request per record");
+	if (total_arg || stop_value || max_pages)
+		cli_usage_error(total_arg    ? "--total-path"
+				: stop_value ? "--stop-when"
+					     : "--max-pages",
+				"not with --for-each: one request per record");
+	if (since || state_key)
+		cli_usage_error(since ? "--since" : "--state-key", "not with --for-each");
+}
+
 int main(int argc, char **argv)
 {
-	struct http_opts ho = {0};
 	struct http_req q = {0};
 	struct http_resp r;
-	struct buf ua = BUF_INIT, basic = BUF_INIT;
+	struct buf basic = BUF_INIT;
 	size_t nh = 0, data_len = 0, cur_len = 0;
-	char *data = NULL, *url, *cur_body = NULL, err[256];
+	char *data = NULL, *url = NULL, *cur_body = NULL;
 	unsigned long long pageno, offset = 0;
 	int has_accept = 0, has_ctype = 0;
 	const char *e;
@@ -1348,6 +1829,7 @@ int main(int argc, char **argv)
 
 	cli_start(&prog, argc, argv);
 	hide_secret_args();
+	http_resp_init(&r);
 	if (cli.nfiles != 1)
 		cli_usage_error(NULL,
 				cli.nfiles ? "expected one URL, got %zu arguments"
@@ -1367,6 +1849,7 @@ int main(int argc, char **argv)
 			cli_usage_error("--paginate",
 					"a cursor or next URL in the body needs --format json");
 	}
+	check_for_each();
 	if (body_spec_parse(&spec, records_arg ? records_arg : ".", &e, &eo) < 0)
 		cli_usage_error("--records", "column %zu: %s", eo + 1, e);
 	if (token_url && (!client_id_env || !client_secret_env))
@@ -1439,19 +1922,32 @@ int main(int argc, char **argv)
 		if (!strchr(basic.p, ':'))
 			etl_die(ETL_EXIT_USAGE, "--basic-env", "%s is not user:password",
 				basic_env);
+		basic_up = basic.p;
 	}
 	if (token_url) {
 		client_id = env_secret("--client-id-env", client_id_env);
 		client_secret = env_secret("--client-secret-env", client_secret_env);
 	}
 
+	secret_names = xcalloc(nquery_envs + 1, sizeof(*secret_names));
+	for (size_t i = 0; i < nquery_envs; i++) {
+		secret_names[i] = query_envs[i].name;
+		env_secret("--query-env", query_envs[i].var);
+	}
+	if (for_each_mode) {
+		/* the URL is a template: checked when each record fills it */
+		if (strncasecmp(cli.files[0], "http://", 7) &&
+		    strncasecmp(cli.files[0], "https://", 8))
+			cli_usage_error(NULL, "not an http or https URL: '%s'", cli.files[0]);
+		start_http();
+		for_each(cli.files[0], data, hv, nh);
+		goto done;
+	}
+
 	/* the first URL: the user's, its query, the first page's parameters */
 	url = http_url_resolve(cli.files[0], cli.files[0]);
 	if (!url || (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)))
 		cli_usage_error(NULL, "not an http or https URL: '%s'", cli.files[0]);
-	secret_names = xcalloc(nquery_envs + 1, sizeof(*secret_names));
-	for (size_t i = 0; i < nquery_envs; i++)
-		secret_names[i] = query_envs[i].name;
 	for (size_t i = 0; i < nqueries; i++) {
 		char *eq = strchr(queries[i], '='), *u;
 
@@ -1503,23 +1999,9 @@ int main(int argc, char **argv)
 	cur_len = data_len;
 	data = NULL;
 
-	buf_printf(&ua, "etl-fetch-api/%s", ETL_VERSION);
-	ho.timeout_ms = timeout_ms;
-	ho.connect_timeout_ms = connect_timeout_ms;
-	ho.cacert = cacert;
-	ho.insecure = insecure;
-	ho.netrc = use_netrc;
-	ho.user_agent = ua.p;
-	http = http_new(&ho, err, sizeof(err));
-	if (!http)
-		etl_die(ETL_EXIT_SOFTWARE, NULL, "%s", err);
-	srandom((unsigned)(wall() * 1e6));
-	stats_extra(stats_fields);
-	progress_extra(progress_fields);
-	t_start = mono();
+	start_http();
 	if (cur_body)
 		data = xstrndup(cur_body, cur_len);
-	http_resp_init(&r);
 
 	for (;;) {
 		struct body_err be;
@@ -1639,6 +2121,7 @@ int main(int argc, char **argv)
 		url = next;
 	}
 
+done:
 	if (state_key) {
 		/* the data first: the watermark never runs ahead of it */
 		out_close();
@@ -1657,7 +2140,6 @@ int main(int argc, char **argv)
 	free(hv);
 	buf_release(&line);
 	buf_release(&hdrbuf);
-	buf_release(&ua);
 	buf_release(&basic);
 	body_spec_release(&spec);
 	cli_finish();

@@ -302,12 +302,12 @@ _etl_agg_complete() {
 complete -F _etl_agg_complete etl-agg
 
 # ---- etl-fetch-api ----
-# No --bad-records/--max-bad: the records come from a service, not a file.
 _etl_fetch_api_opts='-X --request -H --header --data --query --timeout --connect-timeout --cacert
 	--insecure --records --format --meta --paginate --total-path --stop-when --max-pages --retries
 	--retry-max-time --ignore-status --rate --max-wait --bearer-env --basic-env --header-env
 	--query-env --netrc --oauth2-token-url --client-id-env --client-secret-env --scope
 	--oauth2-auth --since --since-param --state-key --cursor-field --since-lag --state-table -d --db
+	--for-each --parallel --unordered --into --bad-records --max-bad
 	-o --output --progress --stats -q --quiet -h --help --version'
 
 _etl_fetch_api_complete() {
@@ -344,7 +344,7 @@ _etl_fetch_api_complete() {
 		--total-path | --stop-when | --max-pages | --retries | --retry-max-time | \
 		--ignore-status | --rate | --max-wait | --header-env | --query-env | \
 		--oauth2-token-url | --scope | --since | --since-param | --state-key | --cursor-field | \
-		--since-lag | --state-table | -d | --db)
+		--since-lag | --state-table | -d | --db | --parallel | --into)
 		COMPREPLY=()
 		return 0
 		;;

@@ -584,3 +584,97 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --since-lag: needs --state-key"
 	assert_equal "$(requests | wc -l)" 0
 }
+
+# ---- --for-each ----
+
+@test "--for-each makes one request per input record, the URL template's values encoded" {
+	printf '{"cid":1}\n{"cid":2,"x":true}\n\n{"cid":3}\n' >in.ndjson
+	run --separate-stderr fetch "$API/cust/{cid}" --for-each <in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_output "$(printf '%s\n' '{"id":1,"plan":"p1","orders":[{"n":1,"total":9.90}]}' \
+		'{"id":2,"plan":"p2","orders":[{"n":1,"total":9.90}]}' \
+		'{"id":3,"plan":"p0","orders":[{"n":1,"total":9.90}]}')"
+	assert_equal "$(requests | tr '\n' ' ')" "/cust/1 /cust/2 /cust/3 "
+	: >"$API_LOG"
+	printf '{"cid":"a b/c"}\n' >in.ndjson
+	run --separate-stderr fetch "$API/cust/{cid}" --for-each --bad-records skip -q <in.ndjson
+	assert_success
+	assert_equal "$(requests)" "/cust/a%20b%2Fc"
+}
+
+@test "--for-each: --query and --data are templates too; --into nests the records in the input record" {
+	printf '{"k":"x&y","n":7}\n{"k":"z","n":8.50}\n' >in.ndjson
+	run --separate-stderr fetch "$API/echo" --for-each --query 'key={k}' --data '{"n":{n},"k":"{k}"}' \
+		--records . --into got <in.ndjson
+	assert_success
+	assert_line --index 0 '{"k":"x&y","n":7,"got":[{"path":"/echo?key=x%26y","ua":"etl-fetch-api/0.1.0","accept":"application/json","encoding":"deflate, gzip, br, zstd","method":"POST","body":"{\"n\":7,\"k\":\"x&y\"}"}]}'
+	assert_line --index 1 --partial '{"k":"z","n":8.50,"got":[{"path":"/echo?key=z",'
+	assert_line --index 1 --partial '"body":"{\"n\":8.50,\"k\":\"z\"}"}]}'
+}
+
+@test "--for-each: a missing field or a 4xx is a bad record; --ignore-status makes it an empty answer" {
+	printf '{"cid":1}\n{"other":2}\n{"cid":"gone"}\n{"cid":3}\n' >in.ndjson
+	run --separate-stderr fetch "$API/cust/{cid}" --for-each <in.ndjson
+	assert_failure 65
+	assert_output '{"id":1,"plan":"p1","orders":[{"n":1,"total":9.90}]}'
+	assert_stderr "etl-fetch-api: <stdin>:2: the field cid of the template is missing"
+	run --separate-stderr fetch "$API/cust/{cid}" --for-each --bad-records rej.ndjson -q <in.ndjson
+	assert_success
+	assert_equal "$(wc -l <<<"$output")" 2
+	run cat rej.ndjson
+	assert_output "$(printf '%s\n' '{"file":"<stdin>","line":2,"error":"the field cid of the template is missing","raw":"{\"other\":2}"}' \
+		"{\"file\":\"<stdin>\",\"line\":3,\"error\":\"$API/cust/gone: HTTP 404: {\\\"error\\\":\\\"no such customer\\\"}\",\"raw\":\"{\\\"cid\\\":\\\"gone\\\"}\"}")"
+	printf '{"cid":"gone"}\n{"cid":3}\n' >in.ndjson
+	run --separate-stderr fetch "$API/cust/{cid}" --for-each --ignore-status 404 --into c <in.ndjson
+	assert_success
+	assert_output "$(printf '%s\n' '{"cid":"gone","c":[]}' '{"cid":3,"c":[{"id":3,"plan":"p0","orders":[{"n":1,"total":9.90}]}]}')"
+}
+
+@test "--for-each --parallel: requests overlap, the output keeps the input order; --unordered does not" {
+	local t0 t1
+
+	# the first record's answer comes last
+	printf '{"cid":%d,"d":%d}\n' 1 600 2 400 3 200 4 0 >in.ndjson
+	t0=$(date +%s.%N)
+	run --separate-stderr fetch "$API/cust/{cid}?delay={d}" --for-each --parallel 4 <in.ndjson
+	t1=$(date +%s.%N)
+	assert_success
+	assert_equal "$(jq -c .id <<<"$output" | tr '\n' ' ')" "1 2 3 4 "
+	# one after the other, 1.2 s; side by side, 0.6 s and a little
+	run awk -v a="$t0" -v b="$t1" 'BEGIN { if (b - a >= 1.1) print "took " b - a " s" }'
+	assert_output ""
+	run --separate-stderr fetch "$API/cust/{cid}?delay={d}" --for-each --parallel 4 --unordered <in.ndjson
+	assert_success
+	assert_equal "$(jq -c .id <<<"$output" | tr '\n' ' ')" "4 3 2 1 "
+}
+
+@test "--for-each: each record's request is retried alone; --rate holds over all of them" {
+	printf '{"k":"fe%d"}\n' 1 2 3 4 5 6 >in.ndjson
+	run --separate-stderr fetch "$API/flaky/{k}?fail=503" --for-each --parallel 3 --rate 10/s \
+		--stats st.json --into r <in.ndjson
+	assert_success
+	assert_equal "$(jq -c '[.k, (.r | length)]' <<<"$output" | tr '\n' ' ')" \
+		'["fe1",3] ["fe2",3] ["fe3",3] ["fe4",3] ["fe5",3] ["fe6",3] '
+	run jq -c '{requests, retries, records_in, records_out}' st.json
+	assert_output '{"requests":12,"retries":{"503":6},"records_in":6,"records_out":6}'
+	gaps >gaps.txt
+	run awk '$1 < 0.07 { print "too close: " $1 }' gaps.txt
+	assert_output ""
+}
+
+@test "--for-each's options and the ones that cannot go with it" {
+	run --separate-stderr fetch "$API/cust/1" --parallel 4
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --parallel: needs --for-each"
+	run --separate-stderr fetch "$API/cust/1" --bad-records skip
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --bad-records: needs --for-each"
+	run --separate-stderr fetch "$API/cust/{cid}" --for-each --paginate link </dev/null
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --paginate: not with --for-each: one request per record"
+	run --separate-stderr fetch "$API/cust/{cid}" --for-each --parallel 0 </dev/null
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "etl-fetch-api: --parallel: expected a positive integer, got '0'"
+	assert_equal "$(requests | wc -l)" 0
+}

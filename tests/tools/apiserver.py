@@ -66,6 +66,9 @@ def qint(q, name, default):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go in two writes: without this, Nagle's algorithm and
+    # the client's delayed ACK add 40 ms to every response
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *a):
         pass
@@ -190,6 +193,16 @@ class Handler(BaseHTTPRequestHandler):
                     for i in range(1, 7) if "2026-01-01T00:00:0%dZ" % i >= since]
             h = [("Link", '<%s>; rel="next"' % q["next"][0])] if "next" in q else []
             self.send(200, "[" + ",".join(recs) + "]", headers=h)
+        elif head == "cust":
+            # /cust/ID[?delay=MS]: one customer, after MS milliseconds; ids
+            # that are not numbers are gone (404)
+            time.sleep(qint(q, "delay", 0) / 1000)
+            if not parts[1].isdigit():
+                self.send(404, '{"error":"no such customer"}')
+                return
+            n = int(parts[1])
+            self.send(200, '{"id":%d,"plan":"p%d","orders":[{"n":1,"total":9.90}]}'
+                      % (n, n % 3))
         elif head == "bad":
             self.send(200, '{"data":[{"id":1},{"id":2,}]}')
         elif head == "badndjson":
@@ -303,6 +316,8 @@ def main():
     p.add_argument("--no-log", action="store_true", help="log nothing (benchmarks)")
     args = p.parse_args()
     ITEMS = args.items
+    # a deep listen queue: --parallel opens many connections at once
+    ThreadingHTTPServer.request_queue_size = 128
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     tmp = args.port_file + ".tmp"
