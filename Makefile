@@ -24,7 +24,7 @@ PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-
 LIB_MODULES = arena bad base64 body buf cast cli decimal die dtoa expr exprfn fields hash http input jsonw mem ndjson out path pg pgval rec scan \
 	sketch stats tempfile timefmt utf8 wmark
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
-	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile test_timefmt
+	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile test_timefmt test_body
 TOOLS = ndcat
 FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_body
 MANPAGES = $(PROGS:%=man/%.1) man/etl.7 man/etl-expr.7
