@@ -65,6 +65,14 @@ $(B)/etl-agg: $(AGG_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(AGG_OBJS) $(LIB) $(LIBS)
 
+# etl-fetch-api is a folder of a few files (cmd/etl-fetch-api/fetch.h says which).
+FETCH_API_SRCS = main request foreach
+FETCH_API_OBJS = $(FETCH_API_SRCS:%=$(O)/cmd/etl-fetch-api/%.o)
+$(FETCH_API_OBJS): cmd/etl-fetch-api/fetch.h
+$(B)/etl-fetch-api: $(FETCH_API_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(FETCH_API_OBJS) $(LIB) $(LIBS)
+
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
