@@ -151,7 +151,7 @@ int http_start(struct http *h, const struct http_req *q, struct http_resp *r, vo
 	curl_easy_setopt(e, CURLOPT_URL, q->url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, h->o.no_redirects ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

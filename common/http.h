@@ -28,6 +28,7 @@ struct http_opts {
 	const char *cacert;      /* CA bundle file, or NULL */
 	int insecure;            /* no TLS verification */
 	int netrc;               /* credentials from ~/.netrc when there are some */
+	int no_redirects;        /* a 3xx is the answer, not followed */
 	const char *user_agent;
 };
 

@@ -478,6 +478,24 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 	assert_stderr_regex $'\retl-fetch-api: 25 records, [0-9]+ rec/s, [0-9.]+ MB/s, 0:0[0-9], 3 pages, 3 requests, [0-9.]+ req/s, waited 0\.0s\e\[K\r\e\[K$'
 }
 
+@test "redirects are followed, but not with a secret header that libcurl would pass on" {
+	export KEY=k3y-v4lue
+	# the server's redirect drops the query: all 25 items
+	run --separate-stderr fetch "$API/redirect/items?n=2"
+	assert_success
+	assert_output "$(items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" "/redirect/items?n=2 /items "
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/redirect/auth/key" --header-env X-Api-Key=KEY
+	assert_failure 69
+	assert_output ""
+	assert_stderr "etl-fetch-api: $API/redirect/auth/key: HTTP 302"
+	assert_equal "$(requests)" "/redirect/auth/key"
+	run --separate-stderr fetch "$API/redirect/auth/key" -H 'X-Api-Key: k3y-v4lue'
+	assert_failure 69
+	assert_stderr "etl-fetch-api: $API/redirect/auth/key: HTTP 302"
+}
+
 # ---- the command line ----
 
 @test "usage errors" {

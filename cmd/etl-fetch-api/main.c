@@ -843,6 +843,9 @@ static void start_http(void)
 	ho.cacert = cacert;
 	ho.insecure = insecure;
 	ho.netrc = use_netrc;
+	/* libcurl keeps Authorization and Cookie from other hosts, not the
+	 * rest of the headers: a redirect could take a key elsewhere */
+	ho.no_redirects = nheader_envs > 0 || nhidden > 0;
 	ho.user_agent = ua.p;
 	http = http_new(&ho, err, sizeof(err));
 	if (!http)

@@ -203,6 +203,9 @@ class Handler(BaseHTTPRequestHandler):
             n = int(parts[1])
             self.send(200, '{"id":%d,"plan":"p%d","orders":[{"n":1,"total":9.90}]}'
                       % (n, n % 3))
+        elif head == "redirect":
+            # /redirect/PATH...: 302 to /PATH...
+            self.send(302, "", headers=[("Location", "/" + "/".join(parts[1:]))])
         elif head == "bad":
             self.send(200, '{"data":[{"id":1},{"id":2,}]}')
         elif head == "badndjson":
