@@ -357,6 +357,23 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 	assert_equal "$(requests | wc -l)" 1
 }
 
+@test "a RateLimit or X-RateLimit header with nothing left holds the next request until the reset" {
+	run --separate-stderr fetch "$API/ratelimit?reset=1" --paginate page:page --stats st.json
+	assert_success
+	assert_output "$(items 1 2)"
+	assert_equal "$(requests | wc -l)" 3
+	gaps >gaps.txt
+	run awk '$1 < 0.95 { print "too close: " $1 }' gaps.txt
+	assert_output ""
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/ratelimit?reset=1&ietf=1" --paginate page:page
+	assert_success
+	assert_output "$(items 1 2)"
+	gaps >gaps.txt
+	run awk '$1 < 0.95 { print "too close: " $1 }' gaps.txt
+	assert_output ""
+}
+
 @test "--rate spaces every request, retries included" {
 	run --separate-stderr fetch "$API/link?per_page=5" --paginate link --rate 5/s --stats st.json
 	assert_success

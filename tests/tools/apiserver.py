@@ -251,8 +251,15 @@ class Handler(BaseHTTPRequestHandler):
                 return
             self.send(200, items(1, 4))
         elif head == "ratelimit":
-            self.send(200, items(1, 2), headers=[("X-RateLimit-Remaining", "0"),
-                                                 ("X-RateLimit-Reset", "7200")])
+            # ?page=N: page N of 2 (one record each), none left until ?reset=
+            # seconds (default 7200), said the GitHub way or, with ?ietf=1,
+            # in the IETF RateLimit header
+            page, reset = qint(q, "page", 1), qint(q, "reset", 7200)
+            if "ietf" in q:
+                h = [("RateLimit", "limit=10, remaining=0, reset=%d" % reset)]
+            else:
+                h = [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", str(reset))]
+            self.send(200, items(page, page + 1) if page <= 2 else "[]", headers=h)
         elif head == "auth":
             kind = parts[1]
             h = self.headers
