@@ -684,6 +684,19 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 	assert_equal "$(jq -c .id <<<"$output" | tr '\n' ' ')" "4 3 2 1 "
 }
 
+@test "--for-each does not wait for a slow input before making the requests it can" {
+	{
+		echo '{"cid":1}'
+		sleep 1.5
+		echo '{"cid":2}'
+	} | fetch "$API/cust/{cid}" --for-each --parallel 4 >out.ndjson
+	assert_equal "$(jq -c .id out.ndjson | tr '\n' ' ')" "1 2 "
+	# the first request went as soon as its record came, not with the second
+	gaps >gaps.txt
+	run awk '$1 < 1.2 { print "too close: " $1 }' gaps.txt
+	assert_output ""
+}
+
 @test "--for-each: each record's request is retried alone; --rate holds over all of them" {
 	printf '{"k":"fe%d"}\n' 1 2 3 4 5 6 >in.ndjson
 	run --separate-stderr fetch "$API/flaky/{k}?fail=503" --for-each --parallel 3 --rate 10/s \

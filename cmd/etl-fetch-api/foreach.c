@@ -315,6 +315,7 @@ void for_each(const char *url_tpl, const char *data_tpl, const char *const *base
 		/* read records into free slots */
 		while (!eof) {
 			struct record rec;
+			int any = 0, got;
 
 			s = NULL;
 			if (unordered) {
@@ -326,7 +327,15 @@ void for_each(const char *url_tpl, const char *data_tpl, const char *const *base
 			}
 			if (!s)
 				break;
-			if (!nd_next(nd, &rec)) {
+			/* with requests to make or under way, a slow input is not
+			 * waited for: they go on, and the input is read again after */
+			for (size_t i = 0; i < parallel && !any; i++)
+				any = slots[i].state != S_FREE;
+			nd_set_timeout(nd, any ? 0 : -1);
+			got = nd_next(nd, &rec);
+			if (got == ND_TIMEOUT)
+				break;
+			if (!got) {
 				eof = 1;
 				break;
 			}
