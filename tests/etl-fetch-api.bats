@@ -513,6 +513,44 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 	assert_stderr "etl-fetch-api: $API/redirect/auth/key: HTTP 302"
 }
 
+@test "--netrc takes the user and password for the host from ~/.netrc" {
+	mkdir home
+	printf 'machine 127.0.0.1\nlogin ann\npassword pa55-w0rd\n' >home/.netrc
+	chmod 600 home/.netrc
+	HOME=$PWD/home run --separate-stderr fetch "$API/auth/basic" --netrc
+	assert_success
+	assert_output "$(items 1 2)"
+	HOME=$PWD/home run --separate-stderr fetch "$API/auth/basic"
+	assert_failure 69
+}
+
+@test "TLS is verified: an unknown certificate is refused (69), --cacert or --insecure accept it" {
+	local i port
+
+	command -v openssl >/dev/null || skip "openssl is needed to make a certificate"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	python3 "$BATS_TEST_DIRNAME/tools/apiserver.py" --port-file tls.port --log tls.log \
+		--lifetime 60 --tls cert.pem key.pem >tls.out 2>&1 3>&- &
+	echo $! >tls.pid
+	for ((i = 0; i < 100; i++)); do
+		[[ -s tls.port ]] && break
+		sleep 0.1
+	done
+	port=$(cat tls.port)
+	run --separate-stderr fetch "https://127.0.0.1:$port/items?n=2" --retries 0
+	assert_failure 69
+	assert_output ""
+	assert_stderr_regex "^etl-fetch-api: https://127.0.0.1:$port/items\?n=2: .*certificate"
+	run --separate-stderr fetch "https://127.0.0.1:$port/items?n=2" --cacert cert.pem
+	assert_success
+	assert_output "$(items 1 2)"
+	run --separate-stderr fetch "https://127.0.0.1:$port/items?n=2" --insecure
+	assert_success
+	assert_output "$(items 1 2)"
+	kill "$(cat tls.pid)"
+}
+
 # ---- the command line ----
 
 @test "usage errors" {

@@ -2,6 +2,7 @@
 """apiserver.py - a small HTTP API for the tests of etl-fetch-api.
 
     apiserver.py --port-file FILE --log FILE [--lifetime SECONDS] [--items N]
+                 [--tls CERT KEY]
 
 Listens on 127.0.0.1 at a port the system chooses, writes that port to
 --port-file once it accepts connections, appends one JSON line per request
@@ -13,7 +14,8 @@ The data set is --items records (default 25) {"id":N,...} whose numbers are writ
 forms a re-serializer would change (19.990, 1e2, 12345678901234567890).
 Each pagination style has its route; /flaky/KEY fails on a schedule; the
 /auth routes demand their scheme; /oauth/token hands out tokens that
-expire or are revoked.  See route() for the list.
+expire or are revoked.  See route() for the list.  With --tls, it speaks
+HTTPS with the certificate and key of those PEM files.
 """
 
 import argparse
@@ -23,6 +25,7 @@ import gzip
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -324,12 +327,17 @@ def main():
     p.add_argument("--lifetime", type=float, default=300)
     p.add_argument("--items", type=int, default=25)
     p.add_argument("--no-log", action="store_true", help="log nothing (benchmarks)")
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = p.parse_args()
     ITEMS = args.items
     # a deep listen queue: --parallel opens many connections at once
     ThreadingHTTPServer.request_queue_size = 128
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write("%d\n" % srv.server_port)
