@@ -438,7 +438,7 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 	export CID=cl-id CSEC=cl-s3cr3t
 	run --separate-stderr fetch "$API/oauth/data" --records items --paginate page:page \
 		--oauth2-token-url "$API/oauth/token?ttl=1" --oauth2-auth post --client-id-env CID \
-		--client-secret-env CSEC --rate 4/s --stats st.json
+		--client-secret-env CSEC --scope 'read write' --rate 4/s --stats st.json
 	assert_success
 	assert_output "$(items 1 25)"
 	# no 401 met: every request but the tokens' is a page
@@ -446,6 +446,8 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 	assert_output true
 	assert_equal "$(logged headers.authorization | grep -c Basic)" 0
 	run grep -c 'client_secret=cl-s3cr3t' "$API_LOG"
+	assert_output "$(jq .token_requests st.json)"
+	run grep -c 'grant_type=client_credentials&scope=read%20write&client_id=cl-id' "$API_LOG"
 	assert_output "$(jq .token_requests st.json)"
 	export CSEC=wr0ng
 	run --separate-stderr fetch "$API/oauth/data" --oauth2-token-url "$API/oauth/token" \
