@@ -13,22 +13,22 @@ CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
 ALL_CPPFLAGS = -Icommon -I$(shell pg_config --includedir) $(shell pkg-config --cflags libmariadb) -D_GNU_SOURCE -DETL_VERSION='"$(VERSION)"' $(CPPFLAGS)
-LIBS = -ljansson -lcsv -lxxhash -lpq -lmariadb -lpcre2-8 -lm
+LIBS = -ljansson -lcsv -lxxhash -lpq -lmariadb -lpcre2-8 -lcurl -lm
 
 # Build outputs: objects under $(O), programs under $(B).
 O ?= build
 B ?= bin
 
 PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top \
-	etl-agg etl-head etl-extract-mysql etl-profile etl-validate
+	etl-agg etl-head etl-extract-mysql etl-profile etl-validate etl-fetch-api
 LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input \
 	jsonw mem ndjson out path pg pgval rec scan sketch spill stats tempfile timefmt utf8 extract my \
-	myval format schema csvopt redact
+	myval format schema csvopt redact body http wmark
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile \
-	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact
+	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact test_body
 TOOLS = ndcat
-FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema
+FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema fuzz_body
 MANPAGES = $(PROGS:%=man/%.1) man/etl.1 man/etl.7 man/etl-expr.7
 
 LIB = $(O)/libetl.a
@@ -94,6 +94,14 @@ $(VALIDATE_OBJS): cmd/etl-validate/validate.h
 $(B)/etl-validate: $(VALIDATE_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(VALIDATE_OBJS) $(LIB) $(LIBS)
+
+# etl-fetch-api is a folder of a few files (cmd/etl-fetch-api/fetch.h says which).
+FETCH_API_SRCS = main request foreach
+FETCH_API_OBJS = $(FETCH_API_SRCS:%=$(O)/cmd/etl-fetch-api/%.o)
+$(FETCH_API_OBJS): cmd/etl-fetch-api/fetch.h
+$(B)/etl-fetch-api: $(FETCH_API_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(FETCH_API_OBJS) $(LIB) $(LIBS)
 
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)

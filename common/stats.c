@@ -38,6 +38,8 @@ static double t0, last_draw;
 static const char *stats_path;
 static int sargc;
 static char **sargv;
+static void (*extra)(struct buf *b);  /* a program's own --stats fields */
+static void (*pextra)(struct buf *b); /* a program's own part of the progress line */
 
 static double now(void)
 {
@@ -105,7 +107,14 @@ static void draw(double t)
 			bar[i] = i < k ? '=' : (i == k ? '>' : ' ');
 		bar[20] = '\0';
 		hms(eta, sizeof(eta), f > 0 ? el / f - el : 0);
-		snprintf(line + n, sizeof(line) - n, " [%s] %3.0f%% ETA %s", bar, f * 100, eta);
+		n += snprintf(line + n, sizeof(line) - n, " [%s] %3.0f%% ETA %s", bar, f * 100, eta);
+	}
+	if (pextra && n > 0 && (size_t)n < sizeof(line)) {
+		struct buf b = BUF_INIT;
+
+		pextra(&b);
+		snprintf(line + n, sizeof(line) - n, "%s", b.p ? b.p : "");
+		buf_release(&b);
 	}
 	fprintf(stderr, "\r%s\033[K", line);
 	fflush(stderr);
@@ -285,9 +294,21 @@ void stats_on_signal(int status)
 		unlink(sig_tmp);
 }
 
+void stats_extra(void (*fn)(struct buf *b))
+{
+	extra = fn;
+}
+
+void progress_extra(void (*fn)(struct buf *b))
+{
+	pextra = fn;
+}
+
 void stats_finish(int status)
 {
 	struct replace r;
+	struct buf b = BUF_INIT;
+	const char *p;
 	size_t n;
 	int rc;
 
@@ -297,10 +318,20 @@ void stats_finish(int status)
 	if (!stats_path)
 		return;
 	n = render(status);
+	p = record;
+	if (extra) {
+		/* the program's fields go before the closing brace; a signal's
+		 * record (stats_on_signal) has the common fields only */
+		buf_add(&b, record, n - 2);
+		extra(&b);
+		buf_adds(&b, "}\n");
+		p = b.p;
+		n = b.len;
+	}
 	/* replaced in one step like -o: a monitor never reads half a record */
 	if (replace_open(&r, stats_path) != 0)
 		goto fail;
-	if (write_full(r.fd, record, n) != 0) {
+	if (write_full(r.fd, p, n) != 0) {
 		int e = errno;
 
 		replace_abort(&r);
@@ -308,12 +339,14 @@ void stats_finish(int status)
 		errno = e;
 		goto fail;
 	}
+	buf_release(&b);
 	rc = replace_commit(&r);
 	free(r.target);
 	if (rc != 0)
 		goto fail;
 	return;
 fail:
+	buf_release(&b);
 	/* exiting already: report, and make a success a failure */
 	etl_error(stats_path, "cannot write statistics: %s", strerror(errno));
 	if (status == 0)

@@ -39,6 +39,9 @@ static inline void progress_tick(void)
 	if (progress_countdown && !--progress_countdown)
 		progress_update();
 }
+/* A program's own part of the progress line: fn appends ", 3 pages"... */
+struct buf;
+void progress_extra(void (*fn)(struct buf *b));
 /* Erase the progress line (before a message, at exit). */
 void progress_clear(void);
 
@@ -47,6 +50,9 @@ void progress_clear(void);
 void stats_setup(const char *path, int argc, char **argv);
 /* The --stats file, known only once the options are parsed. */
 void stats_path_set(const char *path);
+/* A program's own counters for the --stats record: fn appends them as
+ * ",\"name\":value..." after the common ones. */
+void stats_extra(void (*fn)(struct buf *b));
 /* Exit hook: writes the --stats record with the exit status. */
 void stats_finish(int status);
 /* Signal hook: the same, async-signal-safe, for a run ended by a signal. */

@@ -417,6 +417,63 @@ _etl_agg_complete() {
 
 complete -F _etl_agg_complete etl-agg
 
+# ---- etl-fetch-api ----
+_etl_fetch_api_opts='-X --request -H --header --data --query --timeout --connect-timeout --cacert
+	--insecure --records --format --meta --paginate --total-path --stop-when --max-pages --retries
+	--retry-max-time --ignore-status --rate --max-wait --bearer-env --basic-env --header-env
+	--query-env --netrc --oauth2-token-url --client-id-env --client-secret-env --scope
+	--oauth2-auth --since --since-param --state-key --cursor-field --since-lag --state-table -d --db
+	--for-each --parallel --unordered --into --bad-records --max-bad
+	-o --output --progress --stats -q --quiet -h --help --version'
+
+_etl_fetch_api_complete() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+
+	case $prev in
+	-X | --request)
+		COMPREPLY=($(compgen -W 'GET POST PUT PATCH DELETE' -- "$cur"))
+		return 0
+		;;
+	--format)
+		COMPREPLY=($(compgen -W 'json ndjson' -- "$cur"))
+		return 0
+		;;
+	--oauth2-auth)
+		COMPREPLY=($(compgen -W 'basic post' -- "$cur"))
+		return 0
+		;;
+	--paginate)
+		compopt -o nospace 2>/dev/null
+		COMPREPLY=($(compgen -W 'link next-url: cursor: cursor-body: header-cursor: page: offset:' -- "$cur"))
+		return 0
+		;;
+	--bearer-env | --basic-env | --client-id-env | --client-secret-env)
+		COMPREPLY=($(compgen -v -- "$cur"))
+		return 0
+		;;
+	--cacert)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return 0
+		;;
+	-H | --header | --data | --query | --timeout | --connect-timeout | --records | --meta | \
+		--total-path | --stop-when | --max-pages | --retries | --retry-max-time | \
+		--ignore-status | --rate | --max-wait | --header-env | --query-env | \
+		--oauth2-token-url | --scope | --since | --since-param | --state-key | --cursor-field | \
+		--since-lag | --state-table | -d | --db | --parallel | --into)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	_etl_common_arg "$cur" "$prev" && return 0
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$_etl_fetch_api_opts" -- "$cur"))
+	fi
+	return 0
+}
+
+complete -F _etl_fetch_api_complete etl-fetch-api
+
 # ---- etl, the front door ----
 # The first word is a program's short name (any etl-* command), help or an
 # option; after "etl NAME" the words complete as for etl-NAME.

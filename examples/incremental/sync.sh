@@ -4,8 +4,9 @@
 # keyed by (source, source_id):
 #
 #   shop         the shop's PostgreSQL database, table orders
-#   marketplace  a paginated, rate-limited REST API; until etl-fetch-api
-#                exists, a folder of its pages stands in for it (api_pages)
+#   marketplace  a paginated, rate-limited REST API; so that the example
+#                runs offline, a folder of its pages stands in for it
+#                (api_pages)
 #
 #     SHOP_DB='host=db1 dbname=shop' WAREHOUSE_DB='host=dw dbname=warehouse' \
 #         API_EXPORT=/srv/marketplace/export examples/incremental/sync.sh
@@ -62,7 +63,9 @@ etl-extract-pg --db "$shop" -t orders --since-column updated_at --since "$orders
 		--rename id=source_id,customer_email=customer,total=amount,created_at=ordered_at \
 		"${shape[@]}" -o "$work/shop.ndjson"
 
-# etl-fetch-api will replace api_pages, this line only.
+# Against the API itself, this line only becomes (examples/README.md):
+#   etl-fetch-api "$MARKETPLACE_URL" --format ndjson --paginate link --rate 5/s \
+#       --since-param modified_since --since "$marketplace_wm" --bearer-env MARKETPLACE_TOKEN |
 api_pages "$marketplace_wm" |
 	etl-map --where 'not (test ?? false)' --set "source='marketplace'" \
 		--rename id=source_id,buyer.email=customer,state=status,placed=ordered_at,modified=updated_at \

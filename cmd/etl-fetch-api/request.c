@@ -1,0 +1,498 @@
+/*
+ * request.c - one request and its retries (fetch.h): the rate limit and the
+ * server's limits, the verdict on an answer (judge), the blocking loop that
+ * acts on it (fetch), the OAuth2 token, and the writing of a record.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "fetch.h"
+#include "banned.h"
+
+/* ---- the run's state ---- */
+
+struct http *http;
+enum body_format format;
+struct body_spec spec;
+struct buf line, hdrbuf, bearer;
+struct span page_root;
+uint64_t records_seen, pages;
+const char **hv;     /* the headers of each request */
+char **secret_names; /* the --query-env parameter names, for redaction */
+
+/* Counters for --stats. */
+struct http_counts hs;
+
+/* OAuth2 */
+char *token;
+static double token_expiry;
+const char *client_id, *client_secret;
+
+double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void pause_for(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+const char *env_secret(const char *opt, const char *var)
+{
+	const char *v = getenv(var);
+
+	if (!v || !*v)
+		etl_die(ETL_EXIT_USAGE, opt, "the environment variable %s is not set", var);
+	return v;
+}
+
+/* The URL as messages show it: the --query-env values hidden. */
+char *shown(const char *url)
+{
+	return http_url_redact(url, (const char *const *)secret_names, nquery_envs);
+}
+
+ETL_NORETURN ETL_PRINTF(3, 4) void die_url(int status, const char *url, const char *fmt, ...)
+{
+	char *s = shown(url);
+	struct buf m = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	{
+		char tmp[1024];
+
+		vsnprintf(tmp, sizeof(tmp), fmt, ap);
+		buf_adds(&m, tmp);
+	}
+	va_end(ap);
+	etl_die(status, s, "%s", m.p);
+}
+
+/* A short, printable excerpt of a body for a message: white space and
+ * control characters run together into one space. */
+static void excerpt(struct buf *b, const struct http_resp *r)
+{
+	size_t n = utf8_cut(r->body.p ? r->body.p : "", r->body.len, 200);
+	int space = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)r->body.p[i];
+
+		if (c <= 0x20 || c == 0x7f) {
+			space = b->len > 0;
+			continue;
+		}
+		if (space)
+			buf_addc(b, ' ');
+		space = 0;
+		buf_addc(b, (char)c);
+	}
+	if (n < r->body.len)
+		buf_adds(b, "...");
+}
+
+/* ---- rate limits ---- */
+
+double next_slot; /* monotonic time before which no request may start */
+
+/* The server's limits push the next slot back (never forward). */
+static void hold_until(double t)
+{
+	if (t > next_slot)
+		next_slot = t;
+}
+
+/* Wait for the slot of the request to url, and take it. */
+void rate_wait(const char *url)
+{
+	double t = mono();
+
+	if (next_slot - t > max_wait)
+		die_url(ETL_EXIT_TEMPFAIL, url,
+			"the rate limit asks to wait %.0fs, more than --max-wait", next_slot - t);
+	if (t < next_slot) {
+		hs.waits++;
+		hs.wait_seconds += next_slot - t;
+		pause_for(next_slot - t);
+		t = mono();
+	}
+	next_slot = t + rate_interval;
+}
+
+/* A number after "key=" in a RateLimit header's value, or -1. */
+static double rl_field(struct span v, const char *key)
+{
+	size_t kl = strlen(key);
+
+	for (size_t i = 0; i + kl < v.n; i++) {
+		if ((i == 0 || v.p[i - 1] == ' ' || v.p[i - 1] == ',' || v.p[i - 1] == ';') &&
+		    !strncasecmp(v.p + i, key, kl) && v.p[i + kl] == '=') {
+			char tmp[32];
+			size_t j = i + kl + 1, k = 0;
+
+			while (j < v.n && k + 1 < sizeof(tmp) && v.p[j] >= '0' && v.p[j] <= '9')
+				tmp[k++] = v.p[j++];
+			tmp[k] = '\0';
+			return k ? strtod(tmp, NULL) : -1;
+		}
+	}
+	return -1;
+}
+
+static double span_num(struct span v)
+{
+	char tmp[32];
+
+	if (!v.p || !v.n || v.n >= sizeof(tmp) || strspn(v.p, "0123456789.") < v.n)
+		return -1;
+	memcpy(tmp, v.p, v.n);
+	tmp[v.n] = '\0';
+	return strtod(tmp, NULL);
+}
+
+/* The server's limits: when none is left, no request before the reset. */
+static void server_limits(const struct http_resp *r)
+{
+	struct span rem = http_header(r, "X-RateLimit-Remaining");
+	double left = span_num(rem), reset;
+
+	if (left == 0) {
+		reset = span_num(http_header(r, "X-RateLimit-Reset"));
+		/* a Unix time (GitHub) or seconds from now */
+		if (reset > 1e9)
+			reset -= wall();
+		if (reset > 0)
+			hold_until(mono() + reset);
+		return;
+	}
+	rem = http_header(r, "RateLimit");
+	if (rem.p) {
+		left = rl_field(rem, "remaining");
+		if (left < 0)
+			left = rl_field(rem, "r");
+		reset = rl_field(rem, "reset");
+		if (reset < 0)
+			reset = rl_field(rem, "t");
+		if (left == 0 && reset > 0)
+			hold_until(mono() + reset);
+	}
+}
+
+/* ---- requests ---- */
+
+/* Redraw the progress line, when it is shown, at most five times a second. */
+void progress_now(void)
+{
+	if (progress_countdown)
+		progress_update();
+}
+
+static int retryable(long status)
+{
+	return status == 408 || status == 425 || status == 429 || status == 500 || status == 502 ||
+	       status == 503 || status == 504;
+}
+
+static int ignored(long status)
+{
+	for (size_t i = 0; i < nignore; i++)
+		if (ignore_status[i] == status)
+			return 1;
+	return 0;
+}
+
+/* Full jitter: a uniform wait in [0, min(cap, base * 2^attempt)). */
+static double backoff(unsigned attempt)
+{
+	double ceil_s = attempt >= 6 ? 60 : fmin(60, ldexp(1.0, (int)attempt));
+
+	return ceil_s * ((double)random() / ((double)RAND_MAX + 1));
+}
+
+/* What an answer (rc as http_do() returns it) calls for.  For V_RETRY,
+ * *wait is the pause and the retry is counted; for V_REFUSED and
+ * V_GIVEUP, m holds the message. */
+enum verdict judge(int rc, const struct http_resp *r, struct attempt *a, int token_req,
+		   double *wait, struct buf *m)
+{
+	double after = -1, w;
+
+	buf_reset(m);
+	hs.bytes += r->bytes;
+	stats.bytes_in += r->bytes;
+	progress_now();
+	if (rc < 0) {
+		if (r->fail == HTTP_FAIL_OTHER) {
+			buf_adds(m, r->msg);
+			return V_REFUSED;
+		}
+	} else {
+		server_limits(r);
+		if (r->status >= 200 && r->status < 300)
+			return V_OK;
+		if (ignored(r->status))
+			return V_IGNORED;
+		if (r->status == 401 && token_url && !token_req && !a->refreshed) {
+			/* the token may have been revoked early: one new one */
+			a->refreshed = 1;
+			return V_REFRESH;
+		}
+		if (!retryable(r->status)) {
+			buf_printf(m, "HTTP %ld", r->status);
+			if (r->body.len) {
+				buf_adds(m, ": ");
+				excerpt(m, r);
+			}
+			return V_REFUSED;
+		}
+		after = http_retry_after(r, wall());
+	}
+	if (a->n >= retries) {
+		if (rc < 0) {
+			buf_printf(m, "%s (after %u retries)", r->msg, a->n);
+		} else {
+			buf_printf(m, "HTTP %ld (after %u retries)", r->status, a->n);
+			if (r->body.len) {
+				buf_adds(m, ": ");
+				excerpt(m, r);
+			}
+		}
+		return V_GIVEUP;
+	}
+	w = after >= 0 ? after : backoff(a->n);
+	if (after > max_wait) {
+		buf_printf(m, "HTTP %ld: Retry-After asks to wait %.0fs, more than --max-wait",
+			   r->status, after);
+		return V_GIVEUP;
+	}
+	if (retry_max_time > 0 && a->waited + w > retry_max_time) {
+		if (rc < 0)
+			buf_printf(m, "%s (the retries would wait more than --retry-max-time)",
+				   r->msg);
+		else
+			buf_printf(m,
+				   "HTTP %ld (the retries would wait more than --retry-max-time)",
+				   r->status);
+		return V_GIVEUP;
+	}
+	if (rc < 0) {
+		if (r->fail == HTTP_FAIL_TIMEOUT)
+			hs.retry_timeout++;
+		else
+			hs.retry_connect++;
+	} else {
+		hs.retry_status[r->status]++;
+	}
+	hs.waits++;
+	hs.wait_seconds += w;
+	a->waited += w;
+	a->n++;
+	*wait = w;
+	return V_RETRY;
+}
+
+/* The headers of a request: the run's, and the current token's. */
+void auth_headers(struct http_req *q, const char **hl, const char *const *base, size_t nbase,
+		  int token_req, struct buf *tokhdr)
+{
+	memcpy(hl, base, nbase * sizeof(*hl));
+	q->headers = hl;
+	q->nheaders = nbase;
+	if (!token_req && token_url) {
+		buf_reset(tokhdr);
+		buf_printf(tokhdr, "Authorization: Bearer %s", token);
+		hl[q->nheaders++] = tokhdr->p;
+	}
+}
+
+/* Make a request, retrying as the options say, until a 2xx response (0),
+ * a status of --ignore-status (1), or a failure (dies). */
+int fetch(const struct http_req *q0, struct http_resp *r, int token_req)
+{
+	struct http_req q = *q0;
+	const char **hl = xcalloc(q0->nheaders + 2, sizeof(*hl));
+	struct attempt a = {0};
+	struct buf m = BUF_INIT;
+	double w = 0;
+
+	for (;;) {
+		int rc;
+
+		rate_wait(q.url);
+		/* checked after the wait, so that the token is fresh when sent */
+		if (!token_req && token_url && token_stale()) {
+			oauth_token(1);
+			rate_wait(q.url);
+		}
+		auth_headers(&q, hl, q0->headers, q0->nheaders, token_req, &hdrbuf);
+		hs.requests++;
+		if (token_req)
+			hs.token_requests++;
+		rc = http_do(http, &q, r);
+		switch (judge(rc, r, &a, token_req, &w, &m)) {
+		case V_OK:
+			free(hl);
+			buf_release(&m);
+			return 0;
+		case V_IGNORED:
+			free(hl);
+			buf_release(&m);
+			return 1;
+		case V_REFRESH:
+			oauth_token(1);
+			break;
+		case V_RETRY:
+			progress_now();
+			pause_for(w);
+			break;
+		case V_REFUSED:
+			die_url(ETL_EXIT_UNAVAIL, q.url, "%s", m.p);
+		case V_GIVEUP:
+			die_url(ETL_EXIT_TEMPFAIL, q.url, "%s", m.p);
+		}
+	}
+}
+
+/* ---- OAuth2 client credentials ---- */
+
+int token_stale(void)
+{
+	return !token || (token_expiry != 0 && mono() >= token_expiry);
+}
+
+void oauth_token(int force)
+{
+	struct buf body = BUF_INIT, up = BUF_INIT;
+	struct http_resp r;
+	struct http_req q = {0};
+	const char *th[2] = {"Content-Type: application/x-www-form-urlencoded",
+			     "Accept: application/json"};
+	struct path p_tok, p_exp;
+	struct span tok, exp;
+	struct scan_err se;
+	double ttl = -1, margin;
+
+	if (!force && !token_stale())
+		return;
+	buf_adds(&body, "grant_type=client_credentials");
+	if (scope) {
+		buf_adds(&body, "&scope=");
+		http_escape(&body, scope, strlen(scope));
+	}
+	if (!strcmp(oauth2_auth, "post")) {
+		buf_adds(&body, "&client_id=");
+		http_escape(&body, client_id, strlen(client_id));
+		buf_adds(&body, "&client_secret=");
+		http_escape(&body, client_secret, strlen(client_secret));
+	} else {
+		buf_printf(&up, "%s:%s", client_id, client_secret);
+		q.userpwd = up.p;
+	}
+	q.method = "POST";
+	q.url = token_url;
+	q.headers = th;
+	q.nheaders = 2;
+	q.body = body.p;
+	q.body_len = body.len;
+	http_resp_init(&r);
+	if (fetch(&q, &r, 1) != 0)
+		die_url(ETL_EXIT_UNAVAIL, token_url, "the token request was refused: HTTP %ld",
+			r.status);
+	if (scan_value(r.body.p ? r.body.p : "", r.body.len, &se) < 0)
+		die_url(ETL_EXIT_UNAVAIL, token_url,
+			"the token response is not JSON: offset %zu: %s", se.off, se.msg);
+	p_tok.seg = &(struct path_seg){"access_token", 12};
+	p_tok.nseg = 1;
+	p_exp.seg = &(struct path_seg){"expires_in", 10};
+	p_exp.nseg = 1;
+	tok = scan_lookup((struct span){r.body.p, r.body.len}, &p_tok);
+	exp = scan_lookup((struct span){r.body.p, r.body.len}, &p_exp);
+	if (scan_kind(tok) != SCAN_STRING)
+		die_url(ETL_EXIT_UNAVAIL, token_url, "the token response has no access_token");
+	free(token);
+	{
+		struct buf t = BUF_INIT;
+
+		scan_string(&t, tok);
+		token = buf_detach(&t, NULL);
+	}
+	if (scan_kind(exp) == SCAN_NUMBER)
+		ttl = strtod(exp.p, NULL);
+	/* renewed a little before it expires: a request never carries a
+	 * token that dies on its way */
+	margin = ttl > 0 ? fmin(60, ttl / 10) : 0;
+	token_expiry = ttl > 0 ? mono() + ttl - margin : 0;
+	http_resp_release(&r);
+	buf_release(&body);
+	buf_release(&up);
+}
+
+/* ---- records ---- */
+
+struct wmark wm_max, wm_cur; /* the greatest --cursor-field, the record's */
+
+/* Write a record (with --for-each: append its line to the buf ctx). */
+void write_record(void *ctx, struct span rec)
+{
+	buf_reset(&line);
+	jw_compact(&line, rec.p, rec.n);
+	if (nmetas) {
+		line.len--; /* the closing brace */
+		for (size_t i = 0; i < nmetas; i++) {
+			struct span v = scan_lookup(page_root, &metas[i].path);
+
+			if (line.len > 1)
+				buf_addc(&line, ',');
+			jw_string(&line, metas[i].field, strlen(metas[i].field));
+			buf_addc(&line, ':');
+			if (v.p)
+				jw_compact(&line, v.p, v.n);
+			else
+				buf_adds(&line, "null");
+		}
+		buf_addc(&line, '}');
+	}
+	if (ctx) {
+		buf_add(ctx, line.p, line.len);
+		buf_addc(ctx, '\n');
+	} else {
+		out_line(line.p, line.len);
+		stats.records_in++;
+	}
+	if (cursor_field_set && wmark_json(&wm_cur, scan_lookup(rec, &cursor_field)) &&
+	    (!wm_max.set || wmark_cmp(&wm_cur, &wm_max) > 0)) {
+		struct wmark t = wm_max;
+
+		wm_max = wm_cur;
+		wm_cur = t;
+	}
+	stats.records_out++;
+	records_seen++;
+	progress_tick();
+}
