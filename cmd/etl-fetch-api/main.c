@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "fetch.h"
+#include "redact.h"
 #include "banned.h"
 
 enum {
@@ -391,6 +392,11 @@ static void on_opt(int id, const char *arg)
 			cli_usage_error(cli_optname, "expected 'NAME: VALUE', got '%s'", arg);
 		add_str(&headers, &nheaders, arg);
 		if (secret_header(arg, eq - arg)) {
+			const char *v = eq + 1 + strspn(eq + 1, " \t");
+
+			/* hidden by value wherever it would be echoed (--stats,
+			 * messages), and in argv for ps */
+			redact_remember(v, strlen(v));
 			hidden = xrealloc(hidden, (nhidden + 1) * sizeof(*hidden));
 			hidden[nhidden++] = (char *)arg;
 		}
