@@ -14,11 +14,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "die.h"
 #include "mem.h"
 #include "stats.h"
@@ -85,35 +87,113 @@ static void cleanup(int status)
 	settle_count();
 }
 
-char *replace_target(const char *path)
+/* The descriptor p names (/dev/stdout, /dev/fd/3, /proc/self/fd/1): its
+ * number, or -2 for another process's, or -1 when p names none.  Writing
+ * there means writing into what the descriptor holds, at its offset: a
+ * rename would replace the link itself, or the file a shell opened for us
+ * while it goes on writing to the old one; and a new open(O_TRUNC) would
+ * empty a log that stderr appends to. */
+static int descriptor_of(const char *p)
 {
-	struct stat st;
-	char *t;
+	const char *q;
+	char *end;
+	long n, pid;
 
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (t = realpath(path, NULL)) != NULL)
-		return t;
-	return xstrdup(path);
+	if (!strcmp(p, "/dev/stdin"))
+		return 0;
+	if (!strcmp(p, "/dev/stdout"))
+		return 1;
+	if (!strcmp(p, "/dev/stderr"))
+		return 2;
+	if (!strncmp(p, "/dev/fd/", 8))
+		q = p + 8;
+	else if (!strncmp(p, "/proc/self/fd/", 14))
+		q = p + 14;
+	else if (!strncmp(p, "/proc/", 6) && p[6] >= '0' && p[6] <= '9') {
+		pid = strtol(p + 6, &end, 10);
+		if (strncmp(end, "/fd/", 4))
+			return -1;
+		if (pid != (long)getpid())
+			return -2;
+		q = end + 4;
+	} else {
+		return -1;
+	}
+	if (*q < '0' || *q > '9')
+		return -1;
+	n = strtol(q, &end, 10);
+	return *end || n > INT_MAX ? -1 : (int)n;
+}
+
+char *replace_target(const char *path, int *in_place, int *fd)
+{
+	struct buf cur = BUF_INIT, link = BUF_INIT;
+	struct stat st;
+
+	*in_place = 0;
+	*fd = -1;
+	buf_adds(&cur, path);
+	/* follow the links one by one: a link may name a file not made yet,
+	 * or an open descriptor, which realpath() cannot resolve */
+	for (int hops = 0; hops < 40; hops++) {
+		ssize_t n;
+
+		*fd = descriptor_of(cur.p);
+		if (*fd != -1) {
+			*in_place = 1;
+			break;
+		}
+		if (lstat(cur.p, &st) != 0 || !S_ISLNK(st.st_mode))
+			break;
+		buf_reset(&link);
+		buf_grow(&link, PATH_MAX);
+		n = readlink(cur.p, link.p, PATH_MAX);
+		if (n <= 0 || n >= PATH_MAX)
+			break;
+		link.p[n] = '\0';
+		if (link.p[0] == '/') {
+			buf_reset(&cur);
+		} else {
+			/* relative to the folder of the link */
+			char *slash = strrchr(cur.p, '/');
+
+			cur.len = slash ? (size_t)(slash - cur.p + 1) : 0;
+			cur.p[cur.len] = '\0';
+		}
+		buf_add(&cur, link.p, (size_t)n);
+	}
+	if (!*in_place && stat(cur.p, &st) == 0 && !S_ISREG(st.st_mode))
+		*in_place = 1;
+	buf_release(&link);
+	if (*in_place) {
+		buf_release(&cur);
+		return xstrdup(path);
+	}
+	return buf_detach(&cur, NULL);
 }
 
 /* A regular file (or none yet) is replaced atomically; anything else, such
- * as /dev/null or a named pipe, must be written in place: renaming over it
- * would replace the device itself. */
+ * as /dev/null, a named pipe or an open descriptor (/dev/stdout), must be
+ * written in place: renaming over it would replace the device or the link
+ * itself. */
 int replace_open(struct replace *r, const char *path)
 {
-	struct stat st;
 	const char *slash;
 	size_t dirlen, n;
-	int e;
+	int e, fd;
 
 	r->tmp = NULL;
-	r->in_place = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+	/* through a symbolic link, the file to replace is the one it names */
+	r->target = replace_target(path, &r->in_place, &fd);
+	if (fd >= 0) {
+		/* our own descriptor: write through a copy of it */
+		r->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		goto done;
+	}
 	if (r->in_place) {
-		r->target = xstrdup(path);
 		r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		goto done;
 	}
-	/* through a symbolic link, the file to replace is the one it names */
-	r->target = replace_target(path);
 	slash = strrchr(r->target, '/');
 	dirlen = slash ? (size_t)(slash - r->target + 1) : 0;
 	n = strlen(r->target) + 16;

@@ -20,7 +20,8 @@
 /* Replacing a file in one step, as -o and --stats do.  A regular file (or
  * none yet) is written to a hidden temporary file beside it (beside the
  * target of a symbolic link) that replace_commit() renames over it; a
- * device or a pipe (/dev/null, a FIFO) is written in place (tmp is NULL). */
+ * device, a pipe or an open descriptor (/dev/null, a FIFO, /dev/stdout,
+ * /dev/fd/3) is written in place (tmp is NULL). */
 struct replace {
 	int fd;
 	int in_place;
@@ -28,9 +29,13 @@ struct replace {
 };
 /* 0, or -1 with errno set and nothing left to release or remove. */
 int replace_open(struct replace *r, const char *path);
-/* The file that replacing path replaces: the file a symbolic link names,
- * or path itself.  A new string (the caller frees it). */
-char *replace_target(const char *path);
+/* The file that replacing path replaces: the file a chain of symbolic
+ * links names (made or not), or path itself.  *in_place is set when the
+ * path is to be written in place instead (see struct replace); the result
+ * is then path.  *fd is the number of this process's descriptor that the
+ * path names (/dev/stdout, /dev/fd/3), to be written through as it is, or
+ * -1.  A new string (the caller frees it). */
+char *replace_target(const char *path, int *in_place, int *fd);
 /* Give the file the mode a new file gets, fsync, close, rename it into
  * place.  0; or with errno set and the temporary file removed, -1 when
  * writing failed (mode, fsync, close), -2 when the rename did. */

@@ -107,7 +107,8 @@ static void draw(double t)
 			bar[i] = i < k ? '=' : (i == k ? '>' : ' ');
 		bar[20] = '\0';
 		hms(eta, sizeof(eta), f > 0 ? el / f - el : 0);
-		n += snprintf(line + n, sizeof(line) - n, " [%s] %3.0f%% ETA %s", bar, f * 100, eta);
+		n += snprintf(line + n, sizeof(line) - n, " [%s] %3.0f%% ETA %s", bar, f * 100,
+			      eta);
 	}
 	if (pextra && n > 0 && (size_t)n < sizeof(line)) {
 		struct buf b = BUF_INIT;
@@ -152,6 +153,7 @@ void progress_clear(void)
 static char *head, *record;
 static size_t headlen, recordcap;
 static char *sig_target, *sig_tmp;
+static int sig_in_place, sig_fd; /* in place, or through our descriptor (replace_target) */
 
 static char *put_str(char *p, const char *s)
 {
@@ -240,7 +242,7 @@ void stats_path_set(const char *path)
 	/* eight numbers of at most 20 digits and their names */
 	recordcap = headlen + 512;
 	record = xmalloc(recordcap);
-	sig_target = replace_target(path);
+	sig_target = replace_target(path, &sig_in_place, &sig_fd);
 	slash = strrchr(sig_target, '/');
 	buf_printf(&b, "%.*s.%s.%ld.signal", slash ? (int)(slash - sig_target + 1) : 0, sig_target,
 		   slash ? slash + 1 : sig_target, (long)getpid());
@@ -274,7 +276,11 @@ void stats_on_signal(int status)
 	if (!stats_path || !record)
 		return;
 	n = render(status);
-	if (stat(sig_target, &st) == 0 && !S_ISREG(st.st_mode)) {
+	if (sig_fd >= 0) {
+		write_full(sig_fd, record, n);
+		return;
+	}
+	if (sig_in_place || (stat(sig_target, &st) == 0 && !S_ISREG(st.st_mode))) {
 		fd = open(sig_target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		if (fd >= 0) {
 			write_full(fd, record, n);

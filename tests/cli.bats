@@ -444,6 +444,42 @@ make_mixed() {
 	assert_same_file in.ndjson got
 }
 
+@test "-o and --stats onto an open descriptor write through it, at its offset, and keep the link" {
+	put in.ndjson '{"a":1}\n'
+	# a link of our own to the descriptor, as /dev/stdout is
+	ln -s /proc/self/fd/1 out1
+	{
+		"$NDCAT" -o out1 in.ndjson
+		echo done
+	} >got
+	[[ -L out1 ]] || fail "the link was replaced by a file"
+	assert_bytes got '{"a":1}\ndone\n'
+	# stderr appended to a log: the record goes after what the log holds
+	echo before >log
+	"$NDCAT" --stats /dev/stderr in.ndjson >/dev/null 2>>log
+	assert_equal "$(head -1 log)" before
+	assert_equal "$(tail -1 log | jq -r .program)" ndcat
+	# the file behind the descriptor is gone: the link stays a link
+	exec 5>gone
+	rm gone
+	run --separate-stderr "$NDCAT" -o /dev/fd/5 in.ndjson
+	exec 5>&-
+	assert_success
+	ln -s /dev/fd/1 out2
+	run --separate-stderr bash -c "exec >gone2; rm gone2; '$NDCAT' -o '$TMP/out2' in.ndjson"
+	assert_success
+	[[ -L out2 ]] || fail "the link to a deleted file's descriptor was replaced by a file"
+}
+
+@test "-o through a link to a file not made yet makes that file and keeps the link" {
+	put in.ndjson '{"a":1}\n'
+	ln -s later.ndjson link.ndjson
+	run --separate-stderr "$NDCAT" -o link.ndjson in.ndjson
+	assert_success
+	[[ -L link.ndjson ]] || fail "the link was replaced by a file"
+	assert_same_file in.ndjson later.ndjson
+}
+
 @test "-o through a symbolic link writes the file it points to and keeps the link" {
 	put in.ndjson '{"a":1}\n'
 	put real.ndjson 'old\n'
