@@ -20,11 +20,11 @@ O ?= build
 B ?= bin
 
 PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top etl-agg etl-head
-LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input jsonw mem ndjson out path pg pgval rec scan \
-	sketch spill stats tempfile timefmt utf8
+LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input jsonw kmerge mem ndjson out path pg pgval rec scan \
+	sketch sortkey spill stats tempfile timefmt utf8
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile test_timefmt test_evtime \
-	test_spill
+	test_spill test_sortkey test_kmerge
 TOOLS = ndcat
 FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval
 MANPAGES = $(PROGS:%=man/%.1) man/etl.1 man/etl.7 man/etl-expr.7
