@@ -71,6 +71,21 @@ _etl_head_arg() {
 	return 0
 }
 
+# ---- etl-sort ----
+_etl_sort_opts='-k --key -u --unique -c --check -m --merge --memory --temp-dir'
+
+# The arguments of etl-sort's options are keys, sizes and folders.
+_etl_sort_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	-k | --key | --memory) COMPREPLY=() ;;
+	--temp-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
 # ---- etl-map ----
 _etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep'
 
@@ -180,6 +195,10 @@ _etl_complete() {
 		opts=$_etl_head_opts
 		_etl_head_arg "$cur" "$prev" && return 0
 		;;
+	etl-sort)
+		opts=$_etl_sort_opts
+		_etl_sort_arg "$cur" "$prev" && return 0
+		;;
 	etl-map)
 		opts=$_etl_map_opts
 		_etl_map_arg "$cur" "$prev" && return 0
@@ -202,7 +221,7 @@ _etl_complete() {
 	return 0
 }
 
-complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-map etl-dedupe
+complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-sort etl-map etl-dedupe
 
 # ---- etl-state, etl-extract-pg, etl-load-pg (PostgreSQL) ----
 # They take a subset of the common options: no --bad-records/--max-bad for
