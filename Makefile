@@ -19,7 +19,7 @@ LIBS = -ljansson -lcsv -lxxhash -lpq -lpcre2-8 -lm
 O ?= build
 B ?= bin
 
-PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top etl-agg etl-head etl-sort
+PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top etl-agg etl-head etl-sort etl-join
 LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input jsonw kmerge mem ndjson out path pg pgval rec scan \
 	sketch sortkey spill stats tempfile timefmt utf8
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \

@@ -86,6 +86,24 @@ _etl_sort_arg() {
 	return 0
 }
 
+# ---- etl-join ----
+_etl_join_opts='-k --key --with --with-key --inner --left --semi --anti --prefix'
+
+# The arguments of etl-join's options are field paths, a file and a prefix.
+_etl_join_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	-k | --key | --with-key | --prefix) COMPREPLY=() ;;
+	--with)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
 # ---- etl-map ----
 _etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep'
 
@@ -199,6 +217,10 @@ _etl_complete() {
 		opts=$_etl_sort_opts
 		_etl_sort_arg "$cur" "$prev" && return 0
 		;;
+	etl-join)
+		opts=$_etl_join_opts
+		_etl_join_arg "$cur" "$prev" && return 0
+		;;
 	etl-map)
 		opts=$_etl_map_opts
 		_etl_map_arg "$cur" "$prev" && return 0
@@ -221,7 +243,7 @@ _etl_complete() {
 	return 0
 }
 
-complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-sort etl-map etl-dedupe
+complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-sort etl-join etl-map etl-dedupe
 
 # ---- etl-state, etl-extract-pg, etl-load-pg (PostgreSQL) ----
 # They take a subset of the common options: no --bad-records/--max-bad for
