@@ -30,16 +30,29 @@
 #include "die.h"
 #include "hash.h"
 #include "jsonw.h"
+#include "kmerge.h"
 #include "mem.h"
 #include "ndjson.h"
 #include "out.h"
 #include "path.h"
 #include "scan.h"
+#include "spill.h"
 #include "stats.h"
 #include "utf8.h"
 #include "banned.h"
 
-enum { OPT_KEY = 1, OPT_WITH, OPT_WITH_KEY, OPT_LEFT, OPT_INNER, OPT_SEMI, OPT_ANTI, OPT_PREFIX };
+enum {
+	OPT_KEY = 1,
+	OPT_WITH,
+	OPT_WITH_KEY,
+	OPT_LEFT,
+	OPT_INNER,
+	OPT_SEMI,
+	OPT_ANTI,
+	OPT_PREFIX,
+	OPT_MEMORY,
+	OPT_TEMP
+};
 
 static const struct cli_opt opts[] = {
 	{OPT_KEY, "key", 'k', CLI_ARG, "FIELDS", "the input's key fields (required)"},
@@ -51,6 +64,9 @@ static const struct cli_opt opts[] = {
 	{OPT_SEMI, "semi", 0, CLI_NOARG, NULL, "records with a match, once and unchanged"},
 	{OPT_ANTI, "anti", 0, CLI_NOARG, NULL, "records without a match, unchanged"},
 	{OPT_PREFIX, "prefix", 0, CLI_ARG, "P", "put P before the names of --with's fields"},
+	{OPT_MEMORY, "memory", 0, CLI_ARG, "SIZE",
+	 "past this much of --with, join partition by partition on disk (default: 1G)"},
+	{OPT_TEMP, "temp-dir", 0, CLI_ARG, "DIR", "where the partitions go"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -61,7 +77,8 @@ static char *mode_opt;
 static struct path *keys, *wkeys;
 static size_t nkeys, nwkeys;
 static int have_wkeys;
-static const char *with_file, *prefix = "", *key_arg;
+static const char *with_file, *prefix = "", *key_arg, *temp_dir;
+static uint64_t budget = (uint64_t)1 << 30;
 
 static void set_mode(enum mode m)
 {
@@ -100,6 +117,12 @@ static void on_opt(int id, const char *arg)
 	case OPT_ANTI:
 		set_mode(ANTI);
 		break;
+	case OPT_MEMORY:
+		budget = cli_size(cli_optname, arg, 1);
+		break;
+	case OPT_TEMP:
+		temp_dir = arg;
+		break;
 	case OPT_PREFIX:
 		if (!utf8_valid(arg, strlen(arg)))
 			cli_usage_error(cli_optname, "not valid UTF-8");
@@ -131,6 +154,7 @@ static int key_hash(const struct span *vals, size_t n, struct hash128 *h)
 
 /* A --with record: the text of the fields it adds, in side_text. */
 struct side {
+	struct hash128 h;
 	size_t off, len;
 	size_t next; /* the next record of the same key, + 1; 0 for none */
 };
@@ -162,6 +186,79 @@ static struct hash128 name_hash(struct buf *tmp, struct span rawkey)
 	return hash_bytes(tmp->p, tmp->len);
 }
 
+/* Past --memory, --with and the input are split by key hash into NPART
+ * partitions on disk, and joined one partition at a time. */
+#define NPART 64
+
+static struct spill *side_part[NPART], *in_part[NPART];
+static int partitioned;
+
+static uint64_t held(void)
+{
+	return side_text.cap + capsides * sizeof(*sides) + hash_table_bytes(&index_);
+}
+
+static size_t part_of(struct hash128 h)
+{
+	return h.hi % NPART; /* the table uses the low bits */
+}
+
+/* A side record in a partition: its hash and length, then its text. */
+struct side_hdr {
+	struct hash128 h;
+	uint64_t len;
+};
+
+static void spill_side(struct hash128 h, const char *text, size_t len)
+{
+	struct side_hdr hd = {h, len};
+	size_t p = part_of(h);
+
+	if (!side_part[p])
+		side_part[p] = spill_open(temp_dir);
+	spill_write(side_part[p], &hd, sizeof(hd));
+	spill_write(side_part[p], text, len);
+}
+
+static void forget_sides(void)
+{
+	nsides = 0;
+	buf_reset(&side_text);
+	hash_table_release(&index_);
+	hash_table_init(&index_, sizeof(struct chain));
+}
+
+/* Add a side record whose text is side_text[off, end) to the table. */
+static void add_side(struct hash128 h, size_t off)
+{
+	struct side *s;
+	struct chain *c;
+	int added;
+
+	xgrow(&sides, &capsides, nsides + 1, sizeof(*sides));
+	s = &sides[nsides++];
+	s->h = h;
+	s->off = off;
+	s->len = side_text.len - off;
+	s->next = 0;
+	c = hash_table_put(&index_, h, &added);
+	if (added)
+		c->first = nsides;
+	else
+		sides[c->last - 1].next = nsides;
+	c->last = nsides;
+}
+
+/* Memory is full: what it holds goes to the partitions, and so will the
+ * rest. */
+static void go_partitioned(void)
+{
+	for (size_t i = 0; i < nsides; i++)
+		spill_side(sides[i].h, side_text.p + sides[i].off, sides[i].len);
+	forget_sides();
+	partitioned = 1;
+}
+
 static void load_side(void)
 {
 	char *files[1] = {(char *)with_file};
@@ -178,21 +275,16 @@ static void load_side(void)
 		struct hash128 h;
 		struct scan_iter it;
 		struct span k, v;
-		struct side *s;
-		struct chain *c;
+		size_t off = side_text.len;
 		int added;
 
 		if (!key_hash(rec.vals, nwkeys, &h))
 			continue;
-		xgrow(&sides, &capsides, nsides + 1, sizeof(*sides));
-		s = &sides[nsides++];
-		s->off = side_text.len;
-		s->next = 0;
 		scan_iter_init(&it, rec.line);
 		while (scan_iter_next(&it, &k, &v)) {
 			if (is_key_field(k))
 				continue;
-			if (side_text.len > s->off)
+			if (side_text.len > off)
 				buf_addc(&side_text, ',');
 			buf_addc(&side_text, '"');
 			buf_add(&side_text, prefix_json.p, prefix_json.len);
@@ -202,18 +294,39 @@ static void load_side(void)
 			buf_add(&side_text, v.p, v.n);
 			hash_table_put(&names, name_hash(&tmp, k), &added);
 		}
-		s->len = side_text.len - s->off;
-		c = hash_table_put(&index_, h, &added);
-		if (added)
-			c->first = nsides;
-		else
-			sides[c->last - 1].next = nsides;
-		c->last = nsides;
+		if (partitioned) {
+			spill_side(h, side_text.p + off, side_text.len - off);
+			side_text.len = off;
+			continue;
+		}
+		add_side(h, off);
+		if (held() > budget)
+			go_partitioned();
 	}
 	nd_close(nd);
 	stats.records_in = in_before;
 	buf_release(&prefix_json);
 	buf_release(&tmp);
+}
+
+/* Read partition p of --with into the table. */
+static void load_part(size_t p)
+{
+	struct spill *sp = side_part[p];
+	uint64_t off = 0, size = sp ? spill_size(sp) : 0;
+
+	forget_sides();
+	while (off < size) {
+		struct side_hdr hd;
+		size_t at = side_text.len;
+
+		spill_read(sp, off, &hd, sizeof(hd));
+		buf_grow(&side_text, hd.len);
+		spill_read(sp, off + sizeof(hd), side_text.p + at, hd.len);
+		side_text.len += hd.len;
+		off += sizeof(hd) + hd.len;
+		add_side(hd.h, at);
+	}
 }
 
 /* ---- output ---- */
@@ -233,17 +346,49 @@ static size_t closing(struct span line, int *empty)
 	return e;
 }
 
+/* Where output goes: standard output, or, when joining by partitions, the
+ * partition's output file, each line after its record's place in the input
+ * (struct out_hdr), for the final merge. */
+static struct spill *to;
+static uint64_t to_seq;
+static struct buf joined;
+
+struct out_hdr {
+	uint64_t seq, len;
+};
+
+static void emit(const char *p, size_t n)
+{
+	if (to)
+		buf_add(&joined, p, n);
+	else
+		out_write(p, n);
+}
+
+static void emit_end(void)
+{
+	if (to) {
+		struct out_hdr hd = {to_seq, joined.len};
+
+		spill_write(to, &hd, sizeof(hd));
+		spill_write(to, joined.p, joined.len);
+		buf_reset(&joined);
+	} else {
+		out_putc('\n');
+	}
+	stats.records_out++;
+}
+
 static void write_joined(const struct record *rec, size_t e, int empty, const struct side *s)
 {
-	out_write(rec->line.p, e);
+	emit(rec->line.p, e);
 	if (s->len) {
 		if (!empty)
-			out_putc(',');
-		out_write(side_text.p + s->off, s->len);
+			emit(",", 1);
+		emit(side_text.p + s->off, s->len);
 	}
-	out_write(rec->line.p + e, rec->line.n - e);
-	out_putc('\n');
-	stats.records_out++;
+	emit(rec->line.p + e, rec->line.n - e);
+	emit_end();
 }
 
 /* A field of the record has the name of a field --with adds: say which. */
@@ -264,6 +409,160 @@ static int clash(const struct record *rec, struct buf *tmp, struct span *which)
 		}
 	}
 	return 0;
+}
+
+/* Write the record as the mode says, c its matches (NULL: none). */
+static void join_one(struct ndjson *nd, const struct record *rec, const struct chain *c,
+		     struct buf *tmp)
+{
+	struct span which;
+	int empty;
+	size_t e;
+
+	if (mode == SEMI || mode == ANTI || !c) {
+		/* written unchanged, or not at all */
+		int write =
+			mode == SEMI || mode == ANTI ? (c != NULL) == (mode == SEMI) : mode == LEFT;
+
+		if (write) {
+			emit(rec->line.p, rec->line.n);
+			emit_end();
+		} else {
+			stats.dropped++;
+		}
+		return;
+	}
+	if (clash(rec, tmp, &which)) {
+		nd_reject(nd, rec, 0,
+			  "field \"%.*s\" is also a field of %s; --prefix names them apart",
+			  (int)which.n, which.p, with_file);
+		return;
+	}
+	e = closing(rec->line, &empty);
+	for (uint64_t i = c->first; i; i = sides[i - 1].next)
+		write_joined(rec, e, empty, &sides[i - 1]);
+}
+
+/* An input record in a partition: its hash, where it was read, its line. */
+struct in_hdr {
+	struct hash128 h;
+	const char *file; /* the input's name, valid for the whole run */
+	uint64_t lineno, len, seq;
+};
+
+/* Each partition's output, and (last) that of the records without a key. */
+static struct spill *part_out[NPART + 1];
+
+static struct spill *part_output(size_t p)
+{
+	if (!part_out[p])
+		part_out[p] = spill_open(temp_dir);
+	return part_out[p];
+}
+
+static void spill_rec(const struct record *rec, struct hash128 h, uint64_t seq)
+{
+	struct in_hdr hd = {h, rec->file, rec->lineno, rec->line.n, seq};
+	size_t p = part_of(h);
+
+	if (!in_part[p])
+		in_part[p] = spill_open(temp_dir);
+	spill_write(in_part[p], &hd, sizeof(hd));
+	spill_write(in_part[p], rec->line.p, rec->line.n);
+}
+
+/* The partitions' outputs, each in input order, merged by input order. */
+struct out_src {
+	struct spill *sp;
+	uint64_t off, seq;
+	struct buf line;
+};
+
+static int out_cmp(void *arg, size_t a, size_t b)
+{
+	struct out_src *o = arg;
+
+	return (o[a].seq > o[b].seq) - (o[a].seq < o[b].seq);
+}
+
+static int out_next(struct out_src *o)
+{
+	struct out_hdr hd;
+
+	if (!o->sp || o->off == spill_size(o->sp))
+		return 0;
+	spill_read(o->sp, o->off, &hd, sizeof(hd));
+	buf_reset(&o->line);
+	buf_grow(&o->line, hd.len);
+	spill_read(o->sp, o->off + sizeof(hd), o->line.p, hd.len);
+	o->line.len = hd.len;
+	o->off += sizeof(hd) + hd.len;
+	o->seq = hd.seq;
+	return 1;
+}
+
+static void merge_outputs(void)
+{
+	struct out_src o[NPART + 1];
+	struct kmerge m;
+
+	memset(o, 0, sizeof(o));
+	kmerge_init(&m, out_cmp, o);
+	for (size_t p = 0; p <= NPART; p++) {
+		o[p].sp = part_out[p];
+		if (out_next(&o[p]))
+			kmerge_add(&m, p);
+	}
+	while (kmerge_count(&m)) {
+		struct out_src *t = &o[kmerge_top(&m)];
+
+		out_line(t->line.p, t->line.len);
+		kmerge_next(&m, out_next(t));
+	}
+	kmerge_release(&m);
+	for (size_t p = 0; p <= NPART; p++) {
+		spill_close(part_out[p]);
+		buf_release(&o[p].line);
+	}
+}
+
+/* Join partition by partition: --with's part in memory, the input's
+ * streamed from disk. */
+static void join_parts(struct ndjson *nd, struct buf *tmp)
+{
+	struct buf line = BUF_INIT;
+
+	for (size_t p = 0; p < NPART; p++) {
+		uint64_t off = 0, size = in_part[p] ? spill_size(in_part[p]) : 0;
+
+		if (size) {
+			load_part(p);
+			to = part_output(p);
+		}
+		while (off < size) {
+			struct in_hdr hd;
+			struct record rec;
+
+			spill_read(in_part[p], off, &hd, sizeof(hd));
+			buf_reset(&line);
+			buf_grow(&line, hd.len + 1);
+			spill_read(in_part[p], off + sizeof(hd), line.p, hd.len);
+			line.p[hd.len] = '\0';
+			off += sizeof(hd) + hd.len;
+			rec.line.p = line.p;
+			rec.line.n = hd.len;
+			rec.file = hd.file;
+			rec.lineno = hd.lineno;
+			rec.vals = NULL;
+			to_seq = hd.seq;
+			join_one(nd, &rec, hash_table_get(&index_, hd.h), tmp);
+		}
+		spill_close(in_part[p]);
+		spill_close(side_part[p]);
+	}
+	buf_release(&line);
+	to = NULL;
+	merge_outputs();
 }
 
 static const struct cli_prog prog = {
@@ -299,47 +598,26 @@ int main(int argc, char **argv)
 	load_side();
 
 	nd = nd_open(cli.files, cli.nfiles, keys, nkeys);
-	while (nd_next(nd, &rec)) {
+	for (uint64_t seq = 0; nd_next(nd, &rec); seq++) {
 		struct hash128 h;
-		struct chain *c = NULL;
-		struct span which;
+		int keyed = key_hash(rec.vals, nkeys, &h);
 
-		if (key_hash(rec.vals, nkeys, &h))
-			c = hash_table_get(&index_, h);
-		if (mode == SEMI || mode == ANTI) {
-			if ((c != NULL) == (mode == SEMI)) {
-				out_line(rec.line.p, rec.line.n);
-				stats.records_out++;
-			} else {
-				stats.dropped++;
-			}
+		if (partitioned && keyed) {
+			spill_rec(&rec, h, seq);
 			continue;
 		}
-		if (!c) {
-			if (mode == LEFT) {
-				out_line(rec.line.p, rec.line.n);
-				stats.records_out++;
-			} else {
-				stats.dropped++;
-			}
-			continue;
+		if (partitioned) {
+			to = part_output(NPART);
+			to_seq = seq;
 		}
-		if (clash(&rec, &tmp, &which)) {
-			nd_reject(nd, &rec, 0,
-				  "field \"%.*s\" is also a field of %s; --prefix names them apart",
-				  (int)which.n, which.p, with_file);
-			continue;
-		}
-		{
-			int empty;
-			size_t e = closing(rec.line, &empty);
-
-			for (uint64_t i = c->first; i; i = sides[i - 1].next)
-				write_joined(&rec, e, empty, &sides[i - 1]);
-		}
+		join_one(nd, &rec, keyed ? hash_table_get(&index_, h) : NULL, &tmp);
 	}
+	to = NULL;
+	if (partitioned)
+		join_parts(nd, &tmp);
 	nd_close(nd);
 	buf_release(&tmp);
+	buf_release(&joined);
 	buf_release(&side_text);
 	free(sides);
 	hash_table_release(&index_);

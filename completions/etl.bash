@@ -87,14 +87,15 @@ _etl_sort_arg() {
 }
 
 # ---- etl-join ----
-_etl_join_opts='-k --key --with --with-key --inner --left --semi --anti --prefix'
+_etl_join_opts='-k --key --with --with-key --inner --left --semi --anti --prefix --memory --temp-dir'
 
 # The arguments of etl-join's options are field paths, a file and a prefix.
 _etl_join_arg() {
 	local cur=$1 prev=$2
 
 	case $prev in
-	-k | --key | --with-key | --prefix) COMPREPLY=() ;;
+	-k | --key | --with-key | --prefix | --memory) COMPREPLY=() ;;
+	--temp-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
 	--with)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))

@@ -40,6 +40,21 @@ usage_error() {
 	(($(cat n_anti) > 0))
 }
 
+@test "a --with file beyond --memory is joined by partitions on disk, with the same output" {
+	python3 "$REF" gen 3000 400 2 in.ndjson side.ndjson
+	for mode in inner left semi anti; do
+		python3 "$REF" join "$mode" "p_" in.ndjson side.ndjson >want
+		prefix=(--prefix p_)
+		[[ $mode == semi || $mode == anti ]] && prefix=()
+		[[ $mode == semi || $mode == anti ]] && python3 "$REF" join "$mode" "" in.ndjson side.ndjson >want
+		etl-join -k k --with side.ndjson --with-key id "--$mode" "${prefix[@]}" \
+			--memory 2k --temp-dir "$TMP" --stats st.json in.ndjson >got
+		cmp want got || fail "--$mode --memory 2k differs from the reference"
+		assert_equal "$(jq .records_out st.json)" "$(wc -l <want)"
+	done
+	assert_equal "$(find "$TMP" -name 'etl-*' | wc -l)" 0
+}
+
 @test "a match adds the side's fields but its key before the closing brace; the record's bytes stay" {
 	put side.ndjson '{"name":"Lamp","id":1,"tags":[1, 2]}\n{"id":2}\n'
 	put in.ndjson '{ "pid" : 1.0 , "x":"1.50" }  \n{"pid":2}\n{"pid":"1"}\n'
