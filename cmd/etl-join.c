@@ -36,6 +36,7 @@
 #include "out.h"
 #include "path.h"
 #include "scan.h"
+#include "sortkey.h"
 #include "spill.h"
 #include "stats.h"
 #include "utf8.h"
@@ -51,7 +52,8 @@ enum {
 	OPT_ANTI,
 	OPT_PREFIX,
 	OPT_MEMORY,
-	OPT_TEMP
+	OPT_TEMP,
+	OPT_SORTED
 };
 
 static const struct cli_opt opts[] = {
@@ -67,6 +69,8 @@ static const struct cli_opt opts[] = {
 	{OPT_MEMORY, "memory", 0, CLI_ARG, "SIZE",
 	 "past this much of --with, join partition by partition on disk (default: 1G)"},
 	{OPT_TEMP, "temp-dir", 0, CLI_ARG, "DIR", "where the partitions go"},
+	{OPT_SORTED, "sorted", 0, CLI_NOARG, NULL,
+	 "the input and --with are sorted on the key: merge them, holding one key's records"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -79,6 +83,8 @@ static size_t nkeys, nwkeys;
 static int have_wkeys;
 static const char *with_file, *prefix = "", *key_arg, *temp_dir;
 static uint64_t budget = (uint64_t)1 << 30;
+static const char *memory_arg;
+static int sorted;
 
 static void set_mode(enum mode m)
 {
@@ -119,9 +125,13 @@ static void on_opt(int id, const char *arg)
 		break;
 	case OPT_MEMORY:
 		budget = cli_size(cli_optname, arg, 1);
+		memory_arg = arg;
 		break;
 	case OPT_TEMP:
 		temp_dir = arg;
+		break;
+	case OPT_SORTED:
+		sorted = 1;
 		break;
 	case OPT_PREFIX:
 		if (!utf8_valid(arg, strlen(arg)))
@@ -259,41 +269,54 @@ static void go_partitioned(void)
 	partitioned = 1;
 }
 
+/* The prefix as it goes into JSON text: escaped, without quotes. */
+static struct buf prefix_json, name_tmp;
+
+static void prefix_setup(void)
+{
+	jw_string(&prefix_json, prefix, strlen(prefix));
+	memmove(prefix_json.p, prefix_json.p + 1, prefix_json.len - 2);
+	prefix_json.len -= 2;
+}
+
+/* Append the text of the fields a --with record adds to side_text. */
+static void side_fields(const struct record *rec)
+{
+	struct scan_iter it;
+	struct span k, v;
+	size_t off = side_text.len;
+	int added;
+
+	scan_iter_init(&it, rec->line);
+	while (scan_iter_next(&it, &k, &v)) {
+		if (is_key_field(k))
+			continue;
+		if (side_text.len > off)
+			buf_addc(&side_text, ',');
+		buf_addc(&side_text, '"');
+		buf_add(&side_text, prefix_json.p, prefix_json.len);
+		buf_add(&side_text, k.p, k.n);
+		buf_add(&side_text, "\":", 2);
+		v = scan_trim(v);
+		buf_add(&side_text, v.p, v.n);
+		hash_table_put(&names, name_hash(&name_tmp, k), &added);
+	}
+}
+
 static void load_side(void)
 {
 	char *files[1] = {(char *)with_file};
 	struct ndjson *nd = nd_open(files, 1, wkeys, nwkeys);
 	struct record rec;
-	struct buf prefix_json = BUF_INIT, tmp = BUF_INIT;
 	uint64_t in_before = stats.records_in;
 
-	/* the prefix as it goes into JSON text: escaped, without quotes */
-	jw_string(&prefix_json, prefix, strlen(prefix));
-	memmove(prefix_json.p, prefix_json.p + 1, prefix_json.len - 2);
-	prefix_json.len -= 2;
 	while (nd_next(nd, &rec)) {
 		struct hash128 h;
-		struct scan_iter it;
-		struct span k, v;
 		size_t off = side_text.len;
-		int added;
 
 		if (!key_hash(rec.vals, nwkeys, &h))
 			continue;
-		scan_iter_init(&it, rec.line);
-		while (scan_iter_next(&it, &k, &v)) {
-			if (is_key_field(k))
-				continue;
-			if (side_text.len > off)
-				buf_addc(&side_text, ',');
-			buf_addc(&side_text, '"');
-			buf_add(&side_text, prefix_json.p, prefix_json.len);
-			buf_add(&side_text, k.p, k.n);
-			buf_add(&side_text, "\":", 2);
-			v = scan_trim(v);
-			buf_add(&side_text, v.p, v.n);
-			hash_table_put(&names, name_hash(&tmp, k), &added);
-		}
+		side_fields(&rec);
 		if (partitioned) {
 			spill_side(h, side_text.p + off, side_text.len - off);
 			side_text.len = off;
@@ -305,8 +328,6 @@ static void load_side(void)
 	}
 	nd_close(nd);
 	stats.records_in = in_before;
-	buf_release(&prefix_json);
-	buf_release(&tmp);
 }
 
 /* Read partition p of --with into the table. */
@@ -441,6 +462,119 @@ static void join_one(struct ndjson *nd, const struct record *rec, const struct c
 	e = closing(rec->line, &empty);
 	for (uint64_t i = c->first; i; i = sides[i - 1].next)
 		write_joined(rec, e, empty, &sides[i - 1]);
+}
+
+/* ---- --sorted: a merge join ---- */
+
+/* --with read along the input, one group of records of equal key at a
+ * time, held as the table's only chain (under the hash zero); keys compared
+ * as sort keys (sortkey.h: ascending, null last, as etl-sort sorts). */
+static struct ndjson *snd;
+static struct record srec;    /* the next --with record, not yet in a group */
+static int shave;             /* srec is there */
+static struct buf skey, gkey; /* srec's key, the group's */
+static struct buf sprev;      /* the key of the --with record before srec */
+static int ghave;             /* there is a group */
+static uint64_t side_read;    /* --with records read, not the input's */
+static const struct hash128 zero;
+
+/* Encode a record's key; 0 when a field is null or missing. */
+static int sort_key(struct buf *b, const struct span *vals, size_t n)
+{
+	int keyed = 1;
+
+	buf_reset(b);
+	for (size_t i = 0; i < n; i++) {
+		enum scan_kind k = scan_kind(vals[i]);
+
+		keyed &= k != SCAN_NONE && k != SCAN_NULL;
+		sortkey_add(b, vals[i], 0);
+	}
+	return keyed;
+}
+
+/* Read the next --with record with a key (one with a null or missing key
+ * field matches nothing and is passed over); shave says whether there was
+ * one.  The order is checked on every record. */
+static void side_next(void)
+{
+	shave = 0;
+	for (;;) {
+		int keyed;
+
+		buf_reset(&sprev);
+		buf_add(&sprev, skey.p, skey.len);
+		if (!nd_next(snd, &srec))
+			return;
+		side_read++;
+		keyed = sort_key(&skey, srec.vals, nwkeys);
+		if (sprev.len && sortkey_cmp(sprev.p, sprev.len, skey.p, skey.len) > 0)
+			etl_die(ETL_EXIT_DATA, etl_where(srec.file, srec.lineno, 0),
+				"out of order: --sorted needs --with sorted on the key");
+		if (keyed) {
+			shave = 1;
+			return;
+		}
+	}
+}
+
+/* The group of --with records whose key is the input key k, or NULL. */
+static const struct chain *sorted_match(const struct buf *k)
+{
+	while (!ghave || sortkey_cmp(gkey.p, gkey.len, k->p, k->len) < 0) {
+		struct buf first = BUF_INIT;
+
+		if (!shave)
+			return NULL;
+		/* a new group: every record of srec's key */
+		buf_add(&first, skey.p, skey.len);
+		forget_sides();
+		do {
+			size_t off = side_text.len;
+
+			side_fields(&srec);
+			add_side(zero, off);
+			side_next();
+		} while (shave && !sortkey_cmp(first.p, first.len, skey.p, skey.len));
+		buf_reset(&gkey);
+		buf_add(&gkey, first.p, first.len);
+		buf_release(&first);
+		ghave = 1;
+	}
+	if (sortkey_cmp(gkey.p, gkey.len, k->p, k->len))
+		return NULL;
+	return hash_table_get(&index_, zero);
+}
+
+static void sorted_join(struct buf *tmp)
+{
+	char *files[1] = {(char *)with_file};
+	struct ndjson *nd;
+	struct record rec;
+	struct buf k[2] = {BUF_INIT, BUF_INIT};
+	int cur = 0, first = 1;
+
+	snd = nd_open(files, 1, wkeys, nwkeys);
+	side_next();
+	nd = nd_open(cli.files, cli.nfiles, keys, nkeys);
+	while (nd_next(nd, &rec)) {
+		int keyed = sort_key(&k[cur], rec.vals, nkeys);
+
+		if (!first && sortkey_cmp(k[!cur].p, k[!cur].len, k[cur].p, k[cur].len) > 0)
+			etl_die(ETL_EXIT_DATA, etl_where(rec.file, rec.lineno, 0),
+				"out of order: --sorted needs the input sorted on the key");
+		first = 0;
+		join_one(nd, &rec, keyed ? sorted_match(&k[cur]) : NULL, tmp);
+		cur ^= 1;
+	}
+	nd_close(nd);
+	nd_close(snd);
+	stats.records_in -= side_read;
+	buf_release(&k[0]);
+	buf_release(&k[1]);
+	buf_release(&skey);
+	buf_release(&gkey);
+	buf_release(&sprev);
 }
 
 /* An input record in a partition: its hash, where it was read, its line. */
@@ -592,9 +726,20 @@ int main(int argc, char **argv)
 		cli_usage_error("--with-key", "%zu fields for the %zu of --key", nwkeys, nkeys);
 	if (*prefix && (mode == SEMI || mode == ANTI))
 		cli_usage_error("--prefix", "cannot be used with %s (it adds no field)", mode_opt);
+	if (sorted && memory_arg)
+		cli_usage_error("--memory",
+				"cannot be used with --sorted (it holds one key's records)");
+	if (sorted && temp_dir)
+		cli_usage_error("--temp-dir",
+				"cannot be used with --sorted (it writes no temporary file)");
 	hash_canon_init(&canon, 0);
 	hash_table_init(&index_, sizeof(struct chain));
 	hash_table_init(&names, 0);
+	prefix_setup();
+	if (sorted) {
+		sorted_join(&tmp);
+		goto done;
+	}
 	load_side();
 
 	nd = nd_open(cli.files, cli.nfiles, keys, nkeys);
@@ -616,8 +761,11 @@ int main(int argc, char **argv)
 	if (partitioned)
 		join_parts(nd, &tmp);
 	nd_close(nd);
+done:
 	buf_release(&tmp);
 	buf_release(&joined);
+	buf_release(&prefix_json);
+	buf_release(&name_tmp);
 	buf_release(&side_text);
 	free(sides);
 	hash_table_release(&index_);

@@ -87,7 +87,7 @@ _etl_sort_arg() {
 }
 
 # ---- etl-join ----
-_etl_join_opts='-k --key --with --with-key --inner --left --semi --anti --prefix --memory --temp-dir'
+_etl_join_opts='-k --key --with --with-key --inner --left --semi --anti --prefix --memory --temp-dir --sorted'
 
 # The arguments of etl-join's options are field paths, a file and a prefix.
 _etl_join_arg() {

@@ -55,6 +55,33 @@ usage_error() {
 	assert_equal "$(find "$TMP" -name 'etl-*' | wc -l)" 0
 }
 
+@test "--sorted merges inputs sorted on the key, with the output of the reference" {
+	python3 "$REF" gen 3000 400 3 in0 side0
+	etl-sort -k k in0 >in.ndjson
+	etl-sort -k id side0 >side.ndjson
+	for mode in inner left semi anti; do
+		python3 "$REF" join "$mode" "" in.ndjson side.ndjson >want
+		etl-join -k k --with side.ndjson --with-key id "--$mode" --sorted --stats st.json in.ndjson >got
+		cmp want got || fail "--$mode --sorted differs from the reference"
+		assert_equal "$(jq .records_in st.json)" 3000
+	done
+}
+
+@test "--sorted: a key with a null field in any place matches nothing; either side out of order is bad data" {
+	put side.ndjson '{"a":1,"b":2,"s":2}\n{"a":1,"b":2,"s":3}\n{"a":1,"b":null,"s":1}\n{"a":2,"s":4}\n'
+	put in.ndjson '{"a":1,"b":2}\n{"a":1,"b":null}\n{"a":2}\n'
+	run --separate-stderr etl-join -k a,b --left --sorted --with side.ndjson in.ndjson
+	assert_success
+	assert_output $'{"a":1,"b":2,"s":2}\n{"a":1,"b":2,"s":3}\n{"a":1,"b":null}\n{"a":2}'
+	put bad.ndjson '{"a":2}\n{"a":1}\n'
+	run --separate-stderr etl-join -k a --sorted --with side.ndjson bad.ndjson
+	assert_failure 65
+	assert_stderr "etl-join: bad.ndjson:2: out of order: --sorted needs the input sorted on the key"
+	run --separate-stderr etl-join -k a --sorted --with bad.ndjson in.ndjson
+	assert_failure 65
+	assert_stderr "etl-join: bad.ndjson:2: out of order: --sorted needs --with sorted on the key"
+}
+
 @test "a match adds the side's fields but its key before the closing brace; the record's bytes stay" {
 	put side.ndjson '{"name":"Lamp","id":1,"tags":[1, 2]}\n{"id":2}\n'
 	put in.ndjson '{ "pid" : 1.0 , "x":"1.50" }  \n{"pid":2}\n{"pid":"1"}\n'
@@ -135,6 +162,10 @@ usage_error() {
 	usage_error "etl-join: --prefix: cannot be used with --semi (it adds no field)"
 	run --separate-stderr etl-join -k a --with x --prefix $'\xff'
 	usage_error "etl-join: --prefix: not valid UTF-8"
+	run --separate-stderr etl-join -k a --with x --sorted --memory 1M
+	usage_error "etl-join: --memory: cannot be used with --sorted (it holds one key's records)"
+	run --separate-stderr etl-join -k a --with x --sorted --temp-dir .
+	usage_error "etl-join: --temp-dir: cannot be used with --sorted (it writes no temporary file)"
 }
 
 @test "the man page's examples print what they show" {
