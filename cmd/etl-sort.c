@@ -243,6 +243,10 @@ static inline int ent_cmp(const struct ent *a, const struct ent *b)
 {
 	if (a->pre != b->pre)
 		return a->pre < b->pre ? -1 : 1;
+	/* keys are prefix-free: two of at most 8 bytes with the same prefix
+	 * are the same key */
+	if (a->klen <= 8 && b->klen <= 8)
+		return 0;
 	return sortkey_cmp(a->key, a->klen, b->key, b->klen);
 }
 
