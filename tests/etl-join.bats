@@ -141,6 +141,14 @@ usage_error() {
 	assert_equal "$(stat_counts st.json)" "2 1 0 1"
 }
 
+@test "a CSV file joins through etl-from-csv --infer: its numbers match the input's" {
+	printf 'id,name,price\n17,Lamp,9.90\n18,"Chair, large",100\n' >products.csv
+	put in.ndjson '{"pid":17}\n{"pid":18.0}\n{"pid":"17"}\n'
+	run --separate-stderr bash -c 'etl-join -k pid --with <(etl-from-csv --infer products.csv) --with-key id in.ndjson'
+	assert_success
+	assert_output $'{"pid":17,"name":"Lamp","price":9.90}\n{"pid":18.0,"name":"Chair, large","price":100}'
+}
+
 @test "a bad record of --with is reported with its file and line" {
 	put side.ndjson '{"id":1}\n[1]\n'
 	put in.ndjson '{"id":1}\n'
