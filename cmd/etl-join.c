@@ -279,6 +279,27 @@ static void prefix_setup(void)
 	prefix_json.len -= 2;
 }
 
+/* The names added, as a record with no backslash would write them as keys
+ * ("name", quotes included), one after another: such a record can have one
+ * of them as a key only if its line holds that text, which memmem() finds
+ * faster than the record's keys are decoded and hashed.  A name that needs
+ * escaping is not a key of such a record and has no needle. */
+static struct buf needles;
+static size_t *needle_end;
+static size_t nneedles, capneedles;
+
+static void add_needle(const struct buf *name)
+{
+	for (size_t i = 0; i < name->len; i++)
+		if (name->p[i] == '"' || name->p[i] == '\\' || (unsigned char)name->p[i] < 0x20)
+			return;
+	buf_addc(&needles, '"');
+	buf_add(&needles, name->p, name->len);
+	buf_addc(&needles, '"');
+	xgrow(&needle_end, &capneedles, nneedles + 1, sizeof(*needle_end));
+	needle_end[nneedles++] = needles.len;
+}
+
 /* Append the text of the fields a --with record adds to side_text. */
 static void side_fields(const struct record *rec)
 {
@@ -300,6 +321,8 @@ static void side_fields(const struct record *rec)
 		v = scan_trim(v);
 		buf_add(&side_text, v.p, v.n);
 		hash_table_put(&names, name_hash(&name_tmp, k), &added);
+		if (added)
+			add_needle(&name_tmp);
 	}
 }
 
@@ -420,6 +443,15 @@ static int clash(const struct record *rec, struct buf *tmp, struct span *which)
 
 	if (!names.count)
 		return 0;
+	if (nneedles <= 16 && !memchr(rec->line.p, '\\', rec->line.n)) {
+		size_t at = 0, i;
+
+		for (i = 0; i < nneedles; at = needle_end[i++])
+			if (memmem(rec->line.p, rec->line.n, needles.p + at, needle_end[i] - at))
+				break;
+		if (i == nneedles)
+			return 0;
+	}
 	scan_iter_init(&it, rec->line);
 	while (scan_iter_next(&it, &k, &v)) {
 		buf_reset(tmp);
@@ -766,6 +798,8 @@ done:
 	buf_release(&joined);
 	buf_release(&prefix_json);
 	buf_release(&name_tmp);
+	buf_release(&needles);
+	free(needle_end);
 	buf_release(&side_text);
 	free(sides);
 	hash_table_release(&index_);

@@ -130,6 +130,22 @@ usage_error() {
 	assert_output '{"id":1,"name":"mine","a\"name":"Lamp"}'
 }
 
+@test "a clash is found however the record spells the name, and only in its own keys" {
+	put side.ndjson '{"id":1,"name":"Lamp","a\\"b":2}\n'
+	put in.ndjson '{"id":1,"n\\u0061me":"mine"}\n'
+	run --separate-stderr etl-join -k id --with side.ndjson in.ndjson
+	assert_failure 65
+	assert_stderr 'etl-join: in.ndjson:1: field "n\u0061me" is also a field of side.ndjson; --prefix names them apart'
+	put in.ndjson '{"id":1,"a\\"b":0}\n'
+	run --separate-stderr etl-join -k id --with side.ndjson in.ndjson
+	assert_failure 65
+	assert_stderr 'etl-join: in.ndjson:1: field "a\"b" is also a field of side.ndjson; --prefix names them apart'
+	put in.ndjson '{"id":1,"x":"name","y":{"name":1}}\n'
+	run --separate-stderr etl-join -k id --with side.ndjson in.ndjson
+	assert_success
+	assert_output '{"id":1,"x":"name","y":{"name":1},"name":"Lamp","a\"b":2}'
+}
+
 @test "--stats counts the input's records only, once per match written" {
 	put side.ndjson '{"id":1,"s":1}\n{"id":1,"s":2}\n{"id":3}\n'
 	put in.ndjson '{"id":1}\n{"id":2}\n'
