@@ -1,6 +1,6 @@
 /*
- * etl-join - each record with the matching records of a smaller NDJSON
- * file (--with): their fields appended, one output per match.
+ * etl-join - each record with the matching records of a smaller file
+ * (--with, NDJSON or CSV): their fields appended, one output per match.
  *
  * The --with file is read first, whole: each of its records is kept as the
  * text of the fields it adds ("name":value,... as written, but for its key
@@ -20,10 +20,16 @@
  *    written once per match (records_out), or once (unmatched with --left,
  *    --semi, --anti), or dropped.
  */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -53,14 +59,17 @@ enum {
 	OPT_PREFIX,
 	OPT_MEMORY,
 	OPT_TEMP,
-	OPT_SORTED
+	OPT_SORTED,
+	OPT_WITH_FORMAT
 };
 
 static const struct cli_opt opts[] = {
 	{OPT_KEY, "key", 'k', CLI_ARG, "FIELDS", "the input's key fields (required)"},
-	{OPT_WITH, "with", 0, CLI_ARG, "FILE", "the NDJSON file to look records up in (required)"},
+	{OPT_WITH, "with", 0, CLI_ARG, "FILE", "the file to look records up in (required)"},
 	{OPT_WITH_KEY, "with-key", 0, CLI_ARG, "FIELDS",
 	 "--with's key fields (default: those of -k)"},
+	{OPT_WITH_FORMAT, "with-format", 0, CLI_ARG, "FORMAT",
+	 "ndjson, or csv (read by etl-from-csv --infer); default: csv for a name ending in .csv"},
 	{OPT_INNER, "inner", 0, CLI_NOARG, NULL, "only records with a match (the default)"},
 	{OPT_LEFT, "left", 0, CLI_NOARG, NULL, "also records without a match, unchanged"},
 	{OPT_SEMI, "semi", 0, CLI_NOARG, NULL, "records with a match, once and unchanged"},
@@ -83,7 +92,7 @@ static size_t nkeys, nwkeys;
 static int have_wkeys;
 static const char *with_file, *prefix = "", *key_arg, *temp_dir;
 static uint64_t budget = (uint64_t)1 << 30;
-static const char *memory_arg;
+static const char *memory_arg, *with_format;
 static int sorted;
 
 static void set_mode(enum mode m)
@@ -132,6 +141,11 @@ static void on_opt(int id, const char *arg)
 		break;
 	case OPT_SORTED:
 		sorted = 1;
+		break;
+	case OPT_WITH_FORMAT:
+		if (strcmp(arg, "ndjson") && strcmp(arg, "csv"))
+			cli_usage_error(cli_optname, "expected 'ndjson' or 'csv', got '%s'", arg);
+		with_format = arg;
 		break;
 	case OPT_PREFIX:
 		if (!utf8_valid(arg, strlen(arg)))
@@ -269,6 +283,109 @@ static void go_partitioned(void)
 	partitioned = 1;
 }
 
+/* ---- reading --with ---- */
+
+/* A CSV file is read by etl-from-csv --infer, beside this program or on
+ * PATH, in a child process whose output is read through a pipe: the same
+ * reader and the same types as etl-from-csv gives, never a second one. */
+static pid_t csv_pid;
+static int csv_fd = -1;
+static char csv_name[32];
+
+static int with_is_csv(void)
+{
+	size_t n = strlen(with_file);
+
+	if (with_format)
+		return !strcmp(with_format, "csv");
+	return n > 4 && !strcasecmp(with_file + n - 4, ".csv");
+}
+
+static void exec_from_csv(void)
+{
+	char self[PATH_MAX], *slash;
+	char *argv[] = {"etl-from-csv", "--infer", "--", (char *)with_file, NULL};
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash && (size_t)(slash - self) + sizeof("/etl-from-csv") <= sizeof(self)) {
+			memcpy(slash, "/etl-from-csv", sizeof("/etl-from-csv"));
+			if (access(self, X_OK) == 0)
+				execv(self, argv);
+		}
+	}
+	execvp("etl-from-csv", argv);
+}
+
+static struct ndjson *open_with(void)
+{
+	static char *files[1]; /* the reader keeps the array */
+	int p[2];
+
+	files[0] = (char *)with_file;
+	if (!with_is_csv())
+		return nd_open(files, 1, wkeys, nwkeys);
+	if (pipe(p) < 0)
+		etl_die(ETL_EXIT_IOERR, with_file, "cannot make a pipe: %s", strerror(errno));
+	out_flush(); /* nothing written twice by the child's copy of the buffer */
+	csv_pid = fork();
+	if (csv_pid < 0)
+		etl_die(ETL_EXIT_IOERR, with_file, "cannot start etl-from-csv: %s",
+			strerror(errno));
+	if (csv_pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		exec_from_csv();
+		fprintf(stderr, "%s: %s: cannot run etl-from-csv: %s\n", etl_progname, with_file,
+			strerror(errno));
+		_exit(ETL_EXIT_SOFTWARE);
+	}
+	close(p[1]);
+	csv_fd = p[0];
+	snprintf(csv_name, sizeof(csv_name), "/dev/fd/%d", csv_fd);
+	files[0] = csv_name;
+	return nd_open(files, 1, wkeys, nwkeys);
+}
+
+/* Done with --with: a failed etl-from-csv (which said why) fails the run
+ * with its status; one that stopped at a closed pipe (the join needed no
+ * more) did not fail. */
+static void close_with(struct ndjson *nd)
+{
+	int st;
+
+	nd_close(nd);
+	if (!csv_pid)
+		return;
+	close(csv_fd);
+	while (waitpid(csv_pid, &st, 0) < 0)
+		if (errno != EINTR)
+			etl_die(ETL_EXIT_SOFTWARE, with_file, "cannot wait for etl-from-csv: %s",
+				strerror(errno));
+	csv_pid = 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st))
+		etl_exit(WEXITSTATUS(st));
+	if (WIFSIGNALED(st) && WTERMSIG(st) != SIGPIPE)
+		etl_die(ETL_EXIT_SOFTWARE, with_file, "etl-from-csv was killed by signal %d",
+			WTERMSIG(st));
+}
+
+/* The place of a --with record, for messages: a CSV file's records are
+ * counted from 1 (its lines are not known here). */
+static const char *with_where(const struct record *rec)
+{
+	static char where[PATH_MAX + 32];
+
+	if (!csv_pid)
+		return etl_where(rec->file, rec->lineno, 0);
+	snprintf(where, sizeof(where), "%s: record %llu", with_file,
+		 (unsigned long long)rec->lineno);
+	return where;
+}
+
 /* The prefix as it goes into JSON text: escaped, without quotes. */
 static struct buf prefix_json, name_tmp;
 
@@ -328,8 +445,7 @@ static void side_fields(const struct record *rec)
 
 static void load_side(void)
 {
-	char *files[1] = {(char *)with_file};
-	struct ndjson *nd = nd_open(files, 1, wkeys, nwkeys);
+	struct ndjson *nd = open_with();
 	struct record rec;
 	uint64_t in_before = stats.records_in;
 
@@ -349,7 +465,7 @@ static void load_side(void)
 		if (held() > budget)
 			go_partitioned();
 	}
-	nd_close(nd);
+	close_with(nd);
 	stats.records_in = in_before;
 }
 
@@ -541,7 +657,7 @@ static void side_next(void)
 		side_read++;
 		keyed = sort_key(&skey, srec.vals, nwkeys);
 		if (sprev.len && sortkey_cmp(sprev.p, sprev.len, skey.p, skey.len) > 0)
-			etl_die(ETL_EXIT_DATA, etl_where(srec.file, srec.lineno, 0),
+			etl_die(ETL_EXIT_DATA, with_where(&srec),
 				"out of order: --sorted needs --with sorted on the key");
 		if (keyed) {
 			shave = 1;
@@ -580,13 +696,12 @@ static const struct chain *sorted_match(const struct buf *k)
 
 static void sorted_join(struct buf *tmp)
 {
-	char *files[1] = {(char *)with_file};
 	struct ndjson *nd;
 	struct record rec;
 	struct buf k[2] = {BUF_INIT, BUF_INIT};
 	int cur = 0, first = 1;
 
-	snd = nd_open(files, 1, wkeys, nwkeys);
+	snd = open_with();
 	side_next();
 	nd = nd_open(cli.files, cli.nfiles, keys, nkeys);
 	while (nd_next(nd, &rec)) {
@@ -600,7 +715,7 @@ static void sorted_join(struct buf *tmp)
 		cur ^= 1;
 	}
 	nd_close(nd);
-	nd_close(snd);
+	close_with(snd);
 	stats.records_in -= side_read;
 	buf_release(&k[0]);
 	buf_release(&k[1]);

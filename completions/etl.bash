@@ -87,7 +87,7 @@ _etl_sort_arg() {
 }
 
 # ---- etl-join ----
-_etl_join_opts='-k --key --with --with-key --inner --left --semi --anti --prefix --memory --temp-dir --sorted'
+_etl_join_opts='-k --key --with --with-format --with-key --inner --left --semi --anti --prefix --memory --temp-dir --sorted'
 
 # The arguments of etl-join's options are field paths, a file and a prefix.
 _etl_join_arg() {
@@ -95,6 +95,7 @@ _etl_join_arg() {
 
 	case $prev in
 	-k | --key | --with-key | --prefix | --memory) COMPREPLY=() ;;
+	--with-format) COMPREPLY=($(compgen -W 'ndjson csv' -- "$cur")) ;;
 	--temp-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
 	--with)
 		compopt -o filenames 2>/dev/null

@@ -157,12 +157,35 @@ usage_error() {
 	assert_equal "$(stat_counts st.json)" "2 1 0 1"
 }
 
-@test "a CSV file joins through etl-from-csv --infer: its numbers match the input's" {
+@test "a CSV file is read by etl-from-csv --infer: its numbers match the input's" {
 	printf 'id,name,price\n17,Lamp,9.90\n18,"Chair, large",100\n' >products.csv
 	put in.ndjson '{"pid":17}\n{"pid":18.0}\n{"pid":"17"}\n'
-	run --separate-stderr bash -c 'etl-join -k pid --with <(etl-from-csv --infer products.csv) --with-key id in.ndjson'
+	run --separate-stderr etl-join -k pid --with products.csv --with-key id in.ndjson
 	assert_success
+	assert_no_stderr
 	assert_output $'{"pid":17,"name":"Lamp","price":9.90}\n{"pid":18.0,"name":"Chair, large","price":100}'
+	cp products.csv products.txt
+	run --separate-stderr etl-join -k pid --with products.txt --with-format csv --with-key id --left --sorted in.ndjson
+	assert_success
+	assert_output $'{"pid":17,"name":"Lamp","price":9.90}\n{"pid":18.0,"name":"Chair, large","price":100}\n{"pid":"17"}'
+	run --separate-stderr etl-join -k pid --with products.csv --with-format ndjson --with-key id in.ndjson
+	assert_failure 65
+	assert_stderr "etl-join: products.csv:1:1: invalid JSON: expected a JSON object"
+}
+
+@test "a CSV error stops the run with etl-from-csv's message and status; records are numbered" {
+	printf 'id,name\n1,"open\n' >bad.csv
+	put in.ndjson '{"id":1}\n'
+	run --separate-stderr etl-join -k id --with bad.csv in.ndjson
+	assert_failure 65
+	assert_output ""
+	assert_stderr "etl-from-csv: bad.csv:2:2: invalid CSV: quoted field not closed at the end of the file"
+	printf 'id\n2\n1\n' >unsorted.csv
+	run --separate-stderr etl-join -k id --sorted --with unsorted.csv in.ndjson
+	assert_failure 65
+	assert_stderr "etl-join: unsorted.csv: record 2: out of order: --sorted needs --with sorted on the key"
+	run --separate-stderr etl-join -k id --with x --with-format tsv in.ndjson
+	usage_error "etl-join: --with-format: expected 'ndjson' or 'csv', got 'tsv'"
 }
 
 @test "a bad record of --with is reported with its file and line" {
