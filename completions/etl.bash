@@ -89,6 +89,21 @@ _etl_profile_arg() {
 	return 0
 }
 
+# ---- etl-sort ----
+_etl_sort_opts='-k --key -u --unique -c --check -m --merge --memory --temp-dir'
+
+# The arguments of etl-sort's options are keys, sizes and folders.
+_etl_sort_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	-k | --key | --memory) COMPREPLY=() ;;
+	--temp-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
 # ---- etl-validate ----
 _etl_validate_opts='--schema --at --resolve --format-annotation -c --check --rejects --unique --not-null
 	--rows --fresh --distinct --accepted --range --max-invalid --warn-unique --warn-not-null --warn-rows
@@ -114,6 +129,26 @@ _etl_validate_arg() {
 		--warn-fresh | --warn-distinct | --warn-accepted | --warn-range | --warn-max-invalid | \
 		--memory)
 		COMPREPLY=()
+		;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+# ---- etl-join ----
+_etl_join_opts='-k --key --with --with-format --with-key --inner --left --semi --anti --prefix --memory --temp-dir --sorted'
+
+# The arguments of etl-join's options are field paths, a file and a prefix.
+_etl_join_arg() {
+	local cur=$1 prev=$2
+
+	case $prev in
+	-k | --key | --with-key | --prefix | --memory) COMPREPLY=() ;;
+	--with-format) COMPREPLY=($(compgen -W 'ndjson csv' -- "$cur")) ;;
+	--temp-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+	--with)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
 		;;
 	*) return 1 ;;
 	esac
@@ -233,6 +268,14 @@ _etl_complete() {
 		opts=$_etl_profile_opts
 		_etl_profile_arg "$cur" "$prev" && return 0
 		;;
+	etl-sort)
+		opts=$_etl_sort_opts
+		_etl_sort_arg "$cur" "$prev" && return 0
+		;;
+	etl-join)
+		opts=$_etl_join_opts
+		_etl_join_arg "$cur" "$prev" && return 0
+		;;
 	etl-map)
 		opts=$_etl_map_opts
 		_etl_map_arg "$cur" "$prev" && return 0
@@ -259,7 +302,7 @@ _etl_complete() {
 	return 0
 }
 
-complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-profile etl-map etl-dedupe etl-validate
+complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-profile etl-map etl-dedupe etl-validate etl-sort etl-join
 
 # ---- etl-state, etl-extract-pg, etl-load-pg (PostgreSQL) ----
 # They take a subset of the common options: no --bad-records/--max-bad for
