@@ -547,31 +547,10 @@ static int string(struct field *f, struct span v)
 	return plain_text;
 }
 
-/* The kind of a validated value without white space around it. */
-static enum scan_kind kind_of(struct span v)
-{
-	switch (v.p[0]) {
-	case 'n':
-		return SCAN_NULL;
-	case 'f':
-		return SCAN_FALSE;
-	case 't':
-		return SCAN_TRUE;
-	case '"':
-		return SCAN_STRING;
-	case '[':
-		return SCAN_ARRAY;
-	case '{':
-		return SCAN_OBJECT;
-	default:
-		return SCAN_NUMBER;
-	}
-}
-
 /* Profile one value of field f (its object members are done by walk). */
 static void value(struct field *f, struct span v)
 {
-	enum scan_kind k = kind_of(v);
+	enum scan_kind k = scan_kind_trimmed(v);
 	int canonical = 0;
 
 	switch (k) {
@@ -725,7 +704,7 @@ static void walk(size_t parent, struct span obj, size_t depth)
 		struct member m = levels[depth].m[i];
 
 		queue(m.f, m.v);
-		if (kind_of(m.v) == SCAN_OBJECT)
+		if (scan_kind_trimmed(m.v) == SCAN_OBJECT)
 			walk(m.f, m.v, depth + 1);
 	}
 }

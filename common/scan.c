@@ -530,25 +530,7 @@ enum scan_kind scan_kind(struct span v)
 {
 	if (!v.p)
 		return SCAN_NONE;
-	v = scan_trim(v);
-	if (!v.n)
-		return SCAN_NONE;
-	switch (v.p[0]) {
-	case 'n':
-		return SCAN_NULL;
-	case 'f':
-		return SCAN_FALSE;
-	case 't':
-		return SCAN_TRUE;
-	case '"':
-		return SCAN_STRING;
-	case '[':
-		return SCAN_ARRAY;
-	case '{':
-		return SCAN_OBJECT;
-	default:
-		return SCAN_NUMBER;
-	}
+	return scan_kind_trimmed(scan_trim(v));
 }
 
 size_t scan_depth(struct span v)

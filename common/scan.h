@@ -68,6 +68,29 @@ enum scan_kind {
 	SCAN_OBJECT
 };
 enum scan_kind scan_kind(struct span v);
+/* The same for a value already trimmed (or absent: NULL or empty), without
+ * the trimming: for hot loops over validated values. */
+static inline enum scan_kind scan_kind_trimmed(struct span v)
+{
+	if (!v.p || !v.n)
+		return SCAN_NONE;
+	switch (v.p[0]) {
+	case 'n':
+		return SCAN_NULL;
+	case 'f':
+		return SCAN_FALSE;
+	case 't':
+		return SCAN_TRUE;
+	case '"':
+		return SCAN_STRING;
+	case '[':
+		return SCAN_ARRAY;
+	case '{':
+		return SCAN_OBJECT;
+	default:
+		return SCAN_NUMBER;
+	}
+}
 /* The nesting levels of a validated value: 0 for a scalar, 1 for an array or
  * object of scalars, and so on. */
 size_t scan_depth(struct span v);

@@ -1510,29 +1510,8 @@ int schema_format_check(const char *format, const char *p, size_t n)
 
 /* ---- Validating ---------------------------------------------------------- */
 
-/* scan_kind() of a value without white space around it, as every value
- * is here (schema_check() trims the one it is given). */
-static inline enum scan_kind kind_of(struct span v)
-{
-	if (!v.p || !v.n)
-		return SCAN_NONE;
-	switch (v.p[0]) {
-	case 'n':
-		return SCAN_NULL;
-	case 'f':
-		return SCAN_FALSE;
-	case 't':
-		return SCAN_TRUE;
-	case '"':
-		return SCAN_STRING;
-	case '[':
-		return SCAN_ARRAY;
-	case '{':
-		return SCAN_OBJECT;
-	default:
-		return SCAN_NUMBER;
-	}
-}
+/* Every value here is trimmed (schema_check() trims the one it is given),
+ * so scan_kind_trimmed() tells its kind. */
 
 /* Evaluated members (items) of one object (array): a bit each. */
 struct eval {
@@ -2066,7 +2045,7 @@ static struct node *dynamic_target(struct schema *S, const struct node *s)
 
 static int check_inner(struct schema *S, const struct node *s, struct span v, struct eval *ev)
 {
-	enum scan_kind kind = kind_of(v);
+	enum scan_kind kind = scan_kind_trimmed(v);
 	int ok = 1;
 
 	if (s->ref && !sub(S, s, s->ref, v, ev, "$ref")) {
@@ -2291,7 +2270,7 @@ static int check(struct schema *S, const struct node *s, struct span v, struct e
 		return 0;
 	}
 	if (s->uneval) {
-		enum scan_kind k = kind_of(v);
+		enum scan_kind k = scan_kind_trimmed(v);
 
 		own = k == SCAN_OBJECT || k == SCAN_ARRAY ? eval_new(S, count_members(S, v)) : NULL;
 	}
@@ -2326,7 +2305,7 @@ int schema_check_fields(struct schema *s, struct span value, const struct span *
 	int ok;
 
 	value = scan_trim(value);
-	if (!S->nfields || kind_of(value) != SCAN_OBJECT)
+	if (!S->nfields || scan_kind_trimmed(value) != SCAN_OBJECT)
 		return schema_check(s, value, flags);
 	arena_reset(&S->scratch);
 	S->collect = (flags & SCHEMA_ERRORS) != 0;
@@ -2429,10 +2408,10 @@ static void meta_check(struct schema *S, struct doc *d)
 	struct schema_cerr e;
 
 	d->checked = 1;
-	if (kind_of(root) != SCAN_OBJECT)
+	if (scan_kind_trimmed(root) != SCAN_OBJECT)
 		return;
 	ms = obj_get(root, "$schema");
-	if (kind_of(ms) == SCAN_STRING) {
+	if (scan_kind_trimmed(ms) == SCAN_STRING) {
 		struct span u = str_of(&S->mem, ms);
 
 		uri = xstrndup(u.p, u.n);
@@ -2475,7 +2454,7 @@ static void meta_check(struct schema *S, struct doc *d)
 			goto out;
 		}
 		voc = obj_get(scan_trim((struct span){md->text, md->n}), "$vocabulary");
-		if (kind_of(voc) == SCAN_OBJECT) {
+		if (scan_kind_trimmed(voc) == SCAN_OBJECT) {
 			struct scan_iter it;
 			struct span k, v;
 
@@ -2492,7 +2471,7 @@ static void meta_check(struct schema *S, struct doc *d)
 					}
 				for (unsigned i = 0; i < 3; i++)
 					known |= span_is(name, vocab_known[i]);
-				if (!known && kind_of(v) == SCAN_TRUE) {
+				if (!known && scan_kind_trimmed(v) == SCAN_TRUE) {
 					cfail(S, d->uri, "unknown required vocabulary '%.*s'",
 					      (int)name.n, name.p);
 					goto out;
