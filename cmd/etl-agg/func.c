@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "sketch.h"
@@ -569,18 +570,6 @@ static void distinct_finish(const struct agg *a, void *st, struct buf *b)
 	put_u64(b, ((struct hash_table *)st)->count);
 }
 
-/* x in 16 lowercase hex digits (printf's %016llx, without its cost: a
- * state may hold millions). */
-static void put_hex64(struct buf *b, uint64_t x)
-{
-	static const char digits[] = "0123456789abcdef";
-	char t[16];
-
-	for (int i = 15; i >= 0; i--, x >>= 4)
-		t[i] = digits[x & 15];
-	buf_add(b, t, 16);
-}
-
 static void distinct_save(const struct agg *a, void *st, struct buf *b)
 {
 	struct hash_table *s = st;
@@ -596,46 +585,15 @@ static void distinct_save(const struct agg *a, void *st, struct buf *b)
 		if (!first)
 			buf_addc(b, ',');
 		buf_addc(b, '"');
-		put_hex64(b, slot[1]);
-		put_hex64(b, slot[0]);
+		buf_grow(b, 32);
+		hex_put64(b->p + b->len, slot[1]);
+		hex_put64(b->p + b->len + 16, slot[0]);
+		b->len += 32;
+		b->p[b->len] = '\0';
 		buf_addc(b, '"');
 		first = 0;
 	}
 	buf_addc(b, ']');
-}
-
-/* Eight lowercase hex digits, all at once (a saved set may hold millions):
- * their value, or -1 when one is not [0-9a-f]. */
-static int64_t hex32(const char *p)
-{
-	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
-	uint64_t x, digit, letter, v;
-
-	memcpy(&x, p, 8);
-	if (x & high)
-		return -1;
-	/* a byte's high bit is set when it is >= lo, by adding 0x80 - lo */
-	digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1));
-	letter = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x80 - 'f' - 1));
-	if (((digit | letter) & high) != high)
-		return -1;
-	/* '0'-'9' are 0x30-0x39, 'a'-'f' 0x61-0x66: the low nibble, plus 9
-	 * for a letter; then the first digit (the lowest byte) goes highest */
-	v = (x & ones * 0x0f) + ((x >> 6) & ones) * 9;
-	v = ((v << 4) | (v >> 8)) & 0x00ff00ff00ff00ffu;
-	v = ((v << 8) | (v >> 16)) & 0x0000ffff0000ffffu;
-	v = ((v << 16) | (v >> 32)) & 0xffffffffu;
-	return (int64_t)v;
-}
-
-static int hex64(const char *p, uint64_t *x)
-{
-	int64_t hi = hex32(p), lo = hex32(p + 8);
-
-	if (hi < 0 || lo < 0)
-		return -1;
-	*x = (uint64_t)hi << 32 | (uint64_t)lo;
-	return 0;
 }
 
 static int is_ws(char c)
@@ -653,8 +611,8 @@ static int distinct_next(const char **pp, const char *end, struct hash128 *h)
 		p++;
 	if (p == end || *p == ']')
 		return 0;
-	if (end - p < 34 || p[0] != '"' || p[33] != '"' || hex64(p + 1, &h->hi) ||
-	    hex64(p + 17, &h->lo))
+	if (end - p < 34 || p[0] != '"' || p[33] != '"' || hex_read64(p + 1, &h->hi) ||
+	    hex_read64(p + 17, &h->lo))
 		return -1;
 	*pp = p + 34;
 	return 1;

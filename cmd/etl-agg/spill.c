@@ -28,6 +28,7 @@
 
 #include "agg.h"
 #include "die.h"
+#include "hex.h"
 #include "mem.h"
 #include "out.h"
 #include "spill.h"
@@ -48,19 +49,10 @@ static struct spill *temp_file(void)
 
 static void hex(struct buf *b, uint64_t x)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (int i = 60; i >= 0; i -= 4)
-		buf_addc(b, digits[x >> i & 15]);
-}
-
-static uint64_t unhex(const char *p)
-{
-	uint64_t x = 0;
-
-	for (int i = 0; i < 16; i++)
-		x = x << 4 | (uint64_t)(p[i] <= '9' ? p[i] - '0' : p[i] - 'a' + 10);
-	return x;
+	buf_grow(b, 16);
+	hex_put64(b->p + b->len, x);
+	b->len += 16;
+	b->p[b->len] = '\0';
 }
 
 /* ---- readers of runs ---- */
@@ -199,7 +191,9 @@ static struct spill *merge(struct spill **in, size_t n, struct spill *fin)
 				etl_die(ETL_EXIT_SOFTWARE, NULL, "a spilled state: %s", err);
 			if (first) {
 				/* the earliest run saw the group first */
-				seq = unhex(rd[i].line + HASH_HEX + 1);
+				if (hex_read64(rd[i].line + HASH_HEX + 1, &seq) != 0)
+					etl_die(ETL_EXIT_SOFTWARE, NULL,
+						"a spilled state is damaged");
 				buf_reset(&key);
 				buf_add(&key, k.p + 1, k.n - 2);
 				first = 0;
