@@ -96,7 +96,7 @@ extern size_t nignore;
 
 /* ---- the run (request.c) ---- */
 extern struct http *http;
-extern enum body_format format;
+extern enum body_format body_fmt;
 extern struct body_spec spec;
 extern struct buf line, hdrbuf, bearer;
 extern struct span page_root; /* the body of the page whose records are written */
@@ -122,7 +122,7 @@ void pause_for(double s);
 /* The value of the environment variable var, for opt: set and not empty. */
 const char *env_secret(const char *opt, const char *var);
 /* The URL as messages show it: the --query-env values hidden (a new string). */
-char *shown(const char *url);
+char *url_shown(const char *url);
 ETL_NORETURN ETL_PRINTF(3, 4) void die_url(int status, const char *url, const char *fmt, ...);
 void rate_wait(const char *url);
 void progress_now(void);

@@ -171,7 +171,7 @@ static int slot_prepare(struct slot *s, const char *url_tpl, const char *data_tp
 /* A per-record failure: "URL: WHAT", the URL as messages show it. */
 static ETL_PRINTF(2, 3) void fail_at(struct slot *s, const char *fmt, ...)
 {
-	char *u = shown(s->url), tmp[1024];
+	char *u = url_shown(s->url), tmp[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -221,8 +221,8 @@ static void slot_output(struct slot *s, int ignored_status)
 		if (!ignored_status) {
 			if (!s->r.body.p)
 				buf_add(&s->r.body, "", 0);
-			n = body_records(s->r.body.p, s->r.body.len, format, &spec, collect_record,
-					 &arr, &page_root, &be);
+			n = body_records(s->r.body.p, s->r.body.len, body_fmt, &spec,
+					 collect_record, &arr, &page_root, &be);
 		}
 		if (n < 0) {
 			fail_at(s, "offset %zu: %s%s", be.off, be.syntax ? "invalid JSON: " : "",
@@ -245,7 +245,7 @@ static void slot_output(struct slot *s, int ignored_status)
 		return;
 	if (!s->r.body.p)
 		buf_add(&s->r.body, "", 0);
-	n = body_records(s->r.body.p, s->r.body.len, format, &spec, write_record, &s->out,
+	n = body_records(s->r.body.p, s->r.body.len, body_fmt, &spec, write_record, &s->out,
 			 &page_root, &be);
 	if (n < 0) {
 		buf_reset(&s->out);

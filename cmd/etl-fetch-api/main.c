@@ -906,8 +906,8 @@ int main(int argc, char **argv)
 				cli.nfiles ? "expected one URL, got %zu arguments"
 					   : "expected a URL%.0zu",
 				cli.nfiles);
-	format = strcmp(format_arg, "ndjson") ? BODY_JSON : BODY_NDJSON;
-	if (format == BODY_NDJSON) {
+	body_fmt = strcmp(format_arg, "ndjson") ? BODY_JSON : BODY_NDJSON;
+	if (body_fmt == BODY_NDJSON) {
 		if (records_arg)
 			cli_usage_error("--records", "needs --format json");
 		if (nmetas)
@@ -968,8 +968,8 @@ int main(int argc, char **argv)
 		hv[nh++] = headers[i];
 	}
 	if (!has_accept)
-		hv[nh++] = format == BODY_JSON ? "Accept: application/json"
-					       : "Accept: application/x-ndjson";
+		hv[nh++] = body_fmt == BODY_JSON ? "Accept: application/json"
+						 : "Accept: application/x-ndjson";
 	if (data && !has_ctype) {
 		struct span t = scan_trim((struct span){data, data_len});
 
@@ -1099,7 +1099,7 @@ int main(int argc, char **argv)
 		} else {
 			if (!r.body.p)
 				buf_add(&r.body, "", 0);
-			n = body_records(r.body.p, r.body.len, format, &spec, write_record, NULL,
+			n = body_records(r.body.p, r.body.len, body_fmt, &spec, write_record, NULL,
 					 &page_root, &be);
 			if (n < 0)
 				die_url(ETL_EXIT_DATA, url, "offset %zu: %s%s", be.off,

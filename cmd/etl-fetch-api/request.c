@@ -18,7 +18,7 @@
 /* ---- the run's state ---- */
 
 struct http *http;
-enum body_format format;
+enum body_format body_fmt;
 struct body_spec spec;
 struct buf line, hdrbuf, bearer;
 struct span page_root;
@@ -72,14 +72,14 @@ const char *env_secret(const char *opt, const char *var)
 }
 
 /* The URL as messages show it: the --query-env values hidden. */
-char *shown(const char *url)
+char *url_shown(const char *url)
 {
 	return http_url_redact(url, (const char *const *)secret_names, nquery_envs);
 }
 
 ETL_NORETURN ETL_PRINTF(3, 4) void die_url(int status, const char *url, const char *fmt, ...)
 {
-	char *s = shown(url);
+	char *s = url_shown(url);
 	struct buf m = BUF_INIT;
 	va_list ap;
 
