@@ -371,3 +371,15 @@ EOF
 	etl-profile --schema s.json -o /dev/null "$DATA/map/orders.ndjson"
 	assert_equal "$(grep -F '{"$schema"' "$ETL_ROOT/man/etl-profile.1.scd" | sed 's/^\t//')" "$(cat s.json)"
 }
+
+@test "etl-validate --schema accepts the schema written, passes the data and refuses a wrong record" {
+	python3 "$REF" gen 2000 3 >in.ndjson
+	etl-profile --schema schema.json in.ndjson >/dev/null
+	run --separate-stderr etl-validate --schema schema.json -o valid.ndjson in.ndjson
+	assert_success
+	assert_same_file in.ndjson valid.ndjson
+	printf '%s\n' '{"id":"one"}' >wrong.ndjson
+	run --separate-stderr etl-validate --schema schema.json --rejects rej.ndjson wrong.ndjson
+	assert_output ""
+	assert_equal "$(jq -c '[.errors[] | select(.path == "/id") | .rule]' rej.ndjson)" '["type"]'
+}
