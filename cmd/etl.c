@@ -250,12 +250,24 @@ static int help(const char *name)
 	}
 	fflush(stdout);
 	if (self_dir[0]) {
+		/* a build tree: man/NAME.1 beside bin/, or man/man1/NAME.1
+		 * beside another build's bin/ (make O=... B=...) */
 		buf_printf(&page, "%s/../man/%s.%s", self_dir, name, section);
+		if (access(page.p, R_OK) == 0)
+			execlp("man", "man", "-l", page.p, (char *)NULL);
+		buf_reset(&page);
+		buf_printf(&page, "%s/../man/man%s/%s.%s", self_dir, section, name, section);
 		if (access(page.p, R_OK) == 0)
 			execlp("man", "man", "-l", page.p, (char *)NULL);
 	}
 	execlp("man", "man", section, name, (char *)NULL);
-	etl_die(errno == ENOENT ? 69 : 70, "help", "cannot run man: %s", strerror(errno));
+	{
+		int e = errno;
+
+		buf_release(&page);
+		buf_release(&short_name);
+		etl_die(e == ENOENT ? 69 : 70, "help", "cannot run man: %s", strerror(e));
+	}
 }
 
 int main(int argc, char **argv)
@@ -288,10 +300,19 @@ int main(int argc, char **argv)
 		name += 4;
 	if (!valid_name(name) || !find_program(name, &path)) {
 		fprintf(stderr, "etl: '%s' is not an etl program; 'etl' lists them\n", argv[1]);
+		buf_release(&path);
 		return 2;
 	}
 	buf_printf(&argv0, "etl-%s", name);
 	argv[1] = argv0.p;
 	execv(path.p, argv + 1);
-	etl_die(errno == ENOENT ? 69 : 70, path.p, "cannot run: %s", strerror(errno));
+	{
+		int e = errno;
+		char where[PATH_MAX];
+
+		snprintf(where, sizeof(where), "%s", path.p);
+		buf_release(&path);
+		buf_release(&argv0);
+		etl_die(e == ENOENT ? 69 : 70, where, "cannot run: %s", strerror(e));
+	}
 }
