@@ -78,7 +78,7 @@ static const struct cli_opt opts[] = {
 	{OPT_NO_HEADER, "no-header", 0, CLI_NOARG, NULL, "no header row: columns are c1..cN"},
 	CSVOPT_OPTIONS,
 	{OPT_NULL, "null", 0, CLI_ARG, "STR", "a field equal to STR is null (repeatable)"},
-	{OPT_INFER, "infer", 0, CLI_NOARG, NULL, "JSON numbers and true/false stay unquoted"},
+	{OPT_INFER, "infer", 'i', CLI_NOARG, NULL, "JSON numbers and true/false stay unquoted"},
 	{OPT_TYPES, "types", 't', CLI_ARG, "COL=TYPE,...",
 	 "type the columns (int, decimal, bool, date...)"},
 	{0, NULL, 0, 0, NULL, NULL},

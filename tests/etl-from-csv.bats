@@ -482,6 +482,14 @@ etl-from-csv: in.csv:4: too many bad records: more than 1 (--max-bad)"
 {"v":"1.2.3"}'
 }
 
+@test "-i is --infer" {
+	put in.csv 'n,b,s\n1.50,true,x\n'
+	run --separate-stderr etl-from-csv -i in.csv
+	assert_success
+	assert_no_stderr
+	assert_output '{"n":1.50,"b":true,"s":"x"}'
+}
+
 @test "--infer: true and false in lower case are booleans; nothing else changes" {
 	put in.csv 'v\ntrue\nfalse\nTRUE\nFalse\nnull\n""\n'
 	run --separate-stderr etl-from-csv --infer in.csv
