@@ -143,6 +143,23 @@ static int fn_is_null(struct ev *ev, const struct node *n, struct val *args, str
 	return 0;
 }
 
+/* The JSON type of a value, as jq's type names it.  A time is written
+ * as a string, so it is one. */
+static int fn_type(struct ev *ev, const struct node *n, struct val *args, struct val *out)
+{
+	static const char *const names[] = {"null", "boolean", "number", "string", "string"};
+	const char *t;
+
+	(void)ev;
+	(void)n;
+	if (args[0].k == VAL_JSON)
+		t = args[0].s.n && args[0].s.p[0] == '[' ? "array" : "object";
+	else
+		t = names[args[0].k];
+	val_set_str(out, t, strlen(t));
+	return 0;
+}
+
 /* ---- strings ---- */
 
 /* Decode one UTF-8 sequence (valid text); returns its length. */
@@ -1134,6 +1151,7 @@ static const struct exprfn fns[] = {
 	{"to_string", 1, 1, 0, fn_to_string, NULL},
 	{"trim", 1, 1, 0, fn_trim, NULL},
 	{"trunc", 2, 2, 0, fn_trunc, check_trunc},
+	{"type", 1, 1, FN_NULLS, fn_type, NULL},
 	{"upper", 1, 1, 0, fn_upper, NULL},
 };
 

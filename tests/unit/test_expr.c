@@ -394,6 +394,18 @@ static void test_null_semantics(void)
 	T("is_null(null)", "true");
 	T("is_null(0)", "false");
 	TR("is_null(missing)", "{}", "true");
+	T("type(null)", "\"null\"");
+	TR("type(missing)", "{}", "\"null\"");
+	T("type(true)", "\"boolean\"");
+	T("type(1.50)", "\"number\"");
+	T("type(1e400)", "\"number\"");
+	T("type(1 / 3)", "\"number\"");
+	T("type('x')", "\"string\"");
+	TR("type(a)", "{\"a\":[1]}", "\"array\"");
+	TR("type(a)", "{\"a\":{\"b\":1}}", "\"object\"");
+	TR("type(a)", "{\"a\":[]}", "\"array\"");
+	T("type(date('2026-01-01'))", "\"string\"");
+	T("type(type(1))", "\"string\"");
 	TR("missing == null", "{}", "false");
 	TR("x ?? 0", "{\"x\":null}", "0");
 	T("null in [null, 1]", "false");
