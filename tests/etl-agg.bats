@@ -832,13 +832,33 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 	assert_output '{"n":0}'
 }
 
+@test "an aggregate without a name is named after its call: sum(qty) is sum_qty" {
+	put in.ndjson '{"k":"a","qty":2,"p":1.5}\n{"k":"a","qty":3,"p":2.5}\n{"k":"b","qty":1,"p":0.5}\n'
+	run --separate-stderr etl-agg -g k -a 'sum(qty)' -a 'count()' -a 'max( qty * p )' \
+		-a 'percentile(p, 0.5)' -a 'sum=sum(qty)' -a 'n = count()' in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_output '{"k":"a","sum_qty":5,"count":2,"max_qty_p":7.5,"percentile_p_0_5":2.0,"sum":5,"n":2}
+{"k":"b","sum_qty":1,"count":1,"max_qty_p":0.5,"percentile_p_0_5":0.5,"sum":1,"n":1}'
+	# a name that is a known function's, with =, is a name
+	run --separate-stderr etl-agg -a 'count=sum(x == 1)' /dev/null
+	assert_success
+	assert_output '{"count":null}'
+}
+
 @test "usage errors: missing or malformed aggregates, unknown functions, bad expressions" {
 	run --separate-stderr etl-agg -g k
 	assert_failure 2
 	assert_stderr $'etl-agg: --aggregate: at least one is required (-a \'n=count()\')\nTry \'etl-agg --help\' for more information.'
-	run --separate-stderr etl-agg -a 'sum(x)'
+	run --separate-stderr etl-agg -a 'x + 1'
 	assert_failure 2
-	assert_stderr_regex "^etl-agg: --aggregate: 'sum\(x\)': expected NAME=FUNC\(EXPR\)"
+	assert_stderr_regex "^etl-agg: --aggregate: 'x \+ 1': expected NAME=FUNC\(EXPR\)"
+	run --separate-stderr etl-agg -a 'total(x)'
+	assert_failure 2
+	assert_stderr_regex "^etl-agg: --aggregate: 'total\(x\)': unknown function 'total' \(known: count, "
+	run --separate-stderr etl-agg -a 'sum(x)' -a 'sum_x=count()'
+	assert_failure 2
+	assert_stderr_regex "the name 'sum_x' is taken twice"
 	run --separate-stderr etl-agg -a 's=total(x)'
 	assert_failure 2
 	assert_stderr_regex "^etl-agg: --aggregate: 's=total\(x\)': unknown function 'total' \(known: count, count_distinct, "
@@ -942,7 +962,7 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 @test "--help lists every option; --version prints the version" {
 	run --separate-stderr etl-agg --help
 	assert_success
-	assert_line --index 0 --partial 'Usage: etl-agg [-g FIELDS] -a NAME=FUNC(EXPR)'
+	assert_line --index 0 --partial 'Usage: etl-agg [-g FIELDS] -a [NAME=]FUNC(EXPR)'
 	for o in -g, --group-by -a, --aggregate --sort --partial --merge -j, --jobs --memory \
 		--temp-dir -w, --window -t, --time-field --lateness --late --emit --idle-timeout \
 		-o, --bad-records --max-bad --progress --stats -q, -h, --version; do

@@ -53,7 +53,7 @@ enum {
 
 static const struct cli_opt opts[] = {
 	{OPT_GROUP, "group-by", 'g', CLI_ARG, "FIELDS", "one result per distinct value of FIELDS"},
-	{OPT_AGG, "aggregate", 'a', CLI_ARG, "NAME=FUNC(EXPR)",
+	{OPT_AGG, "aggregate", 'a', CLI_ARG, "[NAME=]FUNC(EXPR)",
 	 "add field NAME, FUNC over EXPR (repeatable, in order)"},
 	{OPT_SORT, "sort", 0, CLI_ARG, "KEYS", "sort the results by KEYS (-KEY: descending)"},
 	{OPT_PARTIAL, "partial", 0, CLI_NOARG, NULL, "write mergeable partial states, not results"},
@@ -141,7 +141,7 @@ static void on_opt(int id, const char *arg)
 
 static const struct cli_prog prog = {
 	"etl-agg",
-	"[-g FIELDS] -a NAME=FUNC(EXPR) [-a ...] [--sort KEYS] [--window SPEC -t FIELD] "
+	"[-g FIELDS] -a [NAME=]FUNC(EXPR) [-a ...] [--sort KEYS] [--window SPEC -t FIELD] "
 	"[OPTIONS] [FILE...]",
 	"Group records and aggregate them, in one batch or per event-time window.",
 	opts,
@@ -219,21 +219,69 @@ static int add_expr(const char *src, const char *spec)
 	return (int)plan.nex++;
 }
 
+/* Is spec a call without a name: FUNC(...) of a known function, or of any
+ * name when there is no '=' (so that an unknown one is reported as such)? */
+static int unnamed(const char *spec)
+{
+	const char *p = spec, *id;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (id = p; (*p >= 'a' && *p <= 'z') || *p == '_'; p++)
+		;
+	if (p == id)
+		return 0;
+	while (*p == ' ')
+		p++;
+	return *p == '(' && (!strchr(spec, '=') || fn_find(id, p - id, 0) ||
+			     fn_find(id, p - id, 1) || fn_find(id, p - id, 2));
+}
+
+/* The name of an unnamed aggregate: FUNC, then each argument's text with
+ * every run of other characters than letters, digits and '_' made one '_'
+ * (sum(qty) is sum_qty, percentile(x, 0.9) is percentile_x_0_9), as
+ * Miller names qty_sum. */
+static char *auto_name(const char *fn, char **args, size_t nargs)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, fn);
+	for (size_t i = 0; i < nargs; i++) {
+		int gap = 1;
+
+		for (const char *p = args[i]; *p; p++) {
+			int word = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				   (*p >= '0' && *p <= '9') || *p == '_' ||
+				   (unsigned char)*p >= 0x80;
+
+			if (word) {
+				if (gap)
+					buf_addc(&b, '_');
+				buf_addc(&b, *p);
+			}
+			gap = !word;
+		}
+	}
+	return buf_detach(&b, NULL);
+}
+
 static void parse_agg(struct agg *a, const char *spec)
 {
-	const char *eq = strchr(spec, '='), *f, *open, *close;
+	const char *eq = unnamed(spec) ? NULL : strchr(spec, '='), *f, *open, *close;
 	char *args[3] = {NULL, NULL, NULL};
 	size_t nargs, fn;
 	struct buf b = BUF_INIT;
 
-	if (!eq)
+	if (eq) {
+		a->name = trim_dup(spec, eq - spec);
+		if (!*a->name)
+			cli_usage_error("--aggregate", "'%s': the name is empty", spec);
+		if (!utf8_valid(a->name, strlen(a->name)))
+			cli_usage_error("--aggregate", "'%s': the name is not valid UTF-8", spec);
+	} else if (!unnamed(spec)) {
 		cli_usage_error("--aggregate", "'%s': expected NAME=FUNC(EXPR)", spec);
-	a->name = trim_dup(spec, eq - spec);
-	if (!*a->name)
-		cli_usage_error("--aggregate", "'%s': the name is empty", spec);
-	if (!utf8_valid(a->name, strlen(a->name)))
-		cli_usage_error("--aggregate", "'%s': the name is not valid UTF-8", spec);
-	for (f = eq + 1; *f == ' ' || *f == '\t'; f++)
+	}
+	for (f = eq ? eq + 1 : spec; *f == ' ' || *f == '\t'; f++)
 		;
 	for (open = f; (*open >= 'a' && *open <= 'z') || *open == '_'; open++)
 		;
@@ -258,6 +306,11 @@ static void parse_agg(struct agg *a, const char *spec)
 	for (size_t i = 0; i < nargs && i < 3; i++)
 		if (!*args[i])
 			cli_usage_error("--aggregate", "'%s': argument %zu is empty", spec, i + 1);
+	if (!eq) {
+		if (!utf8_valid(spec, strlen(spec)))
+			cli_usage_error("--aggregate", "'%s': not valid UTF-8", spec);
+		a->name = auto_name(a->fi->name, args, nargs);
+	}
 	a->ex = nargs ? add_expr(args[0], spec) : -1;
 	if (strcmp(a->fi->name, "median") == 0) {
 		dec_parse(&a->p, "0.5", 3);
