@@ -398,14 +398,7 @@ static int fn_length(struct ev *ev, const struct node *n, struct val *args, stru
 	if (args[0].k == VAL_STR) {
 		dec_from_i64(&d, (int64_t)utf8_count(args[0].s.p, args[0].s.n));
 	} else if (args[0].k == VAL_JSON) {
-		struct scan_iter it;
-		struct span k, v;
-		int64_t c = 0;
-
-		scan_iter_init(&it, args[0].s);
-		while (scan_iter_next(&it, &k, &v))
-			c++;
-		dec_from_i64(&d, c);
+		dec_from_i64(&d, (int64_t)scan_count(args[0].s));
 	} else {
 		return type_error(ev, n, args, 0, "a string, an array or an object");
 	}

@@ -723,6 +723,18 @@ size_t scan_string(struct buf *out, struct span v)
 	return scan_unescape(out, v.p + 1, v.n - 2);
 }
 
+size_t scan_count(struct span v)
+{
+	struct scan_iter it;
+	struct span k, e;
+	size_t n = 0;
+
+	scan_iter_init(&it, v);
+	while (scan_iter_next(&it, &k, &e))
+		n++;
+	return n;
+}
+
 int scan_key_eq(struct span raw, const char *s, size_t n)
 {
 	const char *p = raw.p, *end = raw.p + raw.n;

@@ -104,6 +104,8 @@ void scan_iter_init(struct scan_iter *it, struct span v);
 /* Next member: key is the raw key between its quotes (still escaped), val the
  * raw value.  For arrays key is empty.  Returns 0 at the end. */
 int scan_iter_next(struct scan_iter *it, struct span *key, struct span *val);
+/* The number of members (elements) of a validated object (array). */
+size_t scan_count(struct span v);
 
 /* Does the raw (escaped) key equal the decoded bytes s[0..n)? */
 int scan_key_eq(struct span rawkey, const char *s, size_t n);

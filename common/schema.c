@@ -416,9 +416,7 @@ static int json_eq(struct arena *a, struct span x, struct span y)
 		}
 	}
 	case SCAN_OBJECT:
-		scan_iter_init(&iy, y);
-		while (scan_iter_next(&iy, &k2, &v2))
-			ny++;
+		ny = scan_count(y);
 		scan_iter_init(&ix, x);
 		while (scan_iter_next(&ix, &k1, &v1)) {
 			struct span key = key_of(a, k1), found = {NULL, 0};
@@ -1051,9 +1049,7 @@ static void names_of(struct schema *S, struct span v, struct names *out, const c
 		cfail(S, where, "%s must be an array of strings", kw);
 		return;
 	}
-	scan_iter_init(&it, v);
-	while (scan_iter_next(&it, &k, &e))
-		n++;
+	n = scan_count(v);
 	out->v = arena_alloc(&S->mem, (n + 1) * sizeof(*out->v));
 	out->len = arena_alloc(&S->mem, (n + 1) * sizeof(*out->len));
 	scan_iter_init(&it, v);
@@ -1122,9 +1118,7 @@ static void compile_list(struct schema *S, struct span v, struct list *l, const 
 		cfail(S, ptr->p, "%s must be an array of schemas", kw);
 		return;
 	}
-	scan_iter_init(&it, v);
-	while (scan_iter_next(&it, &k, &e))
-		n++;
+	n = scan_count(v);
 	if (!n && strcmp(kw, "prefixItems") != 0) {
 		cfail(S, ptr->p, "%s must not be empty", kw);
 		return;
@@ -1154,9 +1148,7 @@ static struct named *compile_map(struct schema *S, struct span v, size_t *n, con
 		cfail(S, ptr->p, "%s must be an object of schemas", kw);
 		return NULL;
 	}
-	scan_iter_init(&it, v);
-	while (scan_iter_next(&it, &k, &e))
-		cnt++;
+	cnt = scan_count(v);
 	out = arena_alloc(&S->mem, (cnt + 1) * sizeof(*out));
 	scan_iter_init(&it, v);
 	while (scan_iter_next(&it, &k, &e)) {
@@ -1331,9 +1323,7 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 				cfail(S, w, "enum must be an array");
 				return;
 			}
-			scan_iter_init(&it, v);
-			while (scan_iter_next(&it, &k, &e))
-				n++;
+			n = scan_count(v);
 			s->enums = arena_alloc(&S->mem, (n + 1) * sizeof(*s->enums));
 			s->nenum = 0;
 			scan_iter_init(&it, v);
@@ -1390,9 +1380,7 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 			struct span k, e;
 			size_t n = 0, mark = ptr->len;
 
-			scan_iter_init(&it, v);
-			while (scan_iter_next(&it, &k, &e))
-				n++;
+			n = scan_count(v);
 			s->dreq = grow_dreq(S, s->dreq, s->ndreq, n);
 			s->dschemas = grow_named(S, s->dschemas, s->ndschemas, n);
 			scan_iter_init(&it, v);
@@ -1423,9 +1411,7 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 				cfail(S, w, "dependentRequired must be an object");
 				return;
 			}
-			scan_iter_init(&it, v);
-			while (scan_iter_next(&it, &k, &e))
-				n++;
+			n = scan_count(v);
 			s->dreq = grow_dreq(S, s->dreq, s->ndreq, n);
 			scan_iter_init(&it, v);
 			while (scan_iter_next(&it, &k, &e)) {

@@ -888,8 +888,28 @@ static void test_syntax_flag(void)
 	}
 }
 
+static void test_count(void)
+{
+	static const struct {
+		const char *v;
+		size_t n;
+	} cases[] = {
+		{"{}", 0},
+		{"[]", 0},
+		{"[ ]", 0},
+		{"[1]", 1},
+		{"[1,[2,3],{\"a\":[4]}]", 3},
+		{"{\"a\":1,\"b\":{\"c\":2},\"a\":3}", 3},
+		{"[\"x,y\",\"]\"]", 2},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK(scan_count((struct span){cases[i].v, strlen(cases[i].v)}) == cases[i].n);
+}
+
 int main(void)
 {
+	test_count();
 	test_verdicts();
 	test_value();
 	test_depth();
