@@ -102,14 +102,14 @@ expected_daily() {
 	[[ -f out/summary.ndjson ]]
 }
 
-@test "daily-sales: top-products.csv ranks the three products with most revenue each day" {
+@test "daily-sales: top-products.csv ranks the five products with most revenue each day" {
 	sql "DROP TABLE IF EXISTS daily_summary"
 	"$EX/daily-sales/job.sh" "$EX/sales.csv" out
 	expected_daily "$EX/sales.csv" >/dev/null
 	psql -X -q -v ON_ERROR_STOP=1 -c "\\copy (SELECT date, product_id, units, revenue, rank
 		FROM (SELECT *, row_number() OVER (PARTITION BY date ORDER BY revenue DESC) AS rank
 		      FROM expected WHERE revenue IS NOT NULL) r
-		WHERE rank <= 3 ORDER BY date, rank) TO 'want.csv' WITH (FORMAT csv, HEADER true)"
+		WHERE rank <= 5 ORDER BY date, rank) TO 'want.csv' WITH (FORMAT csv, HEADER true)"
 	assert_same_file want.csv out/top-products.csv
 }
 
@@ -180,6 +180,80 @@ mk() {
 	assert_no_temp_files b
 	daily_rows >after.tsv
 	assert_same_file expected.tsv after.tsv
+}
+
+@test "daily-sales: run-job sends the failed stage's report to ALERT_CMD, and make resumes there" {
+	sql "DROP TABLE IF EXISTS daily_summary"
+	sed '3s/,1,199.99,/,one,199.99,/' "$EX/sales.csv" >sales.csv
+	export ALERT_CMD="cat >>'$TMP/alerts.ndjson'"
+	run --separate-stderr "$EX/run-job" --name daily-sales env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$EX/daily-sales" O="$TMP/r" SALES="$TMP/sales.csv"
+	assert_failure 65
+	[[ $stderr == *"etl-map: $TMP/r/lines.ndjson:2: --set revenue"* ]]
+	run jq -r '[.job, .stage, .exit_status, .command_status] | @tsv' alerts.ndjson
+	assert_output $'daily-sales\t'"$TMP/r/clean.ndjson"$'\t65\t2'
+	run jq -r .stderr_tail alerts.ndjson
+	assert_output --partial "etl-map: $TMP/r/lines.ndjson:2: --set revenue: qty*unit_price: cannot multiply a string"
+	run sql "SELECT count(*) FROM pg_tables WHERE tablename = 'daily_summary'"
+	assert_output 0
+	# the export corrected in place: make redoes the stages from the first,
+	# whose input changed, and no alert is sent
+	touch -d '1 hour ago' r/lines.ndjson
+	cp "$EX/sales.csv" sales.csv
+	run --separate-stderr "$EX/run-job" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$EX/daily-sales" O="$TMP/r" SALES="$TMP/sales.csv"
+	assert_success
+	assert_output --partial 'etl-map --default qty=0'
+	run jq -s length alerts.ndjson
+	assert_output 1
+	run sql "SELECT count(*), sum(units), sum(revenue) FROM daily_summary"
+	assert_output $'9\t27\t1124.46'
+	# a failed load: the stages before it are not redone
+	rm r/loaded
+	run --separate-stderr env PGHOST=/nonexistent "$EX/run-job" --name daily-sales \
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$EX/daily-sales" O="$TMP/r" SALES="$TMP/sales.csv"
+	assert_failure 75
+	refute_output --partial 'etl-map'
+	run jq -r '[.stage, .exit_status] | @tsv' <(tail -n 1 alerts.ndjson)
+	assert_output "$TMP/r/loaded"$'\t75'
+	run mk -s -C "$EX/daily-sales" O="$TMP/r" SALES="$TMP/sales.csv"
+	assert_success
+	[[ -f r/loaded ]]
+}
+
+@test "run-job: a script names its stage; the --report files it wrote are in the alert" {
+	cat >job.sh <<'EOS'
+#!/bin/bash
+echo extract >"$ETL_JOB_STAGE_FILE"
+echo validate >"$ETL_JOB_STAGE_FILE"
+echo '{"valid":false,"records":3}' >report.json
+echo "etl-validate: checks failed" >&2
+exit 1
+EOS
+	chmod +x job.sh
+	echo '{"old":true}' >old.json
+	touch -d '1 hour ago' old.json
+	ALERT_CMD="cat >alert.json" run --separate-stderr "$EX/run-job" --report report.json --report old.json ./job.sh
+	assert_failure 1
+	run jq -c '{job, stage, exit_status, command_status, stderr_tail, reports}' alert.json
+	assert_output '{"job":"job.sh","stage":"validate","exit_status":1,"command_status":1,"stderr_tail":"etl-validate: checks failed","reports":{"report.json":{"valid":false,"records":3}}}'
+	# without ALERT_CMD the report goes to stderr; a success sends nothing
+	run --separate-stderr env -u ALERT_CMD "$EX/run-job" ./job.sh
+	assert_failure 1
+	[[ $(tail -n 1 <<<"$stderr" | jq -r .stage) == validate ]]
+	rm alert.json
+	ALERT_CMD="cat >alert.json" run "$EX/run-job" true
+	assert_success
+	[[ ! -e alert.json ]]
+}
+
+@test "daily-sales: the systemd units are valid and the crontab line runs the Makefile through run-job" {
+	if command -v systemd-analyze >/dev/null; then
+		run systemd-analyze verify --man=no "$EX/daily-sales/etl-daily-sales.service" \
+			"$EX/daily-sales/etl-daily-sales.timer"
+		refute_output --partial "$EX"
+	fi
+	run grep -c 'examples/run-job --name daily-sales make -s -C examples/daily-sales' \
+		"$EX/daily-sales/crontab" "$EX/daily-sales/etl-daily-sales.service"
+	assert_output "$EX/daily-sales/crontab:1"$'\n'"$EX/daily-sales/etl-daily-sales.service:1"
 }
 
 # --- incremental ---------------------------------------------------------------

@@ -8,7 +8,7 @@
 # SALES.csv defaults to examples/sales.csv.  The database is the one psql
 # would connect to (PGHOST, PGDATABASE, ..., ~/.pgpass).  OUTDIR (default:
 # the current folder) receives, once the load has committed,
-# summary.ndjson (the rows loaded) and top-products.csv (the three products
+# summary.ndjson (the rows loaded) and top-products.csv (the five products
 # with the most revenue each day).  A failed run leaves OUTDIR and the table
 # as they were, and exits with the status of the step that failed (etl(7)).
 # Running it again is harmless: the upsert on (date, product_id) leaves the
@@ -30,7 +30,7 @@ etl-from-csv --infer --null '' --null NA "$csv" |
 	etl-agg -g date,product_id -a 'units=sum(qty)' -a 'revenue=sum(revenue)' \
 		-o "$work/summary.ndjson"
 
-etl-top -g date -n 3 --by revenue --rank-field rank "$work/summary.ndjson" |
+etl-top -g date -n 5 --by revenue --rank-field rank "$work/summary.ndjson" |
 	etl-to-csv -o "$work/top-products.csv"
 
 # The load reads a finished file, not the pipe: when a step above fails,
