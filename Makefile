@@ -143,6 +143,11 @@ fuzz: fuzz-build
 demo: all
 	examples/demo.sh
 
+# The incremental job of examples/incremental against throwaway PostgreSQL,
+# MariaDB and API servers, started and stopped for it.
+demo-incremental: all
+	examples/incremental/demo.sh
+
 bench: all $(TOOL_BINS)
 	ETL_BIN=$(CURDIR)/$(B) ETL_BUILD=$(CURDIR)/$(O) bench/run
 
@@ -174,5 +179,5 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all check asan fuzz fuzz-build demo bench deps format format-check install uninstall clean
+.PHONY: all check asan fuzz fuzz-build demo demo-incremental bench deps format format-check install uninstall clean
 .SECONDARY:
