@@ -109,8 +109,12 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
 $(O)/tests/tools/%: $(O)/tests/tools/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-man/%: man/%.scd
-	scdoc < $< > $@
+# scdoc's output made lint-clean by tools/man-tidy; a failed step leaves no page.
+man/%: man/%.scd tools/man-tidy
+	scdoc < $< > $@.scdoc
+	tools/man-tidy < $@.scdoc > $@.tmp
+	mv $@.tmp $@
+	rm -f $@.scdoc
 
 # Tests: C unit tests, then the bats suites, with one line of totals.
 check: all $(UNIT_BINS) $(TOOL_BINS)
