@@ -143,13 +143,18 @@ fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_BINS)
 
 # The main demo: the daily sales job of examples/daily-sales against a
-# throwaway PostgreSQL server (examples/README.md).
-demo: all
+# throwaway PostgreSQL server (examples/README.md).  On a fresh machine it
+# first installs the Debian packages that are missing (tools/install-deps).
+demo:
+	tools/install-deps
+	$(MAKE) all
 	examples/demo.sh
 
 # The incremental job of examples/incremental against throwaway PostgreSQL,
 # MariaDB and API servers, started and stopped for it.
-demo-incremental: all
+demo-incremental:
+	tools/install-deps
+	$(MAKE) all
 	examples/incremental/demo.sh
 
 bench: all $(TOOL_BINS)
