@@ -221,6 +221,25 @@ mk() {
 	[[ -f r/loaded ]]
 }
 
+@test "daily-sales: DATABASE_URL alone points job.sh and the Makefile at another database" {
+	sql "DROP DATABASE IF EXISTS other"
+	sql "CREATE DATABASE other"
+	sql "DROP TABLE IF EXISTS daily_summary"
+	run --separate-stderr env DATABASE_URL="dbname=other" "$EX/daily-sales/job.sh" "$EX/sales.csv" out
+	assert_success
+	run psql -X -A -t -F ' ' -d other -c "SELECT count(*), sum(revenue) FROM daily_summary"
+	assert_output "9 1124.46"
+	run sql "SELECT count(*) FROM pg_tables WHERE tablename = 'daily_summary'"
+	assert_output 0
+	psql -X -q -d other -c "DROP TABLE daily_summary"
+	run mk -s -C "$EX/daily-sales" O="$TMP/u" DATABASE_URL="postgresql:///other?host=$PGHOST&port=$PGPORT"
+	assert_success
+	run psql -X -A -t -F ' ' -d other -c "SELECT count(*), sum(revenue) FROM daily_summary"
+	assert_output "9 1124.46"
+	run sql "SELECT count(*) FROM pg_tables WHERE tablename = 'daily_summary'"
+	assert_output 0
+}
+
 @test "run-job: a script names its stage; the --report files it wrote are in the alert" {
 	cat >job.sh <<'EOS'
 #!/bin/bash

@@ -6,7 +6,8 @@
 #     examples/daily-sales/job.sh [SALES.csv [OUTDIR]]
 #
 # SALES.csv defaults to examples/sales.csv.  The database is the one psql
-# would connect to (PGHOST, PGDATABASE, ..., ~/.pgpass).  OUTDIR (default:
+# would connect to (PGHOST, PGDATABASE, ..., ~/.pgpass), or DATABASE_URL (a
+# libpq connection string or URI) when set.  OUTDIR (default:
 # the current folder) receives, once the load has committed,
 # summary.ndjson (the rows loaded) and top-products.csv (the five products
 # with the most revenue each day).  A failed run leaves OUTDIR and the table
@@ -35,8 +36,8 @@ etl-top -g date -n 5 --by revenue --rank-field rank "$work/summary.ndjson" |
 
 # The load reads a finished file, not the pipe: when a step above fails,
 # set -e stops the job before anything reaches the table.
-etl-load-pg -t daily_summary --mode upsert --key date,product_id --create \
-	"$work/summary.ndjson"
+etl-load-pg ${DATABASE_URL:+--db "$DATABASE_URL"} -t daily_summary --mode upsert \
+	--key date,product_id --create "$work/summary.ndjson"
 
 mkdir -p "$out"
 mv "$work/summary.ndjson" "$work/top-products.csv" "$out/"
