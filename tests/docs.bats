@@ -200,7 +200,7 @@ pages() {
 	ls "$ETL_ROOT"/man/*.1 "$ETL_ROOT"/man/*.7
 }
 
-@test "every man page renders without warnings (mandoc -Tlint, groff -ww)" {
+@test "every man page renders without warnings (mandoc -Tlint, groff -t -ww)" {
 	local page fails=() n=0
 
 	command -v mandoc >/dev/null || fail "mandoc is not installed (tools/install-deps)"
@@ -210,7 +210,8 @@ pages() {
 		mandoc -Tlint -W warning "$page" >"$BATS_TEST_TMPDIR/lint" 2>&1 ||
 			fails+=("$(cat "$BATS_TEST_TMPDIR/lint")")
 		[[ ! -s $BATS_TEST_TMPDIR/lint ]] || fails+=("$(cat "$BATS_TEST_TMPDIR/lint")")
-		groff -ww -man -Tutf8 "$page" 2>"$BATS_TEST_TMPDIR/groff" >/dev/null ||
+		# -t: tables through tbl, as man(1) does
+		groff -t -ww -man -Tutf8 "$page" 2>"$BATS_TEST_TMPDIR/groff" >/dev/null ||
 			fails+=("$page: groff failed")
 		[[ ! -s $BATS_TEST_TMPDIR/groff ]] || fails+=("$page: $(cat "$BATS_TEST_TMPDIR/groff")")
 	done < <(pages)
