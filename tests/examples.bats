@@ -1,11 +1,14 @@
 #!/usr/bin/env bats
-# tests/examples.bats - the jobs of examples/ against one throwaway PostgreSQL
-# server:
+# tests/examples.bats - the jobs of examples/ against throwaway servers (one
+# PostgreSQL server for the file; the incremental tests start their own
+# PostgreSQL, MariaDB and API servers with examples/incremental/servers.sh):
 #
 #   daily-sales  job.sh and its Makefile give, in daily_summary, exactly what
 #                SQL computes from a raw copy of the CSV, and the same again
 #                on a second run; a failed step loads nothing and leaves no
-#                target behind
+#                target behind; run-job sends the failed stage's report to
+#                ALERT_CMD (never on success) and make resumes there; the
+#                systemd units verify; DATABASE_URL alone moves the target
 #   incremental  job.sh loads three sources (MariaDB, PostgreSQL, the API)
 #                into user_events, a re-run moves nothing; failures in the
 #                middle (API 503, an invalid record, the database stopped)
