@@ -269,6 +269,31 @@ EOS
 	[[ ! -e alert.json ]]
 }
 
+@test "run-job: the README's Slack ALERT_CMD posts the report as the webhook's text" {
+	local port pid line i
+
+	python3 "$ETL_ROOT/tests/tools/apiserver.py" --port-file port --log requests.ndjson \
+		--lifetime 60 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -s port ]] && break
+		sleep 0.1
+	done
+	port=$(cat port)
+	# the README's line, as a user copies it
+	line=$(grep -m 1 "export ALERT_CMD=.*SLACK_WEBHOOK_URL" "$EX/README.md")
+	[[ -n $line ]] || fail "no Slack ALERT_CMD in examples/README.md"
+	eval "$line"
+	export SLACK_WEBHOOK_URL="http://127.0.0.1:$port/echo/hook"
+	run --separate-stderr "$EX/run-job" --name nightly bash -c 'echo "etl-load-pg: no server" >&2; exit 75'
+	kill "$pid" 2>/dev/null || true
+	assert_failure 75
+	run jq -r 'select(.path == "/echo/hook") | [.method, .headers["content-type"]] | @tsv' requests.ndjson
+	assert_output $'POST\tapplication/json'
+	run jq -r 'select(.path == "/echo/hook") | .body | fromjson | .text | fromjson | [.job, .exit_status, .stderr_tail] | @tsv' requests.ndjson
+	assert_output $'nightly\t75\tetl-load-pg: no server'
+}
+
 @test "daily-sales: the systemd units are valid and the crontab line runs the Makefile through run-job" {
 	if command -v systemd-analyze >/dev/null; then
 		run systemd-analyze verify --man=no "$EX/daily-sales/etl-daily-sales.service" \
