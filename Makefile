@@ -109,8 +109,12 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIB)
 $(O)/tests/tools/%: $(O)/tests/tools/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-man/%: man/%.scd
-	scdoc < $< > $@
+# scdoc's output made lint-clean by tools/man-tidy; a failed step leaves no page.
+man/%: man/%.scd tools/man-tidy
+	scdoc < $< > $@.scdoc
+	tools/man-tidy < $@.scdoc > $@.tmp
+	mv $@.tmp $@
+	rm -f $@.scdoc
 
 # Tests: C unit tests, then the bats suites, with one line of totals.
 check: all $(UNIT_BINS) $(TOOL_BINS)
@@ -139,9 +143,19 @@ fuzz: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run $(FUZZ_BINS)
 
 # The main demo: the daily sales job of examples/daily-sales against a
-# throwaway PostgreSQL server (examples/README.md).
-demo: all
+# throwaway PostgreSQL server (examples/README.md).  On a fresh machine it
+# first installs the Debian packages that are missing (tools/install-deps).
+demo:
+	tools/install-deps
+	$(MAKE) all
 	examples/demo.sh
+
+# The incremental job of examples/incremental against throwaway PostgreSQL,
+# MariaDB and API servers, started and stopped for it.
+demo-incremental:
+	tools/install-deps
+	$(MAKE) all
+	examples/incremental/demo.sh
 
 bench: all $(TOOL_BINS)
 	ETL_BIN=$(CURDIR)/$(B) ETL_BUILD=$(CURDIR)/$(O) bench/run
@@ -174,5 +188,5 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all check asan fuzz fuzz-build demo bench deps format format-check install uninstall clean
+.PHONY: all check asan fuzz fuzz-build demo demo-incremental bench deps format format-check install uninstall clean
 .SECONDARY:

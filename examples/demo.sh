@@ -56,7 +56,7 @@ echo
 echo "== the table daily_summary"
 sql -c 'SELECT * FROM daily_summary ORDER BY date, product_id'
 
-echo "== the top 3 products of each day (top-products.csv)"
+echo "== the top 5 products of each day (top-products.csv)"
 cat "$tmp/out/top-products.csv"
 
 echo

@@ -1,17 +1,21 @@
 #!/usr/bin/env bats
-# tests/examples.bats - the jobs of examples/ against one throwaway PostgreSQL
-# server:
+# tests/examples.bats - the jobs of examples/ against throwaway servers (one
+# PostgreSQL server for the file; the incremental tests start their own
+# PostgreSQL, MariaDB and API servers with examples/incremental/servers.sh):
 #
 #   daily-sales  job.sh and its Makefile give, in daily_summary, exactly what
 #                SQL computes from a raw copy of the CSV, and the same again
 #                on a second run; a failed step loads nothing and leaves no
-#                target behind
-#   incremental  sync.sh loads both sources into all_orders, a re-run moves
-#                nothing, a second batch moves the watermarks, and a batch
-#                with more than 1% bad records fails with status 1 and
-#                changes nothing
+#                target behind; run-job sends the failed stage's report to
+#                ALERT_CMD (never on success) and make resumes there; the
+#                systemd units verify; DATABASE_URL alone moves the target
+#   incremental  job.sh loads three sources (MariaDB, PostgreSQL, the API)
+#                into user_events, a re-run moves nothing; failures in the
+#                middle (API 503, an invalid record, the database stopped)
+#                are each alerted and repaired by the next run, which ends
+#                with the table of an undisturbed run
 #   demo.sh      the main demo runs, and stops and removes its server on
-#                success and on failure (walkthrough.sh of incremental too);
+#                success and on failure (incremental/demo.sh too);
 #                sales-demo.sh, the CSV round trip, keeps every record
 #
 # Skipped when no PostgreSQL server is installed.
@@ -31,7 +35,7 @@ teardown_file() {
 
 setup() {
 	require_program etl-from-csv etl-map etl-dedupe etl-agg etl-top etl-to-csv \
-		etl-load-pg etl-extract-pg etl-state
+		etl-load-pg etl-extract-pg etl-state etl-extract-mysql etl-validate etl-fetch-api
 	export PGTZ=UTC
 	cd "$TMP" || return 1
 }
@@ -44,6 +48,7 @@ demo_tmp() {
 }
 
 teardown() {
+	[[ -z ${INC_DIR:-} ]] || "$EX/incremental/servers.sh" stop "$INC_DIR"
 	[[ -z ${DEMO_TMP:-} ]] || rm -rf "$DEMO_TMP"
 }
 
@@ -102,14 +107,14 @@ expected_daily() {
 	[[ -f out/summary.ndjson ]]
 }
 
-@test "daily-sales: top-products.csv ranks the three products with most revenue each day" {
+@test "daily-sales: top-products.csv ranks the five products with most revenue each day" {
 	sql "DROP TABLE IF EXISTS daily_summary"
 	"$EX/daily-sales/job.sh" "$EX/sales.csv" out
 	expected_daily "$EX/sales.csv" >/dev/null
 	psql -X -q -v ON_ERROR_STOP=1 -c "\\copy (SELECT date, product_id, units, revenue, rank
 		FROM (SELECT *, row_number() OVER (PARTITION BY date ORDER BY revenue DESC) AS rank
 		      FROM expected WHERE revenue IS NOT NULL) r
-		WHERE rank <= 3 ORDER BY date, rank) TO 'want.csv' WITH (FORMAT csv, HEADER true)"
+		WHERE rank <= 5 ORDER BY date, rank) TO 'want.csv' WITH (FORMAT csv, HEADER true)"
 	assert_same_file want.csv out/top-products.csv
 }
 
@@ -182,146 +187,279 @@ mk() {
 	assert_same_file expected.tsv after.tsv
 }
 
+@test "daily-sales: run-job sends the failed stage's report to ALERT_CMD, and make resumes there" {
+	sql "DROP TABLE IF EXISTS daily_summary"
+	sed '3s/,1,199.99,/,one,199.99,/' "$EX/sales.csv" >sales.csv
+	export ALERT_CMD="cat >>'$TMP/alerts.ndjson'"
+	run --separate-stderr "$EX/run-job" --name daily-sales env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$EX/daily-sales" O="$TMP/r" SALES="$TMP/sales.csv"
+	assert_failure 65
+	[[ $stderr == *"etl-map: $TMP/r/lines.ndjson:2: --set revenue"* ]]
+	run jq -r '[.job, .stage, .exit_status, .command_status] | @tsv' alerts.ndjson
+	assert_output $'daily-sales\t'"$TMP/r/clean.ndjson"$'\t65\t2'
+	run jq -r .stderr_tail alerts.ndjson
+	assert_output --partial "etl-map: $TMP/r/lines.ndjson:2: --set revenue: qty*unit_price: cannot multiply a string"
+	run sql "SELECT count(*) FROM pg_tables WHERE tablename = 'daily_summary'"
+	assert_output 0
+	# the export corrected in place: make redoes the stages from the first,
+	# whose input changed, and no alert is sent
+	touch -d '1 hour ago' r/lines.ndjson
+	cp "$EX/sales.csv" sales.csv
+	run --separate-stderr "$EX/run-job" env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$EX/daily-sales" O="$TMP/r" SALES="$TMP/sales.csv"
+	assert_success
+	assert_output --partial 'etl-map --default qty=0'
+	run jq -s length alerts.ndjson
+	assert_output 1
+	run sql "SELECT count(*), sum(units), sum(revenue) FROM daily_summary"
+	assert_output $'9\t27\t1124.46'
+	# a failed load: the stages before it are not redone
+	rm r/loaded
+	run --separate-stderr env PGHOST=/nonexistent "$EX/run-job" --name daily-sales \
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$EX/daily-sales" O="$TMP/r" SALES="$TMP/sales.csv"
+	assert_failure 75
+	refute_output --partial 'etl-map'
+	run jq -r '[.stage, .exit_status] | @tsv' <(tail -n 1 alerts.ndjson)
+	assert_output "$TMP/r/loaded"$'\t75'
+	run mk -s -C "$EX/daily-sales" O="$TMP/r" SALES="$TMP/sales.csv"
+	assert_success
+	[[ -f r/loaded ]]
+}
+
+@test "daily-sales: DATABASE_URL alone points job.sh and the Makefile at another database" {
+	sql "DROP DATABASE IF EXISTS other"
+	sql "CREATE DATABASE other"
+	sql "DROP TABLE IF EXISTS daily_summary"
+	run --separate-stderr env DATABASE_URL="dbname=other" "$EX/daily-sales/job.sh" "$EX/sales.csv" out
+	assert_success
+	run psql -X -A -t -F ' ' -d other -c "SELECT count(*), sum(revenue) FROM daily_summary"
+	assert_output "9 1124.46"
+	run sql "SELECT count(*) FROM pg_tables WHERE tablename = 'daily_summary'"
+	assert_output 0
+	psql -X -q -d other -c "DROP TABLE daily_summary"
+	run mk -s -C "$EX/daily-sales" O="$TMP/u" DATABASE_URL="postgresql:///other?host=$PGHOST&port=$PGPORT"
+	assert_success
+	run psql -X -A -t -F ' ' -d other -c "SELECT count(*), sum(revenue) FROM daily_summary"
+	assert_output "9 1124.46"
+	run sql "SELECT count(*) FROM pg_tables WHERE tablename = 'daily_summary'"
+	assert_output 0
+}
+
+@test "run-job: a script names its stage; the --report files it wrote are in the alert" {
+	cat >job.sh <<'EOS'
+#!/bin/bash
+echo extract >"$ETL_JOB_STAGE_FILE"
+echo validate >"$ETL_JOB_STAGE_FILE"
+echo '{"valid":false,"records":3}' >report.json
+echo "etl-validate: checks failed" >&2
+exit 1
+EOS
+	chmod +x job.sh
+	echo '{"old":true}' >old.json
+	touch -d '1 hour ago' old.json
+	ALERT_CMD="cat >alert.json" run --separate-stderr "$EX/run-job" --report report.json --report old.json ./job.sh
+	assert_failure 1
+	run jq -c '{job, stage, exit_status, command_status, stderr_tail, reports}' alert.json
+	assert_output '{"job":"job.sh","stage":"validate","exit_status":1,"command_status":1,"stderr_tail":"etl-validate: checks failed","reports":{"report.json":{"valid":false,"records":3}}}'
+	# without ALERT_CMD the report goes to stderr; a success sends nothing
+	run --separate-stderr env -u ALERT_CMD "$EX/run-job" ./job.sh
+	assert_failure 1
+	[[ $(tail -n 1 <<<"$stderr" | jq -r .stage) == validate ]]
+	rm alert.json
+	ALERT_CMD="cat >alert.json" run "$EX/run-job" true
+	assert_success
+	[[ ! -e alert.json ]]
+}
+
+@test "run-job: the README's Slack ALERT_CMD posts the report as the webhook's text" {
+	local port pid line i
+
+	python3 "$ETL_ROOT/tests/tools/apiserver.py" --port-file port --log requests.ndjson \
+		--lifetime 60 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -s port ]] && break
+		sleep 0.1
+	done
+	port=$(cat port)
+	# the README's line, as a user copies it
+	line=$(grep -m 1 "export ALERT_CMD=.*SLACK_WEBHOOK_URL" "$EX/README.md")
+	[[ -n $line ]] || fail "no Slack ALERT_CMD in examples/README.md"
+	eval "$line"
+	export SLACK_WEBHOOK_URL="http://127.0.0.1:$port/echo/hook"
+	run --separate-stderr "$EX/run-job" --name nightly bash -c 'echo "etl-load-pg: no server" >&2; exit 75'
+	kill "$pid" 2>/dev/null || true
+	assert_failure 75
+	run jq -r 'select(.path == "/echo/hook") | [.method, .headers["content-type"]] | @tsv' requests.ndjson
+	assert_output $'POST\tapplication/json'
+	run jq -r 'select(.path == "/echo/hook") | .body | fromjson | .text | fromjson | [.job, .exit_status, .stderr_tail] | @tsv' requests.ndjson
+	assert_output $'nightly\t75\tetl-load-pg: no server'
+}
+
+@test "daily-sales: the systemd units are valid and the crontab line runs the Makefile through run-job" {
+	if command -v systemd-analyze >/dev/null; then
+		run systemd-analyze verify --man=no "$EX/daily-sales/etl-daily-sales.service" \
+			"$EX/daily-sales/etl-daily-sales.timer"
+		refute_output --partial "$EX"
+	fi
+	run grep -c 'examples/run-job --name daily-sales make -s -C examples/daily-sales' \
+		"$EX/daily-sales/crontab" "$EX/daily-sales/etl-daily-sales.service"
+	assert_output "$EX/daily-sales/crontab:1"$'\n'"$EX/daily-sales/etl-daily-sales.service:1"
+}
+
 # --- incremental ---------------------------------------------------------------
 
-# fresh: a new shop database with the first day's orders, an empty warehouse.
-fresh() {
-	local db
-
-	for db in shop warehouse; do
-		sql "DROP DATABASE IF EXISTS $db"
-		sql "CREATE DATABASE $db"
-	done
-	psql -X -q -v ON_ERROR_STOP=1 -d shop -f "$EX/incremental/shop.sql"
-	export WORK=$TMP/work
+# inc_start: the servers of examples/incremental (servers.sh), in a folder the
+# servers' own user can reach; their settings are exported.  inc_stop stops
+# them (teardown does too).
+inc_start() {
+	command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || skip "no MariaDB server installed"
+	demo_tmp
+	INC_DIR=$DEMO_TMP/servers
+	"$EX/incremental/servers.sh" start "$INC_DIR" >"$DEMO_TMP/env" || return 1
+	# shellcheck disable=SC1091
+	source "$DEMO_TMP/env"
+	export WORK=$TMP/work ALERT_CMD="cat >>'$TMP/alerts.ndjson'"
 }
 
-# sync DAY: run sync.sh with the marketplace's export of DAY.
-sync_day() {
-	API_EXPORT="$EX/incremental/api/$1" "$EX/incremental/sync.sh"
+# inc_job [VAR=VALUE...]: job.sh through run-job, bounded in time.
+inc_job() {
+	env "$@" timeout 120 "$EX/run-job" --name incremental --report "$WORK/activity.report.json" \
+		--report "$WORK/orders.report.json" --report "$WORK/subscriptions.report.json" \
+		"$EX/incremental/job.sh"
 }
 
-orders() {
-	psql -X -A -t -F $'\t' -d warehouse -c "SELECT source, source_id, customer, amount,
-		currency, status, ordered_at, updated_at FROM all_orders ORDER BY source, source_id"
+# events DB: the table user_events of database DB, ordered, and the watermarks.
+events() {
+	psql -X -A -t -F $'\t' -d "$1" -c "SELECT * FROM user_events ORDER BY source, source_id" \
+		-c "SELECT name, value FROM etl_state ORDER BY name"
 }
 
-watermarks() {
-	echo "$(etl-state --db dbname=warehouse get orders_wm) $(etl-state --db dbname=warehouse get marketplace_wm)"
+# ahead: the watermarks that are past the newest row of their source that
+# landed (none, when all is well).
+ahead() {
+	psql -X -A -t -d warehouse -c "SELECT s.name FROM etl_state s WHERE s.value::timestamptz >
+		(SELECT coalesce(max(e.updated_at), '-infinity') FROM user_events e
+		 WHERE e.source || '_wm' = s.name)"
 }
 
-DAY1=$(printf '%s\n' \
-	$'marketplace\tmp-7Q2X\tfay@example.net\t129.00\tEUR\tpaid\t2026-11-24 08:58:00+00\t2026-11-24 09:02:11+00' \
-	$'marketplace\tmp-7Q3A\tgus@example.net\t19.99\tEUR\tshipped\t2026-11-24 10:20:00+00\t2026-11-24 14:40:00+00' \
-	$'marketplace\tmp-7Q4B\tida@example.net\t249.50\tEUR\tpaid\t2026-11-24 17:05:00+00\t2026-11-24 17:06:30+00' \
-	$'shop\t1\tana@example.com\t164.00\tEUR\tpaid\t2026-11-24 08:15:02+00\t2026-11-24 08:16:00+00' \
-	$'shop\t2\tbo@example.com\t39.98\tEUR\tpaid\t2026-11-24 09:01:40+00\t2026-11-24 09:01:40+00' \
-	$'shop\t3\tcy@example.com\t24.90\tEUR\tpending\t2026-11-24 09:30:00+00\t2026-11-24 09:30:00+00' \
-	$'shop\t4\tdee@example.com\t399.98\tEUR\tpaid\t2026-11-24 11:12:13+00\t2026-11-24 11:12:13+00' \
-	$'shop\t5\tana@example.com\t27.46\tEUR\tpending\t2026-11-24 17:45:00+00\t2026-11-24 17:45:00+00')
+# pg_ctl_server start|stop: the PostgreSQL server of servers.sh, as its user.
+pg_ctl_server() {
+	local bin u=()
+	bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+	((EUID == 0)) && u=(runuser -u etltest --)
+	if [[ $1 == stop ]]; then
+		"${u[@]}" "$bin/pg_ctl" -D "$ETL_PGDATA" -m fast -w -t 30 stop >/dev/null
+	else
+		"${u[@]}" "$bin/pg_ctl" -D "$ETL_PGDATA" -l "$ETL_PGDATA/../server.log" -w -t 60 start >/dev/null
+	fi
+}
 
-@test "incremental: the first run loads both sources in one shape, test orders left out" {
-	fresh
-	run --separate-stderr sync_day day-1
+@test "incremental: three sources land in user_events; a second run changes nothing and sends no alert" {
+	inc_start
+	run --separate-stderr inc_job
 	assert_success
 	assert_no_stderr
-	assert_output $'shop: upserted 5, orders_wm = 2026-11-24T17:45:00Z\nmarketplace: upserted 3, marketplace_wm = 2026-11-24T18:06:30+01:00'
-	run orders
-	assert_output "$DAY1"
-	run watermarks
-	assert_output "2026-11-24T17:45:00Z 2026-11-24T18:06:30+01:00"
-	# the records loaded, in the shape of both sources
-	run head -n 1 work/shop.ndjson work/marketplace.ndjson
-	assert_line '{"source":"shop","source_id":"1","customer":"ana@example.com","amount":164.00,"currency":"EUR","status":"paid","ordered_at":"2026-11-24T08:15:02Z","updated_at":"2026-11-24T08:16:00Z"}'
-	assert_line '{"source":"marketplace","source_id":"mp-7Q2X","customer":"fay@example.net","amount":129.00,"currency":"EUR","status":"paid","ordered_at":"2026-11-24T09:58:00+01:00","updated_at":"2026-11-24T10:02:11+01:00"}'
-}
-
-@test "incremental: a re-run reads only the rows at the watermarks and changes nothing" {
-	fresh
-	sync_day day-1 >/dev/null
-	orders >before.tsv
-	run --separate-stderr sync_day day-1
+	assert_line --regexp '^activity: upserted 6, activity_wm = [0-9-]+T11:20:00Z$'
+	assert_line --regexp '^orders: upserted 4, orders_wm = [0-9-]+T10:12:13Z$'
+	assert_line --regexp '^subscriptions: upserted 7, subscriptions_wm = [0-9-]+T13:45:00Z$'
+	run psql -X -A -t -F ' ' -d warehouse -c "SELECT source, count(*), sum(amount), count(DISTINCT user_id)
+		FROM user_events GROUP BY source ORDER BY source"
+	assert_output $'activity 6  3\norders 4 628.86 3\nsubscriptions 7 62.00 5'
+	run psql -X -A -t -F ' ' -d warehouse -c "SELECT source_id, user_id, event, amount FROM user_events
+		WHERE source_id IN ('5', '103', 'ev-3', 'ev-4') ORDER BY source_id"
+	assert_output $'103 u-3 order_pending 24.90\n5 u-2 invite_sent \nev-3 u-4 trial_started \nev-4 u-2 subscription_upgraded 19.00'
+	events warehouse >once.tsv
+	run --separate-stderr inc_job
 	assert_success
-	assert_output $'shop: upserted 1, orders_wm = 2026-11-24T17:45:00Z\nmarketplace: upserted 1, marketplace_wm = 2026-11-24T18:06:30+01:00'
-	orders >after.tsv
-	assert_same_file before.tsv after.tsv
-	run watermarks
-	assert_output "2026-11-24T17:45:00Z 2026-11-24T18:06:30+01:00"
-	run jq -r .source_id work/shop.ndjson work/marketplace.ndjson
-	assert_output $'5\nmp-7Q4B'
-}
-
-@test "incremental: a second batch of changes moves the watermarks with the rows" {
-	fresh
-	sync_day day-1 >/dev/null
-	psql -X -q -v ON_ERROR_STOP=1 -d shop -f "$EX/incremental/shop-day-2.sql"
-	run --separate-stderr sync_day day-2
-	assert_success
-	assert_output $'shop: upserted 3, orders_wm = 2026-11-25T10:05:31Z\nmarketplace: upserted 3, marketplace_wm = 2026-11-25T11:30:00+01:00'
-	run watermarks
-	assert_output "2026-11-25T10:05:31Z 2026-11-25T11:30:00+01:00"
-	# three rows changed, two are new, the others are as on day 1
-	run orders
-	assert_output "$(printf '%s\n' \
-		$'marketplace\tmp-7Q2X\tfay@example.net\t129.00\tEUR\tpaid\t2026-11-24 08:58:00+00\t2026-11-24 09:02:11+00' \
-		$'marketplace\tmp-7Q3A\tgus@example.net\t19.99\tEUR\tdelivered\t2026-11-24 10:20:00+00\t2026-11-25 08:12:45+00' \
-		$'marketplace\tmp-7Q4B\tida@example.net\t249.50\tEUR\tpaid\t2026-11-24 17:05:00+00\t2026-11-24 17:06:30+00' \
-		$'marketplace\tmp-7Q5C\tjo@example.net\t74.90\tEUR\tpaid\t2026-11-25 10:28:00+00\t2026-11-25 10:30:00+00' \
-		$'shop\t1\tana@example.com\t164.00\tEUR\tpaid\t2026-11-24 08:15:02+00\t2026-11-24 08:16:00+00' \
-		$'shop\t2\tbo@example.com\t39.98\tEUR\tpaid\t2026-11-24 09:01:40+00\t2026-11-24 09:01:40+00' \
-		$'shop\t3\tcy@example.com\t24.90\tEUR\tpaid\t2026-11-24 09:30:00+00\t2026-11-25 08:00:00+00' \
-		$'shop\t4\tdee@example.com\t399.98\tEUR\tpaid\t2026-11-24 11:12:13+00\t2026-11-24 11:12:13+00' \
-		$'shop\t5\tana@example.com\t27.46\tEUR\tcancelled\t2026-11-24 17:45:00+00\t2026-11-25 09:10:00+00' \
-		$'shop\t6\teve@example.com\t68.16\tEUR\tpaid\t2026-11-25 10:05:31+00\t2026-11-25 10:05:31+00')"
-	# what moved: the changed rows, and those at the old watermarks
-	run jq -r .source_id work/shop.ndjson work/marketplace.ndjson
-	assert_output $'3\n5\n6\nmp-7Q3A\nmp-7Q4B\nmp-7Q5C'
-}
-
-@test "incremental: a batch with more than 1% bad records fails with status 1 and moves nothing" {
-	fresh
-	sync_day day-1 >/dev/null
-	psql -X -q -v ON_ERROR_STOP=1 -d shop -f "$EX/incremental/shop-day-2.sql"
-	sync_day day-2 >/dev/null
-	orders >before.tsv
-	run --separate-stderr sync_day day-3
-	assert_failure 1
+	assert_output --regexp 'activity: upserted 1,'
+	events warehouse >twice.tsv
+	assert_same_file once.tsv twice.tsv
+	[[ ! -e alerts.ndjson ]]
+	run ahead
 	assert_output ""
-	assert_stderr_regex 'too many bad records: 2 of 4 \(50\.00%\) exceeds --max-bad 1%'
-	orders >after.tsv
-	assert_same_file before.tsv after.tsv
-	run watermarks
-	assert_output "2026-11-25T10:05:31Z 2026-11-25T11:30:00+01:00"
-	run jq -r '.error' work/rejected.ndjson
-	assert_output $'--cast amount=decimal: not a number: "12,50"\n--cast amount=decimal: not a number: "1.299,00"'
 }
 
-@test "incremental: one bad record in 200 stays under 1%: it is rejected, the rest loaded" {
-	fresh
-	mkdir api
-	for i in $(seq 1 200); do
-		amount="$i.50"
-		((i == 77)) && amount="n/a"
-		printf '{"id":"mp-%03d","buyer":{"email":"b%d@example.net"},"amount":"%s","currency":"eur","state":"PAID","placed":"2026-11-24T10:00:00+01:00","modified":"2026-11-24T10:%02d:%02d+01:00"}\n' \
-			"$i" "$i" "$amount" $((i / 60)) $((i % 60))
-	done >api/page-1.ndjson
-	run --separate-stderr env API_EXPORT="$TMP/api" "$EX/incremental/sync.sh"
+@test "incremental: API 503, an invalid record, the database stopped: each alerted, each repaired by a re-run" {
+	inc_start
+	# 1. the API fails past its retries: the sources before it land
+	echo 503 >"$ETL_API_DIR/faults"
+	run --separate-stderr inc_job API_RETRIES=1
+	assert_failure 75
+	run jq -r '[.stage, .exit_status] | @tsv' alerts.ndjson
+	assert_output $'subscriptions: extract\t75'
+	run jq -r .stderr_tail alerts.ndjson
+	assert_output --regexp 'etl-fetch-api: http://127\.0\.0\.1:[0-9]+/v1/events.*HTTP 503 \(after 1 retries\)'
+	refute_output --partial cl-s3cr3t
+	run psql -X -A -t -d warehouse -c "SELECT string_agg(name, ' ' ORDER BY name) FROM etl_state"
+	assert_output "activity_wm orders_wm"
+	run ahead
+	assert_output ""
+	rm "$ETL_API_DIR/faults"
+
+	# 2. a record that fails validation: nothing of its batch lands
+	mariadb --defaults-file="$MYSQL_DEFAULTS_FILE" -D app -e \
+		"INSERT INTO user_activity (id, user_id, action) VALUES (7, NULL, 'logout')"
+	psql -X -q -d shop -c "UPDATE orders SET status = 'paid', updated_at = now() WHERE id = 103"
+	wm=$(etl-state --db dbname=warehouse get activity_wm)
+	run --separate-stderr inc_job
+	assert_failure 1
+	run jq -r '[.stage, .exit_status, (.reports["activity.report.json"].checks[] | select(.verdict == "fail") | .check)] | @tsv' <(tail -n 1 alerts.ndjson)
+	assert_output --regexp $'^activity: validate\t1\t'
+	run jq -c '.reports["activity.report.json"] | has("checks")' <(tail -n 1 alerts.ndjson)
+	assert_output true
+	run jq -r .record.source_id work/activity.rejects.ndjson
+	assert_output 7
+	[[ $(etl-state --db dbname=warehouse get activity_wm) == "$wm" ]]
+	run psql -X -A -t -d warehouse -c "SELECT count(*) FROM user_events WHERE source = 'activity' AND source_id = '7'"
+	assert_output 0
+	run ahead
+	assert_output ""
+
+	# 3. the warehouse stops while the API is slow: the load fails
+	mariadb --defaults-file="$MYSQL_DEFAULTS_FILE" -D app -e "UPDATE user_activity SET user_id = 'u-1' WHERE id = 7"
+	echo sleep:2 >"$ETL_API_DIR/faults"
+	inc_job >job.out 2>job.err &
+	pid=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q '^orders: upserted' job.out && break
+		sleep 0.1
+	done
+	grep -q '^orders: upserted 2' job.out
+	pg_ctl_server stop
+	status=0
+	wait "$pid" || status=$?
+	((status == 75)) || fail "job exited $status, not 75: $(cat job.err)"
+	run jq -r '[.stage, .exit_status] | @tsv' <(tail -n 1 alerts.ndjson)
+	assert_output $'subscriptions: load\t75'
+	pg_ctl_server start
+	rm "$ETL_API_DIR/faults"
+	run ahead
+	assert_output ""
+
+	# 4. the re-run completes; the table is that of an undisturbed run
+	run --separate-stderr inc_job
 	assert_success
-	assert_line 'marketplace: upserted 199, marketplace_wm = 2026-11-24T10:03:20+01:00'
-	run psql -X -A -t -d warehouse -c "SELECT count(*), sum(amount) FROM all_orders WHERE source = 'marketplace'"
-	assert_output "199|20122.50"  # (1.50 + ... + 200.50) - 77.50
-	run jq -r .line work/rejected.ndjson
-	assert_output 77
+	run jq -s -r 'map(.exit_status) | @tsv' alerts.ndjson
+	assert_output $'75\t1\t75'
+	psql -X -q -c 'CREATE DATABASE reference'
+	run --separate-stderr inc_job DATABASE_URL=dbname=reference WORK="$TMP/ref"
+	assert_success
+	events warehouse >got.tsv
+	events reference >want.tsv
+	assert_same_file want.tsv got.tsv
+	run psql -X -A -t -F ' ' -d warehouse -c "SELECT count(*), count(DISTINCT (source, source_id)) FROM user_events"
+	assert_output "18 18"
+	run jq -s length alerts.ndjson
+	assert_output 3
 }
 
-@test "incremental: walkthrough.sh runs the three days on a server of its own" {
+@test "incremental: make demo-incremental runs the job three times and removes its servers" {
+	command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || skip "no MariaDB server installed"
 	demo_tmp
-	run --separate-stderr env TMPDIR="$DEMO_TMP" "$EX/incremental/walkthrough.sh"
+	run --separate-stderr env TMPDIR="$DEMO_TMP" timeout 300 "$EX/incremental/demo.sh"
 	assert_success
-	assert_line 'marketplace: upserted 3, marketplace_wm = 2026-11-25T11:30:00+01:00'
-	assert_line 'exit status 1; 2 records in rejected.ndjson:'
-	run grep -c '^table and watermarks unchanged$' <<<"$output"
-	assert_output 2
+	assert_line --regexp '^after run 1: 17 rows, '
+	assert_line 'identical, row for row'
+	assert_line --regexp '^after run 3: 19 rows, '
 	run ls -A "$DEMO_TMP"
 	assert_output ""
 }

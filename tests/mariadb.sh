@@ -111,14 +111,16 @@ start() {
 	fi
 	# a socket path is limited to about 100 bytes
 	((${#c} < 90)) || die "$c: path too long for a Unix socket; use a shorter DIR"
-	as_server mariadb-install-db --no-defaults --datadir="$c/data" --skip-test-db \
+	# the server's temporary files go to its own folder: the caller's TMPDIR
+	# may be one the server's user cannot write to
+	as_server env TMPDIR="$c" mariadb-install-db --no-defaults --datadir="$c/data" --skip-test-db \
 		--auth-root-authentication-method=normal >"$c/install.log" 2>&1 || {
 		cat "$c/install.log" >&2
 		stop "$dir"
 		die "mariadb-install-db failed"
 	}
 	# detached from the caller's terminal and descriptors (bats waits for them)
-	as_server setsid mariadbd --no-defaults --datadir="$c/data" --socket="$c/sock" \
+	as_server setsid mariadbd --no-defaults --datadir="$c/data" --tmpdir="$c" --socket="$c/sock" \
 		--skip-networking --pid-file="$c/mariadbd.pid" --log-error="$c/server.log" \
 		--innodb-buffer-pool-size=32M --innodb-log-file-size=16M \
 		--innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --skip-log-bin \

@@ -288,9 +288,9 @@ nested() {
 	[[ -f $man ]] || fail "man/etl.7.scd is missing"
 	while read -r name want; do
 		[[ -n $name ]] || continue
-		# scdoc table rows: "| NAME" then ": VERDICT"
+		# scdoc list items: "- NAME: VERDICT; WHY"
 		got=$(awk -v n="$name" '
-			$1 == "|" && $2 == n { getline; print $2; exit }' "$man")
+			$1 == "-" && $2 == n ":" { sub(/;$/, "", $3); print $3; exit }' "$man")
 		[[ $got == "$want" ]] || fails+=("$name: etl(7) says '${got:-nothing}', tests pin '$want'")
 	done <<<"$I_VERDICTS"
 	((${#fails[@]} == 0)) || fail "$(printf '%s\n' "${fails[@]}")"

@@ -2,7 +2,7 @@
 """apiserver.py - a small HTTP API for the tests of etl-fetch-api.
 
     apiserver.py --port-file FILE --log FILE [--lifetime SECONDS] [--items N]
-                 [--tls CERT KEY]
+                 [--tls CERT KEY] [--data FILE [--faults FILE]]
 
 Listens on 127.0.0.1 at a port the system chooses, writes that port to
 --port-file once it accepts connections, appends one JSON line per request
@@ -14,7 +14,15 @@ The data set is --items records (default 25) {"id":N,...} whose numbers are writ
 forms a re-serializer would change (19.990, 1e2, 12345678901234567890).
 Each pagination style has its route; /flaky/KEY fails on a schedule; the
 /auth routes demand their scheme; /oauth/token hands out tokens that
-expire or are revoked.  See route() for the list.  With --tls, it speaks
+expire or are revoked.  See route() for the list.
+
+With --data FILE, /v1/events serves the records of that NDJSON file (read
+again at each request) as the API of examples/incremental does: OAuth2
+tokens of /oauth/token, those with updated_at at or after ?since=, ordered
+by updated_at and id, ?per_page= (default 3) a page with a Link to the next,
+and at most 5 requests a second (429 with Retry-After: 1 beyond).  With
+--faults FILE, while FILE exists, its first word says what /v1/events does
+instead: a status (503) to answer, or sleep:SECONDS before answering.  With --tls, it speaks
 HTTPS with the certificate and key of those PEM files.
 """
 
@@ -37,6 +45,7 @@ lock = threading.Lock()
 counters = {}  # /flaky keys -> requests seen
 tokens = {}  # token -> [expiry (monotonic), uses left]
 ntokens = 0
+recent = []  # the times of the latest /v1/events requests
 args = None
 
 
@@ -315,8 +324,57 @@ class Handler(BaseHTTPRequestHandler):
             page = qint(q, "page", 1)
             lo = (page - 1) * 5 + 1
             self.send(200, '{"items":%s}' % items(lo, lo + 5))
+        elif head == "v1" and parts[1:] == ["events"]:
+            self.events(q)
         else:
             self.send(404, '{"error":"no such route"}')
+
+    def authorized(self):
+        a = self.headers.get("Authorization", "")
+        tok = a[7:] if a.startswith("Bearer ") else ""
+        with lock:
+            t = tokens.get(tok)
+            ok = t is not None and t[0] > time.monotonic() and t[1] > 0
+            if ok:
+                t[1] -= 1
+        return ok
+
+    def events(self, q):
+        global recent
+        fault = ""
+        if args.faults:
+            try:
+                with open(args.faults) as f:
+                    fault = (f.read().split() or [""])[0]
+            except FileNotFoundError:
+                pass
+        if fault.startswith("sleep:"):
+            time.sleep(float(fault[6:]))
+        elif fault:
+            self.send(int(fault), '{"error":"injected fault"}')
+            return
+        if not self.authorized():
+            self.unauthorized()
+            return
+        now = time.monotonic()
+        with lock:
+            recent = [t for t in recent if t > now - 1] + [now]
+            limited = len(recent) > 5
+        if limited:
+            self.send(429, '{"error":"rate limited"}', headers=[("Retry-After", "1")])
+            return
+        since = q.get("since", [""])[0]
+        page, per = qint(q, "page", 1), qint(q, "per_page", 3)
+        with open(args.data) as f:
+            recs = [json.loads(line) for line in f if line.strip()]
+        recs = sorted((r for r in recs if str(r.get("updated_at", "")) >= since),
+                      key=lambda r: (str(r.get("updated_at", "")), str(r.get("id"))))
+        lo = (page - 1) * per
+        h = []
+        if lo + per < len(recs):
+            nq = urllib.parse.urlencode({"since": since, "page": page + 1, "per_page": per})
+            h = [("Link", '</v1/events?%s>; rel="next"' % nq)]
+        self.send(200, json.dumps({"events": recs[lo:lo + per]}), headers=h)
 
 
 def main():
@@ -328,6 +386,8 @@ def main():
     p.add_argument("--items", type=int, default=25)
     p.add_argument("--no-log", action="store_true", help="log nothing (benchmarks)")
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    p.add_argument("--data", help="the records of /v1/events (NDJSON)")
+    p.add_argument("--faults", help="while this file exists, /v1/events fails as it says")
     args = p.parse_args()
     ITEMS = args.items
     # a deep listen queue: --parallel opens many connections at once
