@@ -934,28 +934,12 @@ static const char *const headers[NCOLS] = {"field",   "type",   "count",    "nul
 /* right-aligned columns */
 static const int numeric[NCOLS] = {0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0};
 
-/* Cut s to CELL_MAX characters, the last one an ellipsis when cut; make
- * control characters visible as spaces. */
+/* s as a cell of at most CELL_MAX columns (utf8_cell()). */
 static char *cell(const char *s, size_t n)
 {
 	struct buf b = BUF_INIT;
-	size_t chars = utf8_count(s, n);
 
-	if (chars > CELL_MAX) {
-		size_t i = 0, c = 0;
-
-		while (i < n && c < CELL_MAX - 1) {
-			i++;
-			while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
-				i++;
-			c++;
-		}
-		n = i;
-	}
-	for (size_t i = 0; i < n; i++)
-		buf_addc(&b, (unsigned char)s[i] < 0x20 ? ' ' : s[i]);
-	if (chars > CELL_MAX)
-		buf_adds(&b, "\xe2\x80\xa6");
+	utf8_cell(&b, s, n, CELL_MAX);
 	buf_addc(&b, '\0');
 	return buf_detach(&b, NULL);
 }
@@ -1042,7 +1026,7 @@ static void write_table(const size_t *ord, size_t n)
 		table_row(cells + (r + 1) * NCOLS, fields[ord[r]], &tmp);
 	for (size_t r = 0; r <= n; r++)
 		for (int c = 0; c < NCOLS; c++) {
-			size_t w = utf8_count(cells[r * NCOLS + c], strlen(cells[r * NCOLS + c]));
+			size_t w = utf8_width(cells[r * NCOLS + c], strlen(cells[r * NCOLS + c]));
 
 			if (w > width[c])
 				width[c] = w;
@@ -1051,7 +1035,7 @@ static void write_table(const size_t *ord, size_t n)
 		buf_reset(&tmp);
 		for (int c = 0; c < NCOLS; c++) {
 			const char *s = cells[r * NCOLS + c];
-			size_t pad = width[c] - utf8_count(s, strlen(s));
+			size_t pad = width[c] - utf8_width(s, strlen(s));
 
 			if (c)
 				buf_adds(&tmp, "  ");
