@@ -27,7 +27,8 @@ _etl_from_csv_arg() {
 }
 
 # ---- etl-to-csv ----
-_etl_to_csv_opts='-f --fields --no-header -d --delimiter --tsv --quote --null --crlf'
+_etl_to_csv_opts='-f --fields --no-header -d --delimiter --tsv --quote --null --crlf --flatten --sep
+	--all-keys --pretty -n --count --max-width --temp-dir'
 
 _etl_to_csv_arg() {
 	local cur=$1 prev=$2
@@ -36,7 +37,8 @@ _etl_to_csv_arg() {
 	-d | --delimiter | --quote)
 		COMPREPLY=($(compgen -W ", ; '|' '\\t'" -- "$cur"))
 		;;
-	-f | --fields | --null) COMPREPLY=() ;;
+	-f | --fields | --null | --sep | -n | --count | --max-width) COMPREPLY=() ;;
+	--temp-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
 	*) return 1 ;;
 	esac
 	return 0
