@@ -74,14 +74,14 @@ _etl_head_arg() {
 }
 
 # ---- etl-profile ----
-_etl_profile_opts='--exact-distinct --table --schema'
+_etl_profile_opts='--exact-distinct --table --schema --rules'
 
-# --schema writes a file; --exact-distinct takes a count.
+# --schema and --rules write a file; --exact-distinct takes a count.
 _etl_profile_arg() {
 	local cur=$1 prev=$2
 
 	case $prev in
-	--schema)
+	--schema | --rules)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		;;
