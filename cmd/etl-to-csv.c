@@ -217,7 +217,7 @@ static void put_eol(void)
 
 /* A value as CSV carries it: its text in the returned span (valid until
  * the next call). */
-static struct span cell_text(struct span v)
+static inline struct span cell_text(struct span v)
 {
 	struct span s = v; /* numbers, true, false: their text */
 
@@ -319,21 +319,27 @@ static void put_header(void)
 	put_eol();
 }
 
-/* The columns are the first record's keys, each once, in order. */
+/* Add the record's keys that are not columns yet, in order (the first
+ * record's keys, or with --all-keys every record's).  A key at the place
+ * of its column is not looked up. */
 static void columns_from(struct span line)
 {
 	struct scan_iter it;
 	struct span k, v;
 
+	size_t j = 0;
+
 	scan_iter_init(&it, line);
-	while (scan_iter_next(&it, &k, &v))
-		col_of(k, 1);
+	for (; scan_iter_next(&it, &k, &v); j++)
+		if (j >= ncols || !col_is(j, k))
+			col_of(k, 1);
 }
 
 /* The record as its columns see it: flattened with --flatten. */
 static struct span prepare(struct span line)
 {
-	if (!flatten)
+	/* a record without a second '{' has no nested object */
+	if (!flatten || !line.n || !memchr(line.p + 1, '{', line.n - 1))
 		return line;
 	fields_load(&flat, line);
 	fields_flatten(&flat, sep, strlen(sep));
@@ -431,7 +437,7 @@ static void put_pretty(const struct span *vals)
 	out_line(rowbuf.p, rowbuf.len);
 }
 
-static void put_row(const struct span *vals)
+static inline void put_row(const struct span *vals)
 {
 	if (pretty) {
 		put_pretty(vals);

@@ -191,7 +191,20 @@ size_t utf8_width(const char *p, size_t n)
 
 size_t utf8_cell(struct buf *b, const char *p, size_t n, size_t max)
 {
-	size_t w = 0, len, cut = n;
+	size_t w = 0, len, cut = n, plain = 0;
+
+	/* printable ASCII, the common case: a byte is a column */
+	while (plain < n && (unsigned char)p[plain] >= 0x20 && (unsigned char)p[plain] < 0x7F)
+		plain++;
+	if (plain == n) {
+		if (!max || n <= max) {
+			buf_add(b, p, n);
+			return n;
+		}
+		buf_add(b, p, max - 1);
+		buf_adds(b, "\xe2\x80\xa6");
+		return max;
+	}
 
 	if (max && utf8_width(p, n) > max) {
 		/* Keep what fits in max - 1 columns, then the ellipsis. */
