@@ -129,7 +129,7 @@ size_t expr_report_absent(const struct expr *e, const char *where, int strict);
  * in several processes: a worker appends its counts to b as a JSON array,
  * and the parent adds them to its own copy of e (parsed from the same
  * text).  expr_seen_add() returns 0, or -1 when counts is not such an
- * array. */
+ * array (e's counts are then not to be trusted: a program stops there). */
 void expr_seen_write(const struct expr *e, struct buf *b);
 int expr_seen_add(struct expr *e, struct span counts);
 
