@@ -55,6 +55,7 @@ enum {
 	OPT_FLATTEN,
 	OPT_NEST,
 	OPT_SEP,
+	OPT_STRICT,
 };
 
 static const struct cli_opt opts[] = {
@@ -69,6 +70,8 @@ static const struct cli_opt opts[] = {
 	{OPT_FLATTEN, "flatten", 0, CLI_NOARG, NULL, "nested objects to top-level keys a.b"},
 	{OPT_NEST, "nest", 0, CLI_NOARG, NULL, "top-level keys a.b to nested objects"},
 	{OPT_SEP, "sep", 0, CLI_ARG, "SEP", "key separator of --flatten and --nest (default: .)"},
+	{OPT_STRICT, "strict", 0, CLI_NOARG, NULL,
+	 "a field an expression reads that no record had is an error (exit 1)"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -88,6 +91,7 @@ static struct op *ops;
 static size_t nops;
 static const char *sep = ".";
 static int sep_given;
+static int strict;
 static struct expr_fields efields;
 
 /* The record being edited, and scratch reused for every record. */
@@ -205,6 +209,10 @@ static void on_opt(int id, const char *arg)
 	struct path p;
 	size_t off;
 
+	if (id == OPT_STRICT) {
+		strict = 1;
+		return;
+	}
 	if (id == OPT_SEP) {
 		if (!*arg)
 			cli_usage_error(cli_optname, "the separator cannot be empty");
@@ -433,7 +441,7 @@ static void release(void)
 int main(int argc, char **argv)
 {
 	struct record rec;
-	int flat = 0;
+	int flat = 0, absent = 0;
 
 	expr_fields_init(&efields);
 	fields_init(&rec_fields);
@@ -462,6 +470,11 @@ int main(int argc, char **argv)
 		stats.records_out++;
 	}
 	nd_close(nd);
+	for (size_t i = 0; i < nops; i++)
+		if (ops[i].e && expr_report_absent(ops[i].e, ops[i].name, strict) && strict)
+			absent = 1;
 	release();
+	if (absent)
+		etl_exit(ETL_EXIT_CHECK);
 	cli_finish();
 }

@@ -53,7 +53,7 @@
 #include "utf8.h"
 #include "banned.h"
 
-enum { OPT_EXACT = 1, OPT_TABLE, OPT_SCHEMA };
+enum { OPT_EXACT = 1, OPT_TABLE, OPT_SCHEMA, OPT_RULES };
 
 static const struct cli_opt opts[] = {
 	{OPT_EXACT, "exact-distinct", 0, CLI_ARG, "N",
@@ -61,12 +61,14 @@ static const struct cli_opt opts[] = {
 	{OPT_TABLE, "table", 0, CLI_NOARG, NULL,
 	 "write an aligned table, as on a terminal, instead of NDJSON"},
 	{OPT_SCHEMA, "schema", 0, CLI_ARG, "FILE", "also write a JSON Schema of the data to FILE"},
+	{OPT_RULES, "rules", 0, CLI_ARG, "FILE",
+	 "also write expectations the data meets, for etl-validate --rules, to FILE"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
 static uint64_t exact_max = 100000;
 static int want_table;
-static const char *schema_file;
+static const char *schema_file, *rules_file;
 
 #define TOP_N 5
 
@@ -934,28 +936,12 @@ static const char *const headers[NCOLS] = {"field",   "type",   "count",    "nul
 /* right-aligned columns */
 static const int numeric[NCOLS] = {0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0};
 
-/* Cut s to CELL_MAX characters, the last one an ellipsis when cut; make
- * control characters visible as spaces. */
+/* s as a cell of at most CELL_MAX columns (utf8_cell()). */
 static char *cell(const char *s, size_t n)
 {
 	struct buf b = BUF_INIT;
-	size_t chars = utf8_count(s, n);
 
-	if (chars > CELL_MAX) {
-		size_t i = 0, c = 0;
-
-		while (i < n && c < CELL_MAX - 1) {
-			i++;
-			while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
-				i++;
-			c++;
-		}
-		n = i;
-	}
-	for (size_t i = 0; i < n; i++)
-		buf_addc(&b, (unsigned char)s[i] < 0x20 ? ' ' : s[i]);
-	if (chars > CELL_MAX)
-		buf_adds(&b, "\xe2\x80\xa6");
+	utf8_cell(&b, s, n, CELL_MAX);
 	buf_addc(&b, '\0');
 	return buf_detach(&b, NULL);
 }
@@ -1042,7 +1028,7 @@ static void write_table(const size_t *ord, size_t n)
 		table_row(cells + (r + 1) * NCOLS, fields[ord[r]], &tmp);
 	for (size_t r = 0; r <= n; r++)
 		for (int c = 0; c < NCOLS; c++) {
-			size_t w = utf8_count(cells[r * NCOLS + c], strlen(cells[r * NCOLS + c]));
+			size_t w = utf8_width(cells[r * NCOLS + c], strlen(cells[r * NCOLS + c]));
 
 			if (w > width[c])
 				width[c] = w;
@@ -1051,7 +1037,7 @@ static void write_table(const size_t *ord, size_t n)
 		buf_reset(&tmp);
 		for (int c = 0; c < NCOLS; c++) {
 			const char *s = cells[r * NCOLS + c];
-			size_t pad = width[c] - utf8_count(s, strlen(s));
+			size_t pad = width[c] - utf8_width(s, strlen(s));
 
 			if (c)
 				buf_adds(&tmp, "  ");
@@ -1153,45 +1139,164 @@ static void schema_members(const struct field *p, struct buf *b)
 /* The schema file is opened before the input is read, so that a path that
  * cannot be written fails the run at once; it is renamed into place at the
  * end, and removed by any failure exit. */
-static struct replace schema_out;
-static int schema_open;
+/* ---- files written beside the output: --schema, --rules ---- */
 
-static void schema_abort(int status)
+/* Opened before the input is read, so that a path that cannot be written
+ * fails at once; written at the end, atomically. */
+struct side {
+	const char *file;
+	struct replace r;
+	int open;
+};
+static struct side side_schema, side_rules;
+
+static void side_abort(int status)
 {
+	struct side *all[] = {&side_schema, &side_rules};
+
 	(void)status;
-	if (schema_open)
-		replace_abort(&schema_out);
-	schema_open = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (all[i]->open)
+			replace_abort(&all[i]->r);
+		all[i]->open = 0;
+	}
 }
 
-static void schema_start(const char *file)
+static void side_start(struct side *sd, const char *file)
 {
-	if (replace_open(&schema_out, file))
+	static int hooked;
+
+	sd->file = file;
+	if (replace_open(&sd->r, file))
 		etl_die(ETL_EXIT_IOERR, file, "cannot open: %s", strerror(errno));
-	schema_open = 1;
-	etl_atexit(schema_abort);
+	sd->open = 1;
+	if (!hooked++)
+		etl_atexit(side_abort);
 }
 
-static void schema_finish(const char *file)
+static void side_finish(struct side *sd, const struct buf *b)
+{
+	size_t done = 0;
+
+	while (done < b->len) {
+		ssize_t w = write(sd->r.fd, b->p + done, b->len - done);
+
+		if (w < 0)
+			etl_die(ETL_EXIT_IOERR, sd->file, "write error: %s", strerror(errno));
+		done += (size_t)w;
+	}
+	sd->open = 0;
+	if (replace_commit(&sd->r))
+		etl_die(ETL_EXIT_IOERR, sd->file, "write error: %s", strerror(errno));
+}
+
+static void schema_finish(void)
 {
 	struct buf b = BUF_INIT;
-	size_t done = 0;
 
 	buf_adds(&b, "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
 		     "\"type\":\"object\"");
 	schema_members(fields[0], &b);
 	buf_adds(&b, "}\n");
-	while (done < b.len) {
-		ssize_t w = write(schema_out.fd, b.p + done, b.len - done);
-
-		if (w < 0)
-			etl_die(ETL_EXIT_IOERR, file, "write error: %s", strerror(errno));
-		done += (size_t)w;
-	}
-	schema_open = 0;
-	if (replace_commit(&schema_out))
-		etl_die(ETL_EXIT_IOERR, file, "write error: %s", strerror(errno));
+	side_finish(&side_schema, &b);
 	buf_release(&b);
+}
+
+/* ---- --rules: expectations that the data meets ---- */
+
+#define ACCEPTED_MAX 10
+
+static int by_off(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* One expectation, {"NAME": "ARG"}, on a line of its own. */
+static void rule(struct buf *b, int *first, const char *name, const char *arg, size_t n)
+{
+	buf_adds(b, *first ? "\n  {\"" : ",\n  {\"");
+	buf_adds(b, name);
+	buf_adds(b, "\": ");
+	jw_string(b, arg, n);
+	buf_addc(b, '}');
+	*first = 0;
+}
+
+/* "FIELD:V1,V2,..." of a text field of few distinct values, in first-seen
+ * order; 0 when the values cannot be written so (a comma in one). */
+static int accepted_list(const struct field *f, struct buf *arg)
+{
+	struct seen v[ACCEPTED_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->seen.cap; i++) {
+		const uint64_t *sl = (const uint64_t *)(f->seen.slots + i * f->seen.stride);
+
+		if (sl[0] || sl[1])
+			memcpy(&v[n++], sl + 2, sizeof(v[0]));
+	}
+	qsort(v, n, sizeof(v[0]), by_off);
+	buf_adds(arg, f->path);
+	buf_addc(arg, ':');
+	for (size_t i = 0; i < n; i++) {
+		const char *j = f->spell.p + v[i].off;
+		size_t start = arg->len;
+
+		if (i)
+			buf_addc(arg, ',');
+		start = arg->len;
+		scan_string(arg, (struct span){j, strlen(j)});
+		if (memchr(arg->p + start, ',', arg->len - start))
+			return 0;
+	}
+	return 1;
+}
+
+/* The expectations of one field: not-null when it was never null or
+ * missing, unique when its exact distinct count is the number of records,
+ * a range for numbers, accepted values for text of at most ACCEPTED_MAX
+ * distinct values of which one at least came twice. */
+static void field_rules(const struct field *f, struct buf *b, int *first, struct buf *arg)
+{
+	uint64_t rows = stats.records_out;
+	int not_null = present(f) == rows && !f->types[JT_NULL];
+	unsigned k = f->kinds;
+
+	if (strchr(f->path, ':') || only_objects(f))
+		return; /* FIELD:ARG could not be told apart */
+	if (not_null)
+		rule(b, first, "not-null", f->path, strlen(f->path));
+	if (not_null && !f->overflow && distinct(f) == rows && rows > 1)
+		rule(b, first, "unique", f->path, strlen(f->path));
+	if (k && !(k & ~LK_NUM) && !f->huge && f->nmin.len) {
+		buf_reset(arg);
+		buf_printf(arg, "%s:%.*s..%.*s", f->path, (int)f->nmin.len, f->nmin.p,
+			   (int)f->nmax.len, f->nmax.p);
+		rule(b, first, "range", arg->p, arg->len);
+	}
+	if (k && !(k & ~LK_STR) && !(k & (LK_DATE | LK_TS | LK_UUID)) && !f->overflow &&
+	    distinct(f) <= ACCEPTED_MAX && distinct(f) < f->types[JT_STR]) {
+		buf_reset(arg);
+		if (accepted_list(f, arg))
+			rule(b, first, "accepted", arg->p, arg->len);
+	}
+}
+
+static void rules_finish(const size_t *ord, size_t n)
+{
+	struct buf b = BUF_INIT, arg = BUF_INIT;
+	int first = 1;
+
+	buf_adds(&b, "{\"expect\": [");
+	rule(&b, &first, "rows", stats.records_out ? "1.." : "0..0", stats.records_out ? 3 : 4);
+	for (size_t i = 0; i < n; i++)
+		field_rules(fields[ord[i]], &b, &first, &arg);
+	buf_adds(&b, "\n]}\n");
+	side_finish(&side_rules, &b);
+	buf_release(&b);
+	buf_release(&arg);
 }
 
 /* ---- main ---- */
@@ -1208,12 +1313,15 @@ static void on_opt(int id, const char *arg)
 	case OPT_SCHEMA:
 		schema_file = arg;
 		break;
+	case OPT_RULES:
+		rules_file = arg;
+		break;
 	}
 }
 
 static const struct cli_prog prog = {
 	"etl-profile",
-	"[--exact-distinct N] [--table] [--schema FILE] [OPTIONS] [FILE...]",
+	"[--exact-distinct N] [--table] [--schema FILE] [--rules FILE] [OPTIONS] [FILE...]",
 	"Describe each field: types, nulls, distinct values, min, max, top values.",
 	opts,
 	0,
@@ -1268,7 +1376,9 @@ int main(int argc, char **argv)
 	if (!want_table && (!cli.output || !strcmp(cli.output, "-")) && isatty(1))
 		want_table = 1;
 	if (schema_file)
-		schema_start(schema_file);
+		side_start(&side_schema, schema_file);
+	if (rules_file)
+		side_start(&side_rules, rules_file);
 	hash_canon_init(&canon, 0);
 	hash_table_init(&index_, sizeof(size_t));
 	new_field(0, "", 0);
@@ -1306,7 +1416,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (schema_file)
-		schema_finish(schema_file);
+		schema_finish();
+	if (rules_file)
+		rules_finish(ord, n);
 	free(ord);
 	buf_release(&line);
 	release();

@@ -34,6 +34,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "cli.h"
+#include "die.h"
 #include "expr.h"
 #include "hash.h"
 #include "jsonw.h"
@@ -45,7 +46,7 @@
 #include "utf8.h"
 #include "banned.h"
 
-enum { OPT_COUNT = 1, OPT_BY, OPT_ASC, OPT_GROUP, OPT_RANK };
+enum { OPT_COUNT = 1, OPT_BY, OPT_ASC, OPT_GROUP, OPT_RANK, OPT_STRICT };
 
 static const struct cli_opt opts[] = {
 	{OPT_COUNT, "count", 'n', CLI_ARG, "N", "keep N records per group (default: 10)"},
@@ -53,6 +54,8 @@ static const struct cli_opt opts[] = {
 	{OPT_ASC, "asc", 0, CLI_NOARG, NULL, "keep the smallest values instead of the largest"},
 	{OPT_GROUP, "group-by", 'g', CLI_ARG, "FIELDS", "one top list per value of FIELDS"},
 	{OPT_RANK, "rank-field", 0, CLI_ARG, "NAME", "add the rank (1 = best) as field NAME"},
+	{OPT_STRICT, "strict", 0, CLI_NOARG, NULL,
+	 "a field --by reads that no record had is an error (exit 1)"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -62,6 +65,7 @@ static int asc;
 static struct path *gpaths;
 static size_t ngpaths;
 static const char *rank_name;
+static int strict;
 
 /* One kept record: its line, and its --by value, whose bytes (a string, a
  * number's text) are copied after the line in the same buffer. */
@@ -247,6 +251,9 @@ static void on_opt(int id, const char *arg)
 		ngpaths = 0;
 		cli_paths(cli_optname, arg, &gpaths, &ngpaths);
 		break;
+	case OPT_STRICT:
+		strict = 1;
+		break;
 	case OPT_RANK:
 		if (!*arg)
 			cli_usage_error(cli_optname, "the name is empty");
@@ -348,6 +355,10 @@ int main(int argc, char **argv)
 			stats.dropped++;
 	}
 	nd_close(nd);
+	if (expr_report_absent(by, "--by", strict) && strict) {
+		expr_free(by);
+		etl_exit(ETL_EXIT_CHECK);
+	}
 
 	write_all();
 	hash_table_release(&index);

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "die.h"
 #include "dtoa.h"
 #include "exprfn.h"
 #include "hex.h"
@@ -72,6 +73,7 @@ struct expr {
 	struct node *root;
 	struct arena mem; /* nodes, literals, folded constants */
 	struct cleanup *cleanups;
+	struct fref *refs, **refs_tail; /* in order of first appearance */
 };
 
 /* ---- fields ---- */
@@ -1551,9 +1553,14 @@ int ev_eval(struct ev *ev, const struct node *n, struct val *out)
 	case OP_CONST:
 		*out = n->k;
 		return 0;
-	case OP_FIELD:
-		val_from_json(out, ev->ctx->field(ev->ctx->arg, n->field), ev->a);
+	case OP_FIELD: {
+		struct span raw = ev->ctx->field(ev->ctx->arg, n->field);
+
+		n->ref->reads++;
+		n->ref->hits += raw.p != NULL;
+		val_from_json(out, raw, ev->a);
 		return 0;
+	}
 	case OP_CALL:
 		return call(ev, n, out);
 	case OP_NEG:
@@ -1972,6 +1979,25 @@ static int next(struct parser *p)
 
 /* ---- parser ---- */
 
+/* The expression's record of field idx, made at its first reference (the
+ * current token). */
+static struct fref *field_ref(struct parser *p, size_t idx)
+{
+	struct fref *r;
+
+	for (r = p->e->refs; r; r = r->next)
+		if (r->field == idx)
+			return r;
+	r = arena_alloc(&p->e->mem, sizeof(*r));
+	memset(r, 0, sizeof(*r));
+	r->field = idx;
+	r->off = (uint32_t)p->toff;
+	r->len = (uint32_t)p->tlen;
+	*p->e->refs_tail = r;
+	p->e->refs_tail = &r->next;
+	return r;
+}
+
 static struct node *new_node(struct parser *p, int op, uint32_t nargs, size_t off, size_t len,
 			     size_t coloff)
 {
@@ -2235,6 +2261,7 @@ static struct node *parse_primary(struct parser *p)
 		n = new_node(p, OP_FIELD, 0, off, p->tlen, off);
 		token_path(p, &path);
 		n->field = expr_fields_add(p->fields, &path);
+		n->ref = field_ref(p, n->field);
 		path_release(&path);
 		break;
 	}
@@ -2494,6 +2521,7 @@ struct expr *expr_parse(const char *src, struct expr_fields *fields, struct expr
 	err->col = 0;
 	err->msg[0] = '\0';
 	e->src = xstrdup(src);
+	e->refs_tail = &e->refs;
 	p.e = e;
 	p.fields = fields;
 	p.err = err;
@@ -2530,4 +2558,105 @@ fail:
 		perr(&p, 0, "invalid expression");
 	expr_free(e);
 	return NULL;
+}
+
+/* ---- fields never seen ---- */
+
+/* The text of a field written as one double-quoted name ("DE"), decoded:
+ * the string literal the user probably meant; NULL otherwise. */
+static char *quoted_name(const char *q, size_t n)
+{
+	char *t, *o;
+
+	if (n < 2 || q[0] != '"' || q[n - 1] != '"')
+		return NULL;
+	for (size_t i = 1; i < n - 1; i++)
+		if (q[i] == '\\')
+			i++;
+		else if (q[i] == '"')
+			return NULL; /* "a"."b": more than one segment */
+	o = t = xmalloc(2 * n + 1);
+	for (size_t i = 1; i < n - 1; i++) {
+		if (q[i] == '\\')
+			i++;
+		if (q[i] == '\'' || q[i] == '\\')
+			*o++ = '\\';
+		*o++ = q[i];
+	}
+	*o = '\0';
+	return t;
+}
+
+size_t expr_report_absent(const struct expr *e, const char *where, int strict)
+{
+	size_t n = 0;
+
+	for (const struct fref *r = e->refs; r; r = r->next) {
+		const char *text = e->src + r->off;
+		char *lit;
+
+		if (!r->reads || r->hits)
+			continue;
+		n++;
+		lit = quoted_name(text, r->len);
+		if (lit) {
+			/* The hint shows the text without its quotes. */
+			size_t k = strlen(lit);
+			char *plain = xmalloc(k + 1), *o = plain;
+
+			for (size_t i = 0; i < k; i++) {
+				if (lit[i] == '\\')
+					i++;
+				*o++ = lit[i];
+			}
+			*o = '\0';
+			(strict ? etl_error : etl_warn)(
+				where,
+				"field %.*s never present in %llu records; for the text %s write '%s'",
+				(int)r->len, text, (unsigned long long)r->reads, plain, lit);
+			free(plain);
+			free(lit);
+		} else {
+			(strict ? etl_error
+				: etl_warn)(where, "field %.*s never present in %llu records",
+					    (int)r->len, text, (unsigned long long)r->reads);
+		}
+	}
+	return n;
+}
+
+void expr_seen_write(const struct expr *e, struct buf *b)
+{
+	buf_addc(b, '[');
+	for (const struct fref *r = e->refs; r; r = r->next)
+		buf_printf(b, "%s%llu,%llu", r == e->refs ? "" : ",", (unsigned long long)r->reads,
+			   (unsigned long long)r->hits);
+	buf_addc(b, ']');
+}
+
+int expr_seen_add(struct expr *e, struct span counts)
+{
+	struct scan_iter it;
+	struct span k, v;
+	struct fref *r = e->refs;
+	int second = 0;
+
+	if (scan_kind(counts) != SCAN_ARRAY)
+		return -1;
+	scan_iter_init(&it, counts);
+	while (scan_iter_next(&it, &k, &v)) {
+		uint64_t c;
+
+		if (!r || scan_kind(v) != SCAN_NUMBER)
+			return -1;
+		c = strtoull(v.p, NULL, 10);
+		if (second) {
+			r->hits += c;
+			r = r->next;
+		} else {
+			r->reads += c;
+		}
+		second = !second;
+	}
+	return r || second ? -1 : 0;
 }

@@ -115,6 +115,24 @@ void expr_ctx_init(struct expr_ctx *ctx, struct span (*field)(void *arg, size_t 
  * match data is reused). */
 int expr_eval(const struct expr *e, struct expr_ctx *ctx, struct val *out, struct expr_err *err);
 
+/* At the end of input: for each field that e read and never found in a
+ * record (a misspelled name, or "DE" meant as the text 'DE'), one message
+ * on stderr, where: field "DE" never present in N records; for the text DE
+ * write 'DE' (the hint when the name was written in double quotes; N is
+ * the number of records e read the field in).  A warning (silenced by -q),
+ * or with strict an error, after which the program exits ETL_EXIT_CHECK.
+ * A field e never had to read (the right side of an 'and' whose left side
+ * was never true) is not reported.  Returns the number of such fields. */
+size_t expr_report_absent(const struct expr *e, const char *where, int strict);
+
+/* The counts behind expr_report_absent(), for a program that evaluates e
+ * in several processes: a worker appends its counts to b as a JSON array,
+ * and the parent adds them to its own copy of e (parsed from the same
+ * text).  expr_seen_add() returns 0, or -1 when counts is not such an
+ * array (e's counts are then not to be trusted: a program stops there). */
+void expr_seen_write(const struct expr *e, struct buf *b);
+int expr_seen_add(struct expr *e, struct span counts);
+
 /* Keep a value past the current record: *dst is *src with its bytes (a
  * string's, a JSON text's, a number's written text) appended to store and
  * pointed to there.  dst stays valid until store is changed again or

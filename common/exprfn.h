@@ -40,6 +40,15 @@ enum op {
 
 struct exprfn;
 
+/* A field an expression reads, once per distinct path in the expression:
+ * how many times it was read and how many of those found it present. */
+struct fref {
+	size_t field;
+	uint64_t reads, hits;
+	uint32_t off, len; /* the first reference's text, as written */
+	struct fref *next;
+};
+
 struct node {
 	uint8_t op;
 	uint8_t list; /* OP_IN, OP_NOTIN: the right side is a bracketed list */
@@ -48,8 +57,9 @@ struct node {
 	uint32_t coff;     /* byte offset of its operator or function name */
 	uint32_t height;   /* of the subtree: bounds the evaluator's recursion */
 	struct node **args;
-	struct val k; /* OP_CONST */
-	size_t field; /* OP_FIELD: index in the program's expr_fields */
+	struct val k;     /* OP_CONST */
+	size_t field;     /* OP_FIELD: index in the program's expr_fields */
+	struct fref *ref; /* OP_FIELD: what was seen of the field (expr_report_absent) */
 	const struct exprfn *fn;
 	void *aux; /* a function's parse-time state (a compiled regex) */
 };

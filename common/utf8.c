@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "buf.h"
+
 #include "banned.h"
 
 size_t utf8_seq(const unsigned char *p, const unsigned char *end)
@@ -122,4 +124,106 @@ size_t utf8_count(const char *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		k += !continuation(p[i]);
 	return k;
+}
+
+/* The code point at p (valid UTF-8), and its length in *len. */
+static uint32_t decode(const unsigned char *p, size_t *len)
+{
+	if (p[0] < 0x80) {
+		*len = 1;
+		return p[0];
+	}
+	if (p[0] < 0xE0) {
+		*len = 2;
+		return (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
+	}
+	if (p[0] < 0xF0) {
+		*len = 3;
+		return (uint32_t)(p[0] & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+	}
+	*len = 4;
+	return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+	       (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+}
+
+static int in_ranges(uint32_t c, const uint32_t (*r)[2], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c >= r[i][0] && c <= r[i][1])
+			return 1;
+	return 0;
+}
+
+/* Columns of one code point. */
+static size_t cp_width(uint32_t c)
+{
+	static const uint32_t zero[][2] = {
+		{0x0300, 0x036F},   {0x0483, 0x0489}, {0x0591, 0x05BD}, {0x0610, 0x061A},
+		{0x064B, 0x065F},   {0x0E31, 0x0E31}, {0x0E34, 0x0E3A}, {0x1AB0, 0x1AFF},
+		{0x1DC0, 0x1DFF},   {0x200B, 0x200F}, {0x202A, 0x202E}, {0x2060, 0x2064},
+		{0x20D0, 0x20FF},   {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF},
+		{0xE0100, 0xE01EF},
+	};
+	static const uint32_t wide[][2] = {
+		{0x1100, 0x115F},   {0x231A, 0x231B},   {0x2329, 0x232A},   {0x23E9, 0x23EC},
+		{0x2614, 0x2615},   {0x2E80, 0x303E},   {0x3041, 0x33FF},   {0x3400, 0x4DBF},
+		{0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xA960, 0xA97F},   {0xAC00, 0xD7A3},
+		{0xF900, 0xFAFF},   {0xFE10, 0xFE19},   {0xFE30, 0xFE6F},   {0xFF00, 0xFF60},
+		{0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F}, {0x1F900, 0x1F9FF}, {0x1FA70, 0x1FAFF},
+		{0x20000, 0x3FFFD},
+	};
+
+	if (c < 0x300)
+		return 1;
+	if (in_ranges(c, zero, sizeof(zero) / sizeof(zero[0])))
+		return 0;
+	return in_ranges(c, wide, sizeof(wide) / sizeof(wide[0])) ? 2 : 1;
+}
+
+size_t utf8_width(const char *p, size_t n)
+{
+	size_t w = 0, len;
+
+	for (size_t i = 0; i < n; i += len)
+		w += cp_width(decode((const unsigned char *)p + i, &len));
+	return w;
+}
+
+size_t utf8_cell(struct buf *b, const char *p, size_t n, size_t max)
+{
+	size_t w = 0, len, cut = n, plain = 0;
+
+	/* printable ASCII, the common case: a byte is a column */
+	while (plain < n && (unsigned char)p[plain] >= 0x20 && (unsigned char)p[plain] < 0x7F)
+		plain++;
+	if (plain == n) {
+		if (!max || n <= max) {
+			buf_add(b, p, n);
+			return n;
+		}
+		buf_add(b, p, max - 1);
+		buf_adds(b, "\xe2\x80\xa6");
+		return max;
+	}
+
+	if (max && utf8_width(p, n) > max) {
+		/* Keep what fits in max - 1 columns, then the ellipsis. */
+		for (cut = 0; cut < n; cut += len) {
+			size_t cw = cp_width(decode((const unsigned char *)p + cut, &len));
+
+			if (w + cw > max - 1)
+				break;
+			w += cw;
+		}
+		/* combining marks that follow the last character kept */
+		while (cut < n && cp_width(decode((const unsigned char *)p + cut, &len)) == 0)
+			cut += len;
+	}
+	for (size_t i = 0; i < cut; i++)
+		buf_addc(b, (unsigned char)p[i] < 0x20 || p[i] == 0x7F ? ' ' : p[i]);
+	if (cut < n) {
+		buf_adds(b, "\xe2\x80\xa6");
+		return w + 1;
+	}
+	return utf8_width(p, n);
 }

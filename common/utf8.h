@@ -27,4 +27,15 @@ size_t utf8_cut(const char *p, size_t n, size_t max);
  * not continuation bytes. */
 size_t utf8_count(const char *p, size_t n);
 
+/* The columns valid UTF-8 [p, p+n) takes on a terminal: 0 for combining
+ * marks, zero-width characters and variation selectors, 2 for East Asian
+ * wide and full-width characters and emoji, 1 for the others (control
+ * characters included: utf8_cell() makes them spaces). */
+size_t utf8_width(const char *p, size_t n);
+/* Append [p, p+n) to b as a table cell: control characters as spaces, cut
+ * to at most max columns (0: no limit), the last of them an ellipsis when
+ * cut.  Returns the cell's width in columns. */
+struct buf;
+size_t utf8_cell(struct buf *b, const char *p, size_t n, size_t max);
+
 #endif

@@ -27,7 +27,8 @@ _etl_from_csv_arg() {
 }
 
 # ---- etl-to-csv ----
-_etl_to_csv_opts='-f --fields --no-header -d --delimiter --tsv --quote --null --crlf'
+_etl_to_csv_opts='-f --fields --no-header -d --delimiter --tsv --quote --null --crlf --flatten --sep
+	--all-keys --pretty -n --count --max-width --temp-dir'
 
 _etl_to_csv_arg() {
 	local cur=$1 prev=$2
@@ -36,14 +37,15 @@ _etl_to_csv_arg() {
 	-d | --delimiter | --quote)
 		COMPREPLY=($(compgen -W ", ; '|' '\\t'" -- "$cur"))
 		;;
-	-f | --fields | --null) COMPREPLY=() ;;
+	-f | --fields | --null | --sep | -n | --count | --max-width) COMPREPLY=() ;;
+	--temp-dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
 	*) return 1 ;;
 	esac
 	return 0
 }
 
 # ---- etl-top ----
-_etl_top_opts='-n --count --by --asc -g --group-by --rank-field'
+_etl_top_opts='-n --count --by --asc -g --group-by --rank-field --strict'
 
 # The arguments of etl-top's options are free text (a count, an expression,
 # field paths, a name): nothing to offer, and no file names.
@@ -72,14 +74,14 @@ _etl_head_arg() {
 }
 
 # ---- etl-profile ----
-_etl_profile_opts='--exact-distinct --table --schema'
+_etl_profile_opts='--exact-distinct --table --schema --rules'
 
-# --schema writes a file; --exact-distinct takes a count.
+# --schema and --rules write a file; --exact-distinct takes a count.
 _etl_profile_arg() {
 	local cur=$1 prev=$2
 
 	case $prev in
-	--schema)
+	--schema | --rules)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		;;
@@ -108,7 +110,7 @@ _etl_sort_arg() {
 _etl_validate_opts='--schema --at --resolve --format-annotation -c --check --rejects --unique --not-null
 	--rows --fresh --distinct --accepted --range --max-invalid --warn-unique --warn-not-null --warn-rows
 	--warn-fresh --warn-distinct --warn-accepted --warn-range --warn-max-invalid --schema-drift
-	--warn-schema-drift --rules --partial --merge --gate --memory --temp-dir --report'
+	--warn-schema-drift --rules --partial --merge --gate --memory --temp-dir --report --strict'
 
 # Schemas and reject files are files; a path, a PREFIX=DIR and a rule are
 # free text.
@@ -156,7 +158,7 @@ _etl_join_arg() {
 }
 
 # ---- etl-map ----
-_etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep'
+_etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep --strict'
 
 # Field lists, expressions and values are free text: nothing to offer, and no
 # file names.  The type after FIELD= in --cast is completed in _etl_complete.
@@ -406,7 +408,7 @@ complete -F _etl_extract_mysql_complete etl-extract-mysql
 
 # ---- etl-agg ----
 _etl_agg_opts='-g --group-by -a --aggregate --sort --partial --merge -j --jobs --memory --temp-dir
-	-w --window -t --time-field --lateness --late --emit --idle-timeout'
+	-w --window -t --time-field --lateness --late --emit --idle-timeout --strict'
 _etl_agg_functions='count( count_distinct( approx_distinct( sum( avg( min( max( first( last(
 	stddev( var( median( percentile( collect( mode('
 

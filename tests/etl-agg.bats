@@ -1038,3 +1038,33 @@ got:  $output"
 	assert_equal "$(ls -A | tr '\n' ' ')" "big.ndjson err st.json "
 	assert_equal "$(jq -c '[.records_in == .unwritten, .records_out, .exit_status]' st.json)" '[true,0,143]'
 }
+
+# --- fields never present -----------------------------------------------------
+
+@test "an aggregate's field that no record had: a warning, an error with --strict" {
+	put in.ndjson '{"g":"a","qty":1}\n{"g":"b","qty":2}\n'
+	run --separate-stderr etl-agg -g g -a 'sum(qyt)' -a 'n=sum(if(g == "DE", 1, 0))' in.ndjson
+	assert_success
+	assert_output $'{"g":"a","sum_qyt":null,"n":0}\n{"g":"b","sum_qyt":null,"n":0}'
+	assert_stderr $'etl-agg: --aggregate: field qyt never present in 2 records\netl-agg: --aggregate: field "DE" never present in 2 records; for the text DE write \'DE\''
+	run --separate-stderr etl-agg --strict -a 'sum(qyt)' -o out.ndjson in.ndjson
+	assert_failure 1
+	assert_stderr 'etl-agg: --aggregate: field qyt never present in 2 records'
+	[[ ! -e out.ndjson ]]
+	run --separate-stderr etl-agg --strict -a 'sum(qty)' in.ndjson
+	assert_success
+	assert_no_stderr
+}
+
+@test "a run split between processes counts the fields its workers saw" {
+	local n
+	n=$(wc -l <"$SALES")
+	{ cat "$SALES"; echo '{"country":"FR","late":1}'; } >in.ndjson
+	run --separate-stderr etl-agg -j 2 -a 'sum(late)' -a 'sum(nothere)' in.ndjson
+	assert_success
+	assert_output '{"sum_late":1,"sum_nothere":null}'
+	assert_stderr "etl-agg: --aggregate: field nothere never present in $((n + 1)) records"
+	run --separate-stderr etl-agg -j 2 --strict -a 'sum(late)' in.ndjson
+	assert_success
+	assert_no_stderr
+}

@@ -355,8 +355,9 @@ EOF
 
 @test "--set: a field set to null is null, not removed" {
 	put in.ndjson '{"a":1}\n'
-	run etl-map --set 'a=nothere' --set 'b=a+1' in.ndjson
+	run --separate-stderr etl-map --set 'a=nothere' --set 'b=a+1' in.ndjson
 	assert_output '{"a":null,"b":null}'
+	assert_stderr 'etl-map: --set: field nothere never present in 1 records'
 }
 
 @test "--set: untouched fields keep their text and their order" {
@@ -629,4 +630,51 @@ deep() {
 		inb { b = b $0 "\n" }
 	' "$man" | sed -z 's/\n$//')
 	((n >= 5))
+}
+
+# --- fields never present -----------------------------------------------------
+
+@test "a field an expression reads that no record had: one warning at the end, with a hint for \"DE\"" {
+	put in.ndjson '{"country":"FR","n":1}\n{"country":"DE","n":2}\n{"country":"FR","n":3}\n'
+	run --separate-stderr etl-map --where 'country == "DE"' --set 'm=nn + 1' --set 'k=n' in.ndjson
+	assert_success
+	assert_output ''
+	assert_stderr $'etl-map: --where: field "DE" never present in 3 records; for the text DE write \'DE\''
+	run --separate-stderr etl-map --where "country == 'DE'" --set 'm=nn + 1' in.ndjson
+	assert_success
+	assert_output '{"country":"DE","n":2,"m":null}'
+	assert_stderr 'etl-map: --set: field nn never present in 1 records'
+	run --separate-stderr etl-map -q --where 'country == "DE"' in.ndjson
+	assert_success
+	assert_no_stderr
+}
+
+@test "a field present in one record only is not reported; one never read (after a false 'and') is not either" {
+	put in.ndjson '{"a":1}\n{"a":2,"b":1}\n{"a":3}\n'
+	run --separate-stderr etl-map --where 'b == 1' --where 'a > 5 and zz == 1' in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_output ''
+}
+
+@test "a quoted name with quotes inside: the hint escapes the text as a literal" {
+	put in.ndjson '{"a":1}\n'
+	run --separate-stderr etl-map --where '"it'"'"'s" == a' in.ndjson
+	assert_success
+	assert_stderr $'etl-map: --where: field "it\'s" never present in 1 records; for the text it\'s write \'it\\\'s\''
+}
+
+@test "--strict: a field never present is an error, exit 1, and no -o file" {
+	put in.ndjson '{"country":"FR"}\n'
+	run --separate-stderr etl-map --strict --where 'country == "DE"' -o out.ndjson --stats st.json in.ndjson
+	assert_failure 1
+	assert_stderr $'etl-map: --where: field "DE" never present in 1 records; for the text DE write \'DE\''
+	[[ ! -e out.ndjson ]]
+	[[ $(jq .exit_status st.json) == 1 ]]
+	run --separate-stderr etl-map --strict -q --where 'country == "DE"' in.ndjson
+	assert_failure 1
+	assert_stderr_regex 'never present'
+	run --separate-stderr etl-map --strict --where "country == 'FR'" in.ndjson
+	assert_success
+	assert_output '{"country":"FR"}'
 }

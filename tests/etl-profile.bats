@@ -330,15 +330,15 @@ EOF
 	assert_equal "$(jq -r .exit_status st.json)" 0
 }
 
-@test "usage errors: --exact-distinct needs a positive count; there is no --rules" {
+@test "usage errors: --exact-distinct needs a positive count; --rules needs a file" {
 	run --separate-stderr etl-profile --exact-distinct 0 /dev/null
 	assert_failure 2
 	assert_stderr $'etl-profile: --exact-distinct: expected a positive integer, got \'0\'\nTry \'etl-profile --help\' for more information.'
 	run --separate-stderr etl-profile --exact-distinct 1k /dev/null
 	assert_failure 2
-	run --separate-stderr etl-profile --rules r.yaml /dev/null
+	run --separate-stderr etl-profile --rules
 	assert_failure 2
-	assert_stderr $'etl-profile: --rules: unknown option\nTry \'etl-profile --help\' for more information.'
+	assert_stderr_regex '^etl-profile: --rules: '
 }
 
 @test "-o writes the profile atomically" {
@@ -382,4 +382,67 @@ EOF
 	run --separate-stderr etl-validate --schema schema.json --rejects rej.ndjson wrong.ndjson
 	assert_output ""
 	assert_equal "$(jq -c '[.errors[] | select(.path == "/id") | .rule]' rej.ndjson)" '["type"]'
+}
+
+# --- --rules --------------------------------------------------------------------
+
+@test "--rules: expectations that etl-validate --rules accepts; the same data passes, altered data fails" {
+	put in.ndjson '{"id":1,"c":{"n":"Ann"},"country":"FR","qty":3,"price":19.99,"note":"x"}
+{"id":2,"c":{"n":"Bob"},"country":"DE","qty":null,"price":5,"note":"a, b"}
+{"id":3,"c":{"n":"Cy"},"country":"FR","qty":12,"price":1e2,"note":"x"}
+{"id":4,"c":{"n":"Di"},"country":"DE","price":7.50,"note":"x"}\n'
+	run --separate-stderr etl-profile --rules r.json -o /dev/null in.ndjson
+	assert_success
+	assert_no_stderr
+	run cat r.json
+	assert_output - <<-'OUT'
+	{"expect": [
+	  {"rows": "1.."},
+	  {"not-null": "id"},
+	  {"unique": "id"},
+	  {"range": "id:1..4"},
+	  {"not-null": "c.n"},
+	  {"unique": "c.n"},
+	  {"not-null": "country"},
+	  {"accepted": "country:FR,DE"},
+	  {"range": "qty:3..12"},
+	  {"not-null": "price"},
+	  {"unique": "price"},
+	  {"range": "price:5..1e2"},
+	  {"not-null": "note"}
+	]}
+	OUT
+	run --separate-stderr etl-validate -q --rules r.json in.ndjson
+	assert_success
+	assert_output "$(cat in.ndjson)"
+	# each alteration breaks one expectation
+	local alt
+	for alt in 's/"id":4/"id":3/' 's/"country":"DE","price"/"country":"BE","price"/' \
+		's/"qty":12/"qty":13/' 's/"price":5,/"price":null,/' 's/"c":{"n":"Di"}/"c":{}/'; do
+		sed "$alt" in.ndjson >alt.ndjson
+		! cmp -s in.ndjson alt.ndjson || fail "$alt changed nothing"
+		run --separate-stderr etl-validate --rules r.json alt.ndjson
+		assert_failure 1
+		assert_output ''
+		assert_stderr_regex 'failed: --'
+	done
+}
+
+@test "--rules: estimated distinct counts give no unique; an empty input expects no records; a bad path is an I/O error" {
+	seq 1 50 | sed 's/.*/{"k":&}/' >in.ndjson
+	run --separate-stderr etl-profile --exact-distinct 10 --rules r.json -o /dev/null in.ndjson
+	assert_success
+	run jq -c '.expect' r.json
+	assert_output '[{"rows":"1.."},{"not-null":"k"},{"range":"k:1..50"}]'
+	: >empty.ndjson
+	run --separate-stderr etl-profile --rules r.json -o /dev/null empty.ndjson
+	assert_success
+	run jq -c '.expect' r.json
+	assert_output '[{"rows":"0..0"}]'
+	run etl-validate -q --rules r.json empty.ndjson
+	assert_success
+	run --separate-stderr etl-profile --rules nothere/r.json -o out.ndjson in.ndjson
+	assert_failure 74
+	assert_stderr_regex '^etl-profile: nothere/r.json: cannot open'
+	[[ ! -e out.ndjson ]]
 }

@@ -51,7 +51,7 @@ usage_error() {
 1
 2
 3'
-	assert_stderr 'etl-to-csv: in.ndjson:2: key "zip" is not in the first record: left out (further ones are not reported)'
+	assert_stderr 'etl-to-csv: in.ndjson:2: key "zip" is not in the first record: left out (further ones are not reported; --all-keys keeps them)'
 	run --separate-stderr etl-to-csv -q in.ndjson
 	assert_success
 	assert_no_stderr
@@ -427,4 +427,119 @@ Try '$p --help' for more information."
 	dialect_error "--quote: the quote and the delimiter must differ" --tsv --quote '\t'
 	dialect_error "--quote: expected one character, got 'é'" --quote é
 	dialect_error "--delimiter: cannot be a line break or a non-ASCII byte" --delimiter $'\n'
+}
+
+# --- --flatten, --all-keys ------------------------------------------------------
+
+@test "--all-keys: the keys of all the records, in first-seen order, no warning" {
+	put in.ndjson '{"a":1}\n{"a":2,"zip":"x"}\n{"more":true,"a":3,"zip":2}\n'
+	run --separate-stderr etl-to-csv --all-keys --stats st.json in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_output $'a,zip,more\n1,,\n2,x,\n3,2,true'
+	[[ $(jq -c '[.records_in,.records_out,.bad,.dropped]' st.json) == '[3,3,0,0]' ]]
+}
+
+@test "--flatten: nested objects as columns, named with --sep; arrays and empty objects stay JSON" {
+	put in.ndjson '{"id":1,"c":{"n":"Ann","a":{"z":"L"}},"t":[1,{"x":2}],"e":{}}\n{"id":2,"c":{"n":"Bob"}}\n'
+	run --separate-stderr etl-to-csv --flatten in.ndjson
+	assert_success
+	assert_output $'id,c.n,c.a.z,t,e\n1,Ann,L,"[1,{""x"":2}]",{}\n2,Bob,,,'
+	run --separate-stderr etl-to-csv --flatten --sep _ --all-keys in.ndjson
+	assert_success
+	assert_output $'id,c_n,c_a_z,t,e\n1,Ann,L,"[1,{""x"":2}]",{}\n2,Bob,,,'
+	# the same names as etl-map --flatten gives
+	run bash -c 'etl-map --flatten in.ndjson | etl-to-csv --all-keys'
+	assert_output $'id,c.n,c.a.z,t,e\n1,Ann,L,"[1,{""x"":2}]",{}\n2,Bob,,,'
+}
+
+@test "--all-keys keeps memory flat: the records wait in a temporary file, removed at the end" {
+	mkdir spill
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"id\":%d,\"k%d\":\"%0200d\"}\n", i, i % 3, i }' >in.ndjson
+	run --separate-stderr etl-to-csv --all-keys --temp-dir spill -o out.csv in.ndjson
+	assert_success
+	[[ $(head -n 1 out.csv) == id,k0,k1,k2 ]]
+	[[ $(wc -l <out.csv) == 20001 ]]
+	[[ -z $(ls -A spill) ]]
+	run --separate-stderr etl-to-csv --all-keys --temp-dir nothere in.ndjson
+	assert_failure 74
+	assert_stderr_regex '^etl-to-csv: nothere: '
+}
+
+@test "--flatten, --all-keys, --sep, --max-width, --temp-dir: misuse is a usage error" {
+	put in.ndjson '{"a":1}\n'
+	run --separate-stderr etl-to-csv --flatten -f a in.ndjson
+	assert_failure 2
+	assert_stderr_regex '^etl-to-csv: --flatten: not with --fields'
+	run --separate-stderr etl-to-csv --all-keys -f a in.ndjson
+	assert_failure 2
+	run --separate-stderr etl-to-csv --sep _ in.ndjson
+	assert_failure 2
+	assert_stderr_regex '^etl-to-csv: --sep: needs --flatten or --pretty'
+	run --separate-stderr etl-to-csv --max-width 5 in.ndjson
+	assert_failure 2
+	run --separate-stderr etl-to-csv --temp-dir . in.ndjson
+	assert_failure 2
+	run --separate-stderr etl-to-csv --pretty --no-header in.ndjson
+	assert_failure 2
+	run --separate-stderr etl-to-csv --pretty --max-width 1 in.ndjson
+	assert_failure 2
+}
+
+# --- --pretty -------------------------------------------------------------------
+
+@test "--pretty: aligned columns, numbers right-aligned, nested values flattened, every key" {
+	put in.ndjson '{"id":1,"c":{"n":"Ann"},"amount":199.90}\n{"id":22,"c":{"n":"Bob"},"amount":null,"note":"late"}\n{"id":3,"amount":-5}\n'
+	run --separate-stderr etl-to-csv --pretty in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_output - <<-'OUT'
+	id  c.n  amount  note
+	 1  Ann  199.90
+	22  Bob          late
+	 3           -5
+	OUT
+	run --separate-stderr etl-to-csv --pretty --null NA -f id,c in.ndjson
+	assert_output - <<-'OUT'
+	id  c
+	 1  {"n":"Ann"}
+	22  {"n":"Bob"}
+	 3  NA
+	OUT
+}
+
+@test "--pretty: widths count terminal columns; wide cells are cut with an ellipsis" {
+	put in.ndjson '{"t":"日本語テキスト","n":1}\n{"t":"cafe\\u0301 au lait","n":2}\n{"t":"a\\nb","n":3}\n{"t":"abcdefgh","n":4}\n'
+	run --separate-stderr etl-to-csv --pretty --max-width 7 in.ndjson
+	assert_success
+	assert_line -n 0 't        n'
+	assert_line -n 1 '日本語…  1'
+	assert_line -n 2 $'cafe\u0301 a…  2'
+	assert_line -n 3 'a b      3'
+	assert_line -n 4 'abcdef…  4'
+	run --separate-stderr etl-to-csv --pretty --max-width 0 in.ndjson
+	assert_line -n 1 '日本語テキスト  1'
+}
+
+@test "--pretty -n: the first N records, a last line that says so; stdout not a terminal shows all" {
+	seq 1 30 | sed 's/.*/{"i":&}/' >in.ndjson
+	run --separate-stderr etl-to-csv --pretty -n 2 --stats st.json in.ndjson
+	assert_success
+	assert_output $'i\n1\n2\n(the first 2 records; -n 0 shows all)'
+	[[ $(jq -c '[.records_in,.records_out,.dropped]' st.json) == '[3,2,1]' ]]
+	run --separate-stderr etl-to-csv --pretty in.ndjson
+	[[ ${#lines[@]} == 31 ]]
+	run --separate-stderr etl-to-csv --pretty -n 30 in.ndjson
+	[[ ${#lines[@]} == 31 ]]
+	run --separate-stderr etl-to-csv -n 2 in.ndjson
+	assert_output $'i\n1\n2'
+}
+
+@test "--pretty on a terminal shows the first 20 records" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	seq 1 30 | sed 's/.*/{"i":&}/' >in.ndjson
+	run script -qec "etl-to-csv --pretty in.ndjson" /dev/null
+	assert_success
+	[[ ${#lines[@]} == 22 ]]
+	assert_line -n 21 $'(the first 20 records; -n 0 shows all)\r'
 }

@@ -533,3 +533,17 @@ stat_counts() {
 	done
 	assert_output --partial 'etl-top(1)'
 }
+
+@test "a --by field that no record had: a warning, an error with --strict" {
+	put in.ndjson '{"qty":1}\n{"qty":2}\n'
+	run --separate-stderr etl-top -n 1 --by qyt in.ndjson
+	assert_success
+	assert_stderr 'etl-top: --by: field qyt never present in 2 records'
+	run --separate-stderr etl-top -n 1 --strict --by qyt -o out.ndjson in.ndjson
+	assert_failure 1
+	assert_stderr 'etl-top: --by: field qyt never present in 2 records'
+	[[ ! -e out.ndjson ]]
+	run --separate-stderr etl-top -n 1 --strict --by qty in.ndjson
+	assert_success
+	assert_output '{"qty":2}'
+}

@@ -584,3 +584,19 @@ teardown() {
 	run psql -X -A -t -c 'SELECT count(*), sum(qty) FROM sales'
 	assert_output '5000|19995'
 }
+
+@test "a --check field that no record had: a warning, and with --strict the run fails and --gate writes nothing" {
+	cd "$TMP"
+	put in.ndjson '{"country":"FR"}\n{"country":"DE"}\n'
+	run --separate-stderr etl-validate -c 'de: country != "DE"' in.ndjson
+	assert_success
+	assert_output ''
+	assert_stderr_regex $'--check de: field "DE" never present in 2 records; for the text DE write \'DE\''
+	run --separate-stderr etl-validate --strict --gate -c "ok: country != 'XX'" -c 'de: country != "DE"' in.ndjson
+	assert_failure 1
+	assert_output ''
+	assert_stderr $'etl-validate: in.ndjson:1: --check de: not true: country != "DE"\netl-validate: --check de: field "DE" never present in 2 records; for the text DE write \'DE\''
+	run --separate-stderr etl-validate --strict -c "de: country != 'DE'" in.ndjson
+	assert_success
+	assert_output '{"country":"FR"}'
+}

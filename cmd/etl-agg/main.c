@@ -28,6 +28,7 @@
 
 #include "agg.h"
 #include "cli.h"
+#include "die.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "ndjson.h"
@@ -49,6 +50,7 @@ enum {
 	OPT_LATE,
 	OPT_EMIT,
 	OPT_IDLE,
+	OPT_STRICT,
 };
 
 static const struct cli_opt opts[] = {
@@ -73,6 +75,8 @@ static const struct cli_opt opts[] = {
 	 "a window's result when it closes, or at every change"},
 	{OPT_IDLE, "idle-timeout", 0, CLI_ARG, "DURATION",
 	 "close the open windows after DURATION without input"},
+	{OPT_STRICT, "strict", 0, CLI_NOARG, NULL,
+	 "a field an expression reads that no record had is an error (exit 1)"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -80,6 +84,7 @@ static struct expr_fields efields;
 static char **agg_specs;
 static size_t nagg_specs, capagg_specs;
 static const char *gspec, *sort_spec;
+static int strict;
 
 /* ---- options ---- */
 
@@ -101,6 +106,9 @@ static void on_opt(int id, const char *arg)
 		break;
 	case OPT_MERGE:
 		opt.merge = 1;
+		break;
+	case OPT_STRICT:
+		strict = 1;
 		break;
 	case OPT_JOBS:
 		opt.jobs = (int)cli_uint(cli_optname, arg, 1, 64);
@@ -500,6 +508,7 @@ static void release(void)
 int main(int argc, char **argv)
 {
 	struct timespec ts;
+	int absent = 0;
 
 	cli_start(&prog, argc, argv);
 	check_options();
@@ -515,6 +524,11 @@ int main(int argc, char **argv)
 		window_run();
 	else
 		batch_run();
+	for (size_t i = 0; i < plan.nex; i++)
+		if (expr_report_absent(plan.ex[i], "--aggregate", strict) && strict)
+			absent = 1;
 	release();
+	if (absent)
+		etl_exit(ETL_EXIT_CHECK);
 	cli_finish();
 }

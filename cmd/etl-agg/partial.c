@@ -279,8 +279,14 @@ static void worker_main(uint64_t start, uint64_t end, int fd)
 			buf_reset(&b);
 		}
 	}
-	buf_printf(&b, "{\"etl_agg_worker\":{\"records\":%llu,\"bytes\":%llu}}\n",
+	buf_printf(&b, "{\"etl_agg_worker\":{\"records\":%llu,\"bytes\":%llu,\"seen\":[",
 		   (unsigned long long)n, (unsigned long long)(end - start));
+	for (size_t i = 0; i < plan.nex; i++) {
+		if (i)
+			buf_addc(&b, ',');
+		expr_seen_write(plan.ex[i], &b);
+	}
+	buf_adds(&b, "]}}\n");
 	write_fd(fd, b.p, b.len);
 	_exit(0);
 }
@@ -350,17 +356,44 @@ struct ndjson *workers_start(void)
 	return nd_open_input(input_open_range(wfile, 0, cut[1], 0), plan.want, plan.nwant);
 }
 
-/* The number in member key of a validated object (0 when missing). */
-static uint64_t member_u64(struct span obj, const char *key)
+/* Member key of a validated object (p == NULL when missing). */
+static struct span member(struct span obj, const char *key)
 {
 	struct scan_iter it;
 	struct span k, v;
 
 	scan_iter_init(&it, obj);
 	while (scan_iter_next(&it, &k, &v))
-		if (scan_key_eq(k, key, strlen(key)) && scan_kind(v) == SCAN_NUMBER)
-			return strtoull(v.p, NULL, 10);
-	return 0;
+		if (scan_key_eq(k, key, strlen(key)))
+			return v;
+	return (struct span){NULL, 0};
+}
+
+/* The number in member key of a validated object (0 when missing). */
+static uint64_t member_u64(struct span obj, const char *key)
+{
+	struct span v = member(obj, key);
+
+	return v.p && scan_kind(v) == SCAN_NUMBER ? strtoull(v.p, NULL, 10) : 0;
+}
+
+/* Add a worker's counts of the fields its expressions read. */
+static void add_seen(struct span seen)
+{
+	struct scan_iter it;
+	struct span k, v;
+	size_t i = 0;
+
+	if (seen.p && scan_kind(seen) == SCAN_ARRAY) {
+		scan_iter_init(&it, seen);
+		while (i < plan.nex && scan_iter_next(&it, &k, &v)) {
+			if (expr_seen_add(plan.ex[i], v) != 0)
+				break;
+			i++;
+		}
+	}
+	if (i != plan.nex)
+		etl_die(ETL_EXIT_SOFTWARE, NULL, "a worker's counts of fields seen do not match");
 }
 
 /* Fold a worker's stream; 0, or -1 when it gave up (nothing folded). */
@@ -382,6 +415,7 @@ static int fold_worker(struct worker *w)
 		if (rec.vals[3].p) {
 			records = member_u64(rec.vals[3], "records");
 			bytes = member_u64(rec.vals[3], "bytes");
+			add_seen(member(rec.vals[3], "seen"));
 			trailer = 1;
 			continue;
 		}

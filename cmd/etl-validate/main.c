@@ -61,6 +61,7 @@ enum {
 	OPT_RULES,
 	OPT_PARTIAL,
 	OPT_MERGE,
+	OPT_STRICT,
 };
 
 static const struct cli_opt opts[] = {
@@ -119,6 +120,8 @@ static const struct cli_opt opts[] = {
 	 "write the expectations' states to FILE instead of deciding them"},
 	{OPT_MERGE, "merge", 0, CLI_NOARG, NULL,
 	 "the FILEs are --partial states: merge them and decide"},
+	{OPT_STRICT, "strict", 0, CLI_NOARG, NULL,
+	 "a field a --check reads that no record had fails the run (exit 1)"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -141,6 +144,7 @@ static uint64_t memory;
 static const char *temp_dir, *report_file, *partial_file;
 static int merge;
 static int memory_given, temp_dir_given;
+static int strict;
 
 static void add_check(const char *arg)
 {
@@ -236,6 +240,9 @@ static void on_opt(int id, const char *arg)
 		break;
 	case OPT_MERGE:
 		merge = 1;
+		break;
+	case OPT_STRICT:
+		strict = 1;
 		break;
 	default:
 		expect_add(id, arg, &efields);
@@ -643,6 +650,7 @@ int main(int argc, char **argv)
 	struct record rec;
 	struct ndjson *nd;
 	size_t nfailed;
+	int absent = 0;
 
 	expr_fields_init(&efields);
 	expect_init();
@@ -712,6 +720,17 @@ int main(int argc, char **argv)
 		expect_record(&rec, validate(&rec));
 	nd_close(nd);
 	rej_finish();
+	for (size_t i = 0; i < nchecks; i++) {
+		char where[300];
+
+		snprintf(where, sizeof(where), "--check %s", checks[i].name);
+		if (expr_report_absent(checks[i].e, where, strict) && strict)
+			absent = 1;
+	}
+	if (absent) {
+		release();
+		etl_exit(ETL_EXIT_CHECK);
+	}
 	if (invalid && rejects_file)
 		etl_warn(NULL, "%llu invalid record%s written to %s", (unsigned long long)invalid,
 			 invalid == 1 ? "" : "s", rejects_file);

@@ -16,6 +16,7 @@
  * the JSON text of the result (or "error: MESSAGE", or "parse error COL:
  * MESSAGE") with the expected text.
  */
+#include "die.h"
 #include "expr.h"
 
 #include <math.h>
@@ -1162,9 +1163,50 @@ static void test_ctx_init(void)
 	CHECK(ctx.now_us > INT64_C(1577836800) * 1000000 && ctx.now_us < TIMEFMT_MAX_US);
 }
 
+/* The counts of fields read and found, and their report at the end. */
+static void test_absent(void)
+{
+	static const char *const recs[] = {"{\"a\":1}", "{\"a\":7,\"b\":null}", "{\"a\":2}"};
+	struct expr_err err;
+	struct expr *e = expr_parse("a > 5 and b == \"DE\" or zz == 1", &fields, &err);
+	struct expr *e2 = expr_parse("a > 5 and b == \"DE\" or zz == 1", &fields, &err);
+	struct expr_ctx ctx = {by_lookup, NULL, &scratch, NOW_US};
+	struct buf b = BUF_INIT;
+	struct val v;
+
+	CHECK(e && e2);
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		cur_rec.p = recs[i];
+		cur_rec.n = strlen(recs[i]);
+		CHECK(expr_eval(e, &ctx, &v, &err) == 0);
+		arena_reset(&scratch);
+	}
+	/* a read 3 times, found 3; b and "DE" read once (after a > 5), b
+	 * found (null is present), "DE" not; zz read 3 times, never found */
+	expr_seen_write(e, &b);
+	buf_addc(&b, '\0');
+	CHECK_STR(b.p, "[3,3,1,1,1,0,3,0]");
+	etl_quiet = 1;
+	CHECK(expr_report_absent(e, "--where", 0) == 2);
+	/* a worker's counts added to a copy that read nothing */
+	CHECK(expr_report_absent(e2, "--where", 0) == 0);
+	CHECK(expr_seen_add(e2, (struct span){b.p, b.len - 1}) == 0);
+	CHECK(expr_report_absent(e2, "--where", 0) == 2);
+	CHECK(expr_seen_add(e2, (struct span){"[1,1,1,1,1,1,1,1]", 17}) == 0);
+	CHECK(expr_report_absent(e2, "--where", 0) == 0);
+	CHECK(expr_seen_add(e2, (struct span){"[1,1]", 5}) == -1);
+	CHECK(expr_seen_add(e2, (struct span){"[1,1,1,1,1,1,1,1,1]", 19}) == -1);
+	CHECK(expr_seen_add(e2, (struct span){"{}", 2}) == -1);
+	etl_quiet = 0;
+	buf_release(&b);
+	expr_free(e);
+	expr_free(e2);
+}
+
 int main(void)
 {
 	expr_fields_init(&fields);
+	test_absent();
 	test_parse_errors();
 	test_literals_and_fields();
 	test_exact_arithmetic();

@@ -9,6 +9,7 @@
  * word-at-a-time fast path; a cut never splits a character and keeps the
  * most it can, and counting gives the characters.
  */
+#include "buf.h"
 #include "utf8.h"
 
 #include <stdarg.h>
@@ -289,8 +290,42 @@ static void test_count(void)
 	}
 }
 
+/* utf8_width(), utf8_cell(): terminal columns, cells cut with an ellipsis. */
+static void cell_is(const char *s, size_t max, const char *want, size_t wantw, int line)
+{
+	struct buf b = BUF_INIT;
+	size_t w = utf8_cell(&b, s, strlen(s), max);
+
+	buf_addc(&b, '\0');
+	point(w == wantw && strcmp(b.p, want) == 0, line, "cell of '%s' at %zu: '%s' (%zu)", s, max,
+	      b.p, w);
+	buf_release(&b);
+}
+
+static void test_width(void)
+{
+	CHECK(utf8_width("abc", 3) == 3);
+	CHECK(utf8_width("", 0) == 0);
+	CHECK(utf8_width("\xe6\x97\xa5\xe6\x9c\xac", 6) == 4); /* CJK: 2 each */
+	CHECK(utf8_width("e\xcc\x81", 3) == 1);                /* combining acute */
+	CHECK(utf8_width("\xf0\x9f\x98\x80", 4) == 2);         /* emoji */
+	CHECK(utf8_width("\xef\xbc\xa1", 3) == 2);             /* full-width A */
+	CHECK(utf8_width("\xc3\xa9\xe2\x80\x8b", 5) == 1);     /* e-acute, zero-width space */
+	cell_is("abcdef", 0, "abcdef", 6, __LINE__);
+	cell_is("abcdef", 6, "abcdef", 6, __LINE__);
+	cell_is("abcdef", 5, "abcd\xe2\x80\xa6", 5, __LINE__);
+	cell_is("a\tb\nc", 0, "a b c", 5, __LINE__);
+	/* a wide character that does not fit is left out whole */
+	cell_is("a\xe6\x97\xa5\xe6\x9c\xac", 3, "a\xe2\x80\xa6", 2, __LINE__);
+	cell_is("\xe6\x97\xa5\xe6\x9c\xac\xe6\x97\xa5", 5, "\xe6\x97\xa5\xe6\x9c\xac\xe2\x80\xa6",
+		5, __LINE__);
+	/* a combining mark stays with its letter */
+	cell_is("abe\xcc\x81xyz", 4, "abe\xcc\x81\xe2\x80\xa6", 4, __LINE__);
+}
+
 int main(void)
 {
+	test_width();
 	test_encode();
 	test_invalid();
 	test_valid();
