@@ -26,7 +26,7 @@ LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn 
 	myval format schema csvopt redact body http wmark kmerge sortkey shard
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile \
-	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact test_body test_sortkey test_kmerge
+	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact test_body test_sortkey test_kmerge test_shard
 TOOLS = ndcat
 FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema fuzz_body
 MANPAGES = $(PROGS:%=man/%.1) man/etl.1 man/etl.7 man/etl-expr.7
