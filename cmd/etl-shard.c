@@ -160,6 +160,7 @@ static void abort_files_on_signal(int status)
 
 static void start_command(struct shard *s, uint64_t k)
 {
+	sigset_t none;
 	int p[2];
 	char num[24];
 
@@ -179,7 +180,11 @@ static void start_command(struct shard *s, uint64_t k)
 			dup2(p[0], STDIN_FILENO);
 			close(p[0]);
 		}
+		/* the command starts as any would: SIGPIPE back to its default, and
+		 * none of the signals etl_signals_hold() blocked left blocked */
 		signal(SIGPIPE, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		setenv("ETL_SHARD", num, 1);
 		execl("/bin/sh", "sh", "-c", s->name, (char *)NULL);
 		_exit(127);

@@ -194,3 +194,29 @@ got:  $output"
 	' "$ETL_ROOT/man/etl-shard.1.scd")
 	((n >= 4)) || fail "only $n examples found"
 }
+
+@test "SIGTERM ends the run and its commands" {
+	local pid n=0
+	keys 100 >in.ndjson
+	mkfifo fifo
+	# the input never ends: the run is waiting when it is told to stop
+	etl-shard -k k -n 2 --to-command 'echo $$ >pid-{}; exec sleep 30' fifo &
+	pid=$!
+	exec 4>fifo
+	cat in.ndjson >&4
+	while [[ ! -s pid-0 || ! -s pid-1 ]] && ((n < 200)); do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	kill -TERM "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	exec 4>&-
+	assert_equal "$rc" 143
+	sleep 0.2
+	# gone, or a zombie waiting for whoever inherited it
+	for k in 0 1; do
+		[[ $(ps -o stat= -p "$(cat "pid-$k")") != [^Z]* ]] ||
+			fail "command $k still runs: $(ps -o stat=,args= -p "$(cat "pid-$k")")"
+	done
+}
