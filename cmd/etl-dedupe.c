@@ -146,6 +146,7 @@ static const struct cli_prog prog = {
 	.synopsis = "[-k FIELDS] [--keep first|last] [--latest-by FIELD] [OPTIONS] [FILE...]",
 	.summary = "Drop records whose key was seen before; write the others byte-exact.",
 	.opts = opts,
+	.flags = CLI_SHARD,
 	.on_opt = on_opt,
 };
 
@@ -637,8 +638,13 @@ int main(int argc, char **argv)
 	nd_close(nd);
 	if (keep_last)
 		hold_write();
-	etl_warn(NULL, "%llu duplicate%s dropped", (unsigned long long)stats.dropped,
-		 stats.dropped == 1 ? "" : "s");
+	{
+		/* the records of other shards were never looked at */
+		uint64_t dups = stats.dropped - stats.skipped;
+
+		etl_warn(NULL, "%llu duplicate%s dropped", (unsigned long long)dups,
+			 dups == 1 ? "" : "s");
+	}
 
 	hash_table_release(&seen);
 	hash_canon_release(&canon);

@@ -28,6 +28,7 @@
 #include "out.h"
 #include "path.h"
 #include "redact.h"
+#include "shard.h"
 #include "stats.h"
 #include "timefmt.h"
 #include "banned.h"
@@ -44,6 +45,8 @@ enum {
 	OPT_QUIET = -6,
 	OPT_HELP = -7,
 	OPT_VERSION = -8,
+	OPT_SHARD = -9,
+	OPT_SHARD_KEY = -10,
 };
 
 static const struct cli_opt common_opts[] = {
@@ -56,6 +59,13 @@ static const struct cli_opt common_opts[] = {
 	{OPT_QUIET, "quiet", 'q', CLI_NOARG, NULL, "no warnings, only errors"},
 	{OPT_HELP, "help", 'h', CLI_NOARG, NULL, "show this help and exit"},
 	{OPT_VERSION, "version", 0, CLI_NOARG, NULL, "print the version and exit"},
+	{0, NULL, 0, 0, NULL, NULL},
+};
+
+/* The option group of the programs with keyed state (CLI_SHARD). */
+static const struct cli_opt shard_opts[] = {
+	{OPT_SHARD, "shard", 0, CLI_ARG, "K/N", "keep only the records of shard K of N"},
+	{OPT_SHARD_KEY, "shard-key", 0, CLI_ARG, "FIELDS", "the key that --shard hashes"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -103,6 +113,10 @@ static void help(void)
 	}
 	printf("\nCommon options:\n");
 	help_table(common_opts, 1);
+	if (prog->flags & CLI_SHARD) {
+		printf("\nSharding options (etl(7), SCALING OUT):\n");
+		help_table(shard_opts, 0);
+	}
 	printf("\nSee %s(1) for details and etl(7) for the conventions all etl programs share.\n",
 	       prog->name);
 }
@@ -172,6 +186,19 @@ static void common_opt(int id, const char *arg)
 	case OPT_VERSION:
 		printf("%s %s\n", prog->name, ETL_VERSION);
 		exit_printed();
+	case OPT_SHARD: {
+		char err[160];
+
+		if (shard_parse(arg, &shard_slice.k, &shard_slice.n, err, sizeof(err)) != 0)
+			cli_usage_error(cli_optname, "%s", err);
+		break;
+	}
+	case OPT_SHARD_KEY:
+		path_list_free(shard_slice.keys, shard_slice.nkeys);
+		shard_slice.keys = NULL;
+		shard_slice.nkeys = 0;
+		cli_paths(cli_optname, arg, &shard_slice.keys, &shard_slice.nkeys);
+		break;
 	}
 }
 
@@ -201,7 +228,7 @@ static void hide_secret(int argc, const char *value)
 
 void cli_start(const struct cli_prog *p, int argc, char **argv)
 {
-	const struct cli_opt *tables[2] = {p->opts, common_opts};
+	const struct cli_opt *tables[3] = {p->opts, common_opts, shard_opts};
 	const struct cli_opt **byval;
 	struct option *lo;
 	char shorts[128] = ":";
@@ -220,12 +247,14 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 		copy[i] = redact(given[i] = argv[i]);
 	stats_setup(NULL, argc, copy);
 	signal(SIGPIPE, SIG_IGN);
-	for (int t = 0; t < 2; t++)
+	for (int t = 0; t < 3; t++)
 		for (const struct cli_opt *o = tables[t]; o && o->id; o++)
 			total++;
 	lo = xcalloc(total + 1, sizeof(*lo));
 	byval = xcalloc(total + 1, sizeof(*byval));
-	for (int t = 0; t < 2; t++) {
+	for (int t = 0; t < 3; t++) {
+		if (t == 2 && !(p->flags & CLI_SHARD))
+			break;
 		for (const struct cli_opt *o = tables[t]; o && o->id; o++) {
 			if (t == 1 && !applies(o))
 				continue;
@@ -314,6 +343,11 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 	cli.nfiles = argc - optind;
 	if ((p->flags & CLI_NO_ARGS) && cli.nfiles)
 		cli_usage_error(NULL, "unexpected argument '%s'", cli.files[0]);
+	if (shard_slice.n && !shard_slice.nkeys)
+		cli_usage_error("--shard", "needs --shard-key");
+	if (shard_slice.nkeys && !shard_slice.n)
+		cli_usage_error("--shard-key", "applies only with --shard");
+	stats.sharded = shard_slice.n != 0;
 	stats_path_set(cli.stats);
 	if (!(p->flags & CLI_NO_RECORDS))
 		bad_setup(cli.bad_records, cli.max_bad);

@@ -44,6 +44,9 @@ enum {
 	CLI_NO_RECORDS = 1 << 2, /* no --bad-records/--max-bad */
 	CLI_NO_ARGS = 1 << 3,    /* no arguments besides options: any is a usage
 				    error "unexpected argument 'X'" (etl-extract-pg) */
+	CLI_SHARD = 1 << 4,      /* --shard K/N --shard-key FIELDS: keep one slice
+				    of the records (shard.h), programs with keyed
+				    state */
 };
 
 struct cli_prog {

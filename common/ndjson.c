@@ -13,6 +13,7 @@
 #include "bad.h"
 #include "input.h"
 #include "mem.h"
+#include "shard.h"
 #include "stats.h"
 #include "banned.h"
 
@@ -20,6 +21,10 @@ struct ndjson {
 	struct input *in;
 	struct scan_want *want;
 	struct span *vals;
+	/* with a shard slice: its key's values follow the wanted ones */
+	size_t nwant;
+	int sharded;
+	struct hash_canon canon;
 };
 
 struct ndjson *nd_open(char **files, size_t nfiles, const struct path *want, size_t nwant)
@@ -30,11 +35,24 @@ struct ndjson *nd_open(char **files, size_t nfiles, const struct path *want, siz
 struct ndjson *nd_open_input(struct input *in, const struct path *want, size_t nwant)
 {
 	struct ndjson *nd = xcalloc(1, sizeof(*nd));
+	size_t nall = nwant + (shard_slice.n ? shard_slice.nkeys : 0);
 
 	nd->in = in;
-	if (nwant)
+	nd->nwant = nwant;
+	if (nall > nwant) {
+		struct path *all = xcalloc(nall, sizeof(*all));
+
+		if (nwant)
+			memcpy(all, want, nwant * sizeof(*all));
+		memcpy(all + nwant, shard_slice.keys, shard_slice.nkeys * sizeof(*all));
+		nd->want = scan_want_new(all, nall);
+		free(all);
+		hash_canon_init(&nd->canon, 0);
+		nd->sharded = 1;
+	} else if (nwant) {
 		nd->want = scan_want_new(want, nwant);
-	nd->vals = xcalloc(nwant ? nwant : 1, sizeof(*nd->vals));
+	}
+	nd->vals = xcalloc(nall ? nall : 1, sizeof(*nd->vals));
 	progress_input(nd->in);
 	return nd;
 }
@@ -70,6 +88,12 @@ int nd_next(struct ndjson *nd, struct record *rec)
 				   err.syntax ? "invalid JSON: " : "", err.msg);
 			continue;
 		}
+		if (nd->sharded && shard_of(&nd->canon, nd->vals + nd->nwant, shard_slice.nkeys,
+					    shard_slice.n) != shard_slice.k) {
+			stats.skipped++;
+			stats.dropped++;
+			continue;
+		}
 		rec->line.p = l.p;
 		rec->line.n = l.n;
 		rec->file = l.file;
@@ -98,6 +122,8 @@ void nd_close(struct ndjson *nd)
 		return;
 	input_close(nd->in);
 	scan_want_free(nd->want);
+	if (nd->sharded)
+		hash_canon_release(&nd->canon);
 	free(nd->vals);
 	free(nd);
 }

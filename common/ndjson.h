@@ -6,6 +6,12 @@
  * with its file, line and column, and counted.  Each yielded record is counted
  * in stats.records_in.  The record is a view into the read buffer, valid until
  * the next call: a pass-through program writes rec.line as it is.
+ *
+ * With a shard slice (shard.h, --shard K/N) set before a reader opens, the
+ * reader yields only the records of shard K: the others are counted in
+ * stats.records_in, stats.dropped and stats.skipped, and never reach the
+ * program.  A program whose other readers (partial states, its own workers'
+ * streams) must see everything refuses --shard in those modes.
  */
 #ifndef ETL_NDJSON_H
 #define ETL_NDJSON_H

@@ -192,6 +192,8 @@ static size_t render(int status)
 	p = put_u64(put_str(p, ",\"records_out\":"), out);
 	p = put_u64(put_str(p, ",\"bad\":"), bad);
 	p = put_u64(put_str(p, ",\"dropped\":"), dropped);
+	if (stats.sharded)
+		p = put_u64(put_str(p, ",\"skipped\":"), stats.skipped);
 	p = put_u64(put_str(p, ",\"unwritten\":"), in > done ? in - done : 0);
 	p = put_u64(put_str(p, ",\"bytes_in\":"), stats.bytes_in);
 	p = put_u64(put_str(p, ",\"seconds\":"), ms / 1000);

@@ -20,6 +20,10 @@ struct input;
 struct stats {
 	uint64_t records_in, records_out, bad, dropped;
 	uint64_t bytes_in; /* counted by input.c as it reads */
+	/* records of other shards (shard.h), counted in dropped too; in the
+	 * --stats record as "skipped" when the run keeps one shard */
+	uint64_t skipped;
+	int sharded;
 };
 extern struct stats stats;
 

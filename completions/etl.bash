@@ -8,6 +8,8 @@
 # its name on the `complete` line.
 
 _etl_common_opts='-o --output --bad-records --max-bad --progress --stats -q --quiet -h --help --version'
+# The sharding options of the programs with keyed state (etl(7), SCALING OUT).
+_etl_shard_opts='--shard --shard-key'
 
 # ---- etl-from-csv ----
 _etl_from_csv_opts='--header --no-header -d --delimiter --tsv --quote --null -i --infer -t --types'
@@ -45,7 +47,7 @@ _etl_to_csv_arg() {
 }
 
 # ---- etl-top ----
-_etl_top_opts='-n --count --by --asc -g --group-by --rank-field --strict'
+_etl_top_opts="-n --count --by --asc -g --group-by --rank-field --strict --partial --merge $_etl_shard_opts"
 
 # The arguments of etl-top's options are free text (a count, an expression,
 # field paths, a name): nothing to offer, and no file names.
@@ -53,7 +55,7 @@ _etl_top_arg() {
 	local prev=$2
 
 	case $prev in
-	-n | --count | --by | -g | --group-by | --rank-field) COMPREPLY=() ;;
+	-n | --count | --by | -g | --group-by | --rank-field | --shard | --shard-key) COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -111,6 +113,7 @@ _etl_validate_opts='--schema --at --resolve --format-annotation -c --check --rej
 	--rows --fresh --distinct --accepted --range --max-invalid --warn-unique --warn-not-null --warn-rows
 	--warn-fresh --warn-distinct --warn-accepted --warn-range --warn-max-invalid --schema-drift
 	--warn-schema-drift --rules --partial --merge --gate --memory --temp-dir --report --strict'
+_etl_validate_opts+=" $_etl_shard_opts"
 
 # Schemas and reject files are files; a path, a PREFIX=DIR and a rule are
 # free text.
@@ -177,6 +180,7 @@ _etl_map_arg() {
 # ---- etl-dedupe ----
 _etl_dedupe_opts='-k --key --keep --latest-by --exact --require-key --memory --temp-dir --window
 	--within --time-field'
+_etl_dedupe_opts+=" $_etl_shard_opts"
 
 # --keep takes first or last, --temp-dir a folder; field paths, sizes,
 # counts and durations are free text: nothing to offer, and no file names.
@@ -195,6 +199,20 @@ _etl_dedupe_arg() {
 	return 0
 }
 
+# ---- etl-shard ----
+_etl_shard_prog_opts='-k --key -n --shards --to-command'
+
+# -o takes a pattern (a file name with {}); the rest is free text.
+_etl_shard_arg() {
+	local prev=$2
+
+	case $prev in
+	-k | --key | -n | --shards | --to-command) COMPREPLY=() ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
 # ---- common to every program ----
 _etl_common_arg() {
 	local cur=$1 prev=$2
@@ -208,7 +226,7 @@ _etl_common_arg() {
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -W 'fail skip' -- "$cur") $(compgen -f -- "$cur"))
 		;;
-	--max-bad) COMPREPLY=() ;;
+	--max-bad | --shard | --shard-key) COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -290,6 +308,10 @@ _etl_complete() {
 		opts=$_etl_validate_opts
 		_etl_validate_arg "$cur" "$prev" && return 0
 		;;
+	etl-shard)
+		opts=$_etl_shard_prog_opts
+		_etl_shard_arg "$cur" "$prev" && return 0
+		;;
 	*) return 0 ;;
 	esac
 	_etl_common_arg "$cur" "$prev" && return 0
@@ -304,7 +326,7 @@ _etl_complete() {
 	return 0
 }
 
-complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-profile etl-map etl-dedupe etl-validate etl-sort etl-join
+complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-profile etl-map etl-dedupe etl-validate etl-sort etl-join etl-shard
 
 # ---- etl-state, etl-extract-pg, etl-load-pg (PostgreSQL) ----
 # They take a subset of the common options: no --bad-records/--max-bad for
@@ -409,6 +431,7 @@ complete -F _etl_extract_mysql_complete etl-extract-mysql
 # ---- etl-agg ----
 _etl_agg_opts='-g --group-by -a --aggregate --sort --partial --merge -j --jobs --memory --temp-dir
 	-w --window -t --time-field --lateness --late --emit --idle-timeout --strict'
+_etl_agg_opts+=" $_etl_shard_opts"
 _etl_agg_functions='count( count_distinct( approx_distinct( sum( avg( min( max( first( last(
 	stddev( var( median( percentile( collect( mode('
 
@@ -445,7 +468,7 @@ _etl_agg_complete() {
 		return 0
 		;;
 	-g | --group-by | -a | --aggregate | --sort | -j | --jobs | --memory | -t | --time-field | \
-		--lateness | --idle-timeout)
+		--lateness | --idle-timeout | --shard | --shard-key)
 		COMPREPLY=()
 		return 0
 		;;

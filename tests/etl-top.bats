@@ -513,8 +513,8 @@ stat_counts() {
 @test "--help lists every option; --version prints the version" {
 	run --separate-stderr etl-top --help
 	assert_success
-	assert_line --index 0 'Usage: etl-top [-n N] --by EXPR [--asc] [-g FIELDS] [OPTIONS] [FILE...]'
-	for o in -n, --count --by --asc -g, --group-by --rank-field -o, --bad-records --max-bad \
+	assert_line --index 0 'Usage: etl-top [-n N] --by EXPR [--asc] [-g FIELDS] [--partial | --merge] [OPTIONS] [FILE...]'
+	for o in -n, --count --by --asc -g, --group-by --rank-field --partial --merge --shard --shard-key -o, --bad-records --max-bad \
 		--progress --stats -q, -h, --version; do
 		assert_output --partial -- "$o"
 	done
@@ -546,4 +546,80 @@ stat_counts() {
 	run --separate-stderr etl-top -n 1 --strict --by qty in.ndjson
 	assert_success
 	assert_output '{"qty":2}'
+}
+
+# --- partial states and merging -------------------------------------------
+
+# mixed N: N records with groups, ties, nulls and numbers in several spellings
+mixed() {
+	awk -v n="$1" 'BEGIN { srand(7); for (i = 0; i < n; i++) {
+		g = int(rand() * 5); v = int(rand() * 20)
+		if (i % 11 == 0) printf "{\"id\":%d,\"g\":%d}\n", i, g
+		else if (i % 7 == 0) printf "{ \"id\" : %d, \"g\" : \"%d\", \"v\" : %d.00 }\n", i, g, v
+		else printf "{\"id\":%d,\"g\":%d,\"v\":%de0}\n", i, g, v
+	} }'
+}
+
+@test "--merge of the partial states of consecutive parts equals one run, byte for byte" {
+	local args
+	mixed 3000 >in.ndjson
+	split -n l/4 -d in.ndjson part.
+	for args in "-n 3 --by v" "-n 5 --by v -g g" "-n 2 --by id --asc -g g" "-n 4000 --by v -g g"; do
+		etl-top $args in.ndjson >one.ndjson
+		for f in part.0*; do etl-top $args --partial "$f"; done >states.ndjson
+		etl-top $args --merge states.ndjson | cmp - one.ndjson
+		# in stages: merged states merge again
+		etl-top $args --merge --partial states.ndjson | etl-top $args --merge | cmp - one.ndjson
+	done
+	etl-top -n 2 --by v -g g --rank-field r in.ndjson >one.ndjson
+	for f in part.0*; do etl-top -n 2 --by v -g g --partial "$f"; done |
+		etl-top -n 2 --by v -g g --rank-field r --merge | cmp - one.ndjson
+}
+
+@test "a partial state: a header, then each group with its records best first, as strings" {
+	put in.ndjson '{"g":1,"v":null}\n{"g":2, "v":5}\n{"g":1.0,"v":"x"}\n{"g":2,"v":7}\n'
+	run --separate-stderr etl-top -n 1 --by v -g g --partial --stats st.json in.ndjson
+	assert_success
+	assert_output '{"etl_top":"partial","version":1,"count":1,"by":"v","asc":false,"group_by":"g"}
+{"key":[1],"top":["{\"g\":1.0,\"v\":\"x\"}"]}
+{"key":[2],"top":["{\"g\":2,\"v\":7}"]}'
+	assert_equal "$(stat_counts st.json)" "4 2 0 2"
+}
+
+@test "a group without a record in its top keeps its place through a merge" {
+	put a.ndjson '{"g":"a","v":null}\n{"g":"b","v":1}\n'
+	put b.ndjson '{"g":"a","v":2}\n'
+	cat a.ndjson b.ndjson | etl-top --by v -g g >one.ndjson
+	{ etl-top --by v -g g --partial a.ndjson; etl-top --by v -g g --partial b.ndjson; } >st.ndjson
+	run --separate-stderr etl-top --by v -g g --merge --stats st.json st.ndjson
+	assert_success
+	assert_output "$(cat one.ndjson)"
+	# 4 lines: 2 headers and 1 empty group dropped, 2 records carried in 2 lines
+	assert_equal "$(stat_counts st.json)" "5 2 0 3"
+}
+
+@test "--merge refuses the states of other options, and lines that are no state" {
+	put in.ndjson '{"v":1}\n'
+	etl-top -n 2 --by v --partial in.ndjson >st.ndjson
+	run --separate-stderr etl-top -n 3 --by v --merge st.ndjson
+	assert_failure 2
+	assert_equal "$stderr" 'etl-top: st.ndjson:1: partial states of other options: this run'"'"'s -n, --by, --asc and -g make {"etl_top":"partial","version":1,"count":3,"by":"v","asc":false,"group_by":null}'
+	put bad.ndjson '{"key":[],"top":[]}\n'
+	run --separate-stderr etl-top --by v --merge bad.ndjson
+	assert_failure 2
+	assert_equal "$stderr" "etl-top: bad.ndjson:1: not a partial state of etl-top: no header before it"
+	{ cat st.ndjson; echo '{"key":[],"top":[1]}'; } >bad2.ndjson
+	run --separate-stderr etl-top -n 2 --by v --merge bad2.ndjson
+	assert_failure 65
+	assert_equal "$stderr" "etl-top: bad2.ndjson:3: not a partial state of etl-top: a record is not a string"
+	run --separate-stderr etl-top --by v --partial --rank-field r in.ndjson
+	assert_failure 2
+	assert_equal "${stderr%%$'\n'*}" "etl-top: --rank-field: not with --partial: ranks are given at the merge"
+}
+
+@test "--shard keeps one slice; the slices' tops together are the tops of every group" {
+	mixed 2000 >in.ndjson
+	etl-top -n 3 --by v -g g in.ndjson | sort >one.ndjson
+	for k in 0 1 2; do etl-top -n 3 --by v -g g --shard "$k/3" --shard-key g in.ndjson; done |
+		sort | cmp - one.ndjson
 }

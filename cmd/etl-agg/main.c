@@ -32,6 +32,7 @@
 #include "jsonw.h"
 #include "mem.h"
 #include "ndjson.h"
+#include "shard.h"
 #include "utf8.h"
 #include "banned.h"
 
@@ -153,7 +154,7 @@ static const struct cli_prog prog = {
 	"[OPTIONS] [FILE...]",
 	"Group records and aggregate them, in one batch or per event-time window.",
 	opts,
-	0,
+	CLI_SHARD,
 	on_opt,
 };
 
@@ -461,6 +462,10 @@ static void check_options(void)
 		cli_usage_error("--temp-dir", "applies only with --memory");
 	if (opt.merge && opt.jobs > 0)
 		cli_usage_error("--jobs", "cannot be combined with --merge");
+	/* a shard is a slice of input records; partial states are already
+	 * one shard's */
+	if (opt.merge && shard_slice.n)
+		cli_usage_error("--shard", "cannot be combined with --merge");
 	if (opt.time_field) {
 		const char *err;
 		size_t off;

@@ -44,6 +44,7 @@
 #include "mem.h"
 #include "ndjson.h"
 #include "out.h"
+#include "shard.h"
 #include "stats.h"
 #include "banned.h"
 
@@ -298,7 +299,9 @@ struct ndjson *workers_start(void)
 	int jobs = opt.jobs < 0 ? (ncpus() < DEFAULT_JOBS ? ncpus() : DEFAULT_JOBS) : opt.jobs;
 	int fd, n = 0;
 
-	if (jobs < 2 || opt.memory || cli.nfiles != 1 || strcmp(cli.files[0], "-") == 0)
+	/* a shard's records are a sparse slice of the file: one process */
+	if (jobs < 2 || opt.memory || shard_slice.n || cli.nfiles != 1 ||
+	    strcmp(cli.files[0], "-") == 0)
 		return NULL;
 	wfile = cli.files[0];
 	if (stat(wfile, &st) != 0 || !S_ISREG(st.st_mode))

@@ -42,6 +42,7 @@
 #include "path.h"
 #include "scan.h"
 #include "schema.h"
+#include "shard.h"
 #include "stats.h"
 #include "utf8.h"
 #include "validate.h"
@@ -408,7 +409,7 @@ static const struct cli_prog prog = {
 	"[--schema FILE] [--check 'NAME: EXPR'] [EXPECTATIONS] [OPTIONS] [FILE...]",
 	"Pass on the records a JSON Schema and record rules accept; divert the others.",
 	opts,
-	0,
+	CLI_SHARD,
 	on_opt,
 };
 
@@ -680,6 +681,8 @@ int main(int argc, char **argv)
 						       : "--temp-dir");
 		if (!cli.nfiles)
 			cli_usage_error("--merge", "needs the partial state files");
+		if (shard_slice.n)
+			cli_usage_error("--shard", "cannot be combined with --merge");
 		for (size_t i = 0; i < cli.nfiles; i++)
 			expect_merge_file(cli.files[i]);
 		nfailed = expect_finish(report_file);
