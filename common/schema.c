@@ -223,6 +223,14 @@ struct node {
 	struct node *ref, *dref;
 	const char *dref_name;
 	int uneval; /* holds unevaluatedProperties or unevaluatedItems */
+
+	/* A leaf: no applicator, no const; a scalar value is then checked by
+	 * leaf_ok() alone (see there). */
+	int leaf;
+	int pattern_jit;      /* the pattern has JIT code: pcre2_jit_match() */
+	struct span *estr;    /* the enum's strings, decoded (p == NULL: not a string) */
+	long long imin, imax; /* minimum, maximum as plain integers */
+	int has_imin, has_imax;
 };
 
 struct doc {
@@ -1432,6 +1440,35 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 #undef KW
 }
 
+static int plain_int(struct span v, long long *out);
+
+/* Is s a leaf (no $ref, $dynamicRef, allOf, anyOf, oneOf, not, if, const)?
+ * Its keywords about scalars are then all that a scalar value meets, and
+ * their constants are taken apart once: the enum's strings decoded, integer
+ * bounds as integers, whether the pattern has JIT code. */
+static void plan_leaf(struct schema *S, struct node *s)
+{
+	size_t jit = 0;
+
+	if (S->failed || s->boolean != -1 || s->ref || s->dref || s->all.n || s->any.n ||
+	    s->one.n || s->not || s->if_ || s->then_ || s->else_ || s->has_const)
+		return;
+	s->leaf = 1;
+	if (s->pattern && pcre2_pattern_info(s->pattern, PCRE2_INFO_JITSIZE, &jit) == 0 && jit)
+		s->pattern_jit = 1;
+	if (s->has_enum) {
+		s->estr = arena_alloc(&S->mem, (s->nenum + 1) * sizeof(*s->estr));
+		for (size_t i = 0; i < s->nenum; i++) {
+			struct span e = scan_trim(s->enums[i]);
+
+			s->estr[i] = scan_kind(e) == SCAN_STRING ? str_of(&S->mem, e)
+								 : (struct span){NULL, 0};
+		}
+	}
+	s->has_imin = s->minimum.p && plain_int(s->minimum, &s->imin);
+	s->has_imax = s->maximum.p && plain_int(s->maximum, &s->imax);
+}
+
 static struct node *compile(struct schema *S, struct span v, const char *base, struct res *res,
 			    struct doc *d, const char *ptr)
 {
@@ -1484,6 +1521,7 @@ static struct node *compile(struct schema *S, struct span v, const char *base, s
 	}
 	S->depth--;
 	buf_release(&p);
+	plan_leaf(S, s);
 	return s;
 }
 
@@ -1999,6 +2037,93 @@ static int check_object(struct schema *S, const struct node *s, struct span v, s
 	return ok;
 }
 
+/* A leaf's verdict on a scalar value, built from nothing but the value's
+ * bytes: 1 when it is valid.  0 when it is not, or when this path does not
+ * decide (an object or an array, a string with escapes): check_inner() then
+ * decides and says why.  The scanner validated the text, so a string
+ * without escapes is its own content, valid UTF-8, and the pattern runs on
+ * those bytes without PCRE2's UTF check. */
+static int leaf_ok(struct schema *S, const struct node *s, struct span v)
+{
+	unsigned t;
+	long long x;
+
+	switch (v.p[0]) {
+	case 'n':
+		t = T_NULL;
+		break;
+	case 't':
+	case 'f':
+		t = T_BOOLEAN;
+		break;
+	case '"':
+		t = T_STRING;
+		break;
+	case '{':
+	case '[':
+		return 0;
+	default:
+		t = T_NUMBER;
+		break;
+	}
+	if (s->types && !(t & s->types) &&
+	    (t != T_NUMBER || !(s->types & T_INTEGER) || !is_integer(v)))
+		return 0;
+	if (t == T_STRING) {
+		struct span str = {v.p + 1, v.n - 2};
+
+		if (memchr(str.p, '\\', str.n))
+			return 0;
+		if (s->has_enum) {
+			size_t i;
+
+			for (i = 0; i < s->nenum; i++)
+				if (s->estr[i].p && s->estr[i].n == str.n &&
+				    !memcmp(s->estr[i].p, str.p, str.n))
+					break;
+			if (i == s->nenum)
+				return 0;
+		}
+		if (s->min_len >= 0 || s->max_len >= 0) {
+			long long n = (long long)utf8_count(str.p, str.n);
+
+			if ((s->min_len >= 0 && n < s->min_len) ||
+			    (s->max_len >= 0 && n > s->max_len))
+				return 0;
+		}
+		if (s->pattern &&
+		    (s->pattern_jit ? pcre2_jit_match(s->pattern, (PCRE2_SPTR)str.p, str.n, 0, 0,
+						      S->md, NULL)
+				    : pcre2_match(s->pattern, (PCRE2_SPTR)str.p, str.n, 0,
+						  PCRE2_NO_UTF_CHECK, S->md, NULL)) < 0)
+			return 0;
+		return !s->format || format_check(s->format, str.p, str.n) != 0;
+	}
+	if (s->has_enum) {
+		size_t i;
+
+		for (i = 0; i < s->nenum; i++)
+			if (json_eq(&S->scratch, v, s->enums[i]))
+				break;
+		if (i == s->nenum)
+			return 0;
+	}
+	if (t != T_NUMBER)
+		return 1;
+	if (plain_int(v, &x)) {
+		if (s->has_imin ? x < s->imin : s->minimum.p && num_cmp(v, s->minimum) < 0)
+			return 0;
+		if (s->has_imax ? x > s->imax : s->maximum.p && num_cmp(v, s->maximum) > 0)
+			return 0;
+	} else if ((s->minimum.p && num_cmp(v, s->minimum) < 0) ||
+		   (s->maximum.p && num_cmp(v, s->maximum) > 0)) {
+		return 0;
+	}
+	return !(s->exmin.p && num_cmp(v, s->exmin) <= 0) &&
+	       !(s->exmax.p && num_cmp(v, s->exmax) >= 0) &&
+	       !(s->multiple.p && !multiple_of(v, s->multiple));
+}
+
 static const char *type_names(unsigned t)
 {
 	static char s[80];
@@ -2250,6 +2375,8 @@ static int check(struct schema *S, const struct node *s, struct span v, struct e
 		return 1;
 	if (s->boolean == 0)
 		return 0;
+	if (s->leaf && leaf_ok(S, s, v))
+		return 1;
 	if (S->depth > 2000) { /* a $ref loop that never moves into the value */
 		if (S->collect && !S->quiet)
 			add_error(S, s, "$ref", "the schema refers to itself without end");
@@ -2316,10 +2443,15 @@ int schema_check_fields(struct schema *s, struct span value, const struct span *
 	S->scope[0] = r->res;
 	S->nscope = 1;
 	for (size_t i = 0; i < S->nfields; i++) {
+		struct span fv;
+
 		if (!S->fprop[i] || !vals[i].p)
 			continue;
+		fv = scan_trim(vals[i]);
+		if (S->fprop[i]->leaf && leaf_ok(S, S->fprop[i], fv))
+			continue;
 		push_step(S, S->fnames[i], S->flens[i]);
-		if (!sub(S, r, S->fprop[i], scan_trim(vals[i]), NULL, "properties")) {
+		if (!sub(S, r, S->fprop[i], fv, NULL, "properties")) {
 			if (!S->collect)
 				return 0;
 			ok = 0;
