@@ -228,9 +228,21 @@ struct node {
 	 * leaf_ok() alone (see there). */
 	int leaf;
 	int pattern_jit;      /* the pattern has JIT code: pcre2_jit_match() */
+	struct fixpat *fix;   /* the pattern, when it is that simple */
 	struct span *estr;    /* the enum's strings, decoded (p == NULL: not a string) */
 	long long imin, imax; /* minimum, maximum as plain integers */
 	int has_imin, has_imax;
+};
+
+/* An anchored pattern of ASCII characters and classes, each once or a
+ * fixed number of times, the last one possibly repeated to the end
+ * ("^C[0-9]{6}$", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "^[A-Z]+$"): the byte
+ * set of each position, matched without PCRE2.  A non-ASCII character is
+ * in no set, so counting bytes or characters makes no difference. */
+struct fixpat {
+	unsigned char (*set)[32];
+	size_t n;
+	int rep; /* the last set repeats: n - 1 or more bytes */
 };
 
 struct doc {
@@ -1103,6 +1115,149 @@ static pcre2_code *regex_compile(struct schema *S, struct span src, const char *
 	return re;
 }
 
+/* The ASCII byte set of one atom of an ECMA-262 pattern at *pp: a literal,
+ * an escaped punctuator, \d, or a class of characters and ranges; 0 when
+ * it is something else (then the pattern is left to PCRE2). */
+static int fix_atom(const char **pp, const char *end, unsigned char set[32])
+{
+	const char *p = *pp;
+
+	memset(set, 0, 32);
+#define FIX_ADD(c) (set[(unsigned char)(c) / 8] |= (unsigned char)(1u << ((unsigned char)(c) % 8)))
+	if (*p == '\\') {
+		if (p + 1 == end)
+			return 0;
+		if (p[1] == 'd') {
+			for (int c = '0'; c <= '9'; c++)
+				FIX_ADD(c);
+		} else if (strchr("\\/.-^$*+?()[]{}|", p[1]) && p[1]) {
+			FIX_ADD(p[1]);
+		} else {
+			return 0;
+		}
+		*pp = p + 2;
+		return 1;
+	}
+	if (*p == '[') {
+		p++;
+		if (p < end && *p == '^')
+			return 0;
+		while (p < end && *p != ']') {
+			int lo = (unsigned char)*p, hi;
+
+			if (lo == '\\') {
+				if (p + 1 == end)
+					return 0;
+				if (p[1] == 'd') {
+					for (int c = '0'; c <= '9'; c++)
+						FIX_ADD(c);
+					p += 2;
+					continue;
+				}
+				if (!p[1] || !strchr("\\/.-^$*+?()[]{}|", p[1]))
+					return 0;
+				lo = (unsigned char)p[1];
+				p++;
+			} else if (lo < 0x20 || lo > 0x7e || lo == '[') {
+				return 0;
+			}
+			p++;
+			hi = lo;
+			if (p + 1 < end && *p == '-' && p[1] != ']') {
+				hi = (unsigned char)p[1];
+				if (hi < 0x20 || hi > 0x7e || hi == '\\' || hi == '[' || hi < lo)
+					return 0;
+				p += 2;
+			}
+			for (int c = lo; c <= hi; c++)
+				FIX_ADD(c);
+		}
+		if (p == end)
+			return 0;
+		*pp = p + 1;
+		return 1;
+	}
+	if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e || strchr(".*+?()[]{}|^$", *p))
+		return 0;
+	FIX_ADD(*p);
+#undef FIX_ADD
+	*pp = p + 1;
+	return 1;
+}
+
+/* src as a struct fixpat, or NULL when it is not that simple. */
+static struct fixpat *fix_compile(struct schema *S, struct span src)
+{
+	const char *p = src.p, *end = src.p + src.n;
+	unsigned char set[32], (*sets)[32] = NULL;
+	size_t n = 0, cap = 0;
+	struct fixpat *f;
+	int rep = 0;
+
+	if (src.n < 2 || *p != '^' || end[-1] != '$' || end[-2] == '\\')
+		return NULL;
+	p++;
+	end--;
+	while (p < end) {
+		unsigned long count = 1;
+
+		if (rep || !fix_atom(&p, end, set))
+			goto no;
+		if (p < end && *p == '{') {
+			char *e;
+
+			if (p + 1 == end || p[1] < '0' || p[1] > '9')
+				goto no;
+			count = strtoul(p + 1, &e, 10);
+			if (e >= end || *e != '}' || count > 256)
+				goto no;
+			p = e + 1;
+		} else if (p < end && (*p == '+' || *p == '*')) {
+			/* only the last atom: a greedy run to the end needs no
+			 * backtracking */
+			if (p + 1 != end)
+				goto no;
+			count = *p == '+' ? 2 : 1;
+			rep = 1;
+			p++;
+		}
+		if (p < end && strchr("*+?{", *p))
+			goto no;
+		if (n + count > 1024)
+			goto no;
+		if (n + count > cap)
+			xgrow(&sets, &cap, n + count, sizeof(*sets));
+		for (unsigned long i = 0; i < count; i++)
+			memcpy(sets[n++], set, 32);
+	}
+	f = arena_alloc(&S->mem, sizeof(*f));
+	f->set = arena_alloc(&S->mem, (n + 1) * sizeof(*f->set));
+	if (n)
+		memcpy(f->set, sets, n * sizeof(*f->set));
+	f->n = n;
+	f->rep = rep;
+	free(sets);
+	return f;
+no:
+	free(sets);
+	return NULL;
+}
+
+static int fix_match(const struct fixpat *f, const char *p, size_t n)
+{
+	size_t fixed = f->n - (size_t)f->rep;
+
+	if (f->rep ? n < fixed : n != fixed)
+		return 0;
+	for (size_t i = 0; i < fixed; i++)
+		if (!((f->set[i][(unsigned char)p[i] / 8] >> ((unsigned char)p[i] % 8)) & 1))
+			return 0;
+	for (size_t i = fixed; i < n; i++)
+		if (!((f->set[f->n - 1][(unsigned char)p[i] / 8] >> ((unsigned char)p[i] % 8)) & 1))
+			return 0;
+	return 1;
+}
+
 static unsigned type_bit(struct span s)
 {
 	static const char *const names[] = {"null",   "boolean", "object", "array",
@@ -1379,6 +1534,7 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 
 			s->pattern = regex_compile(S, p, w);
 			s->pattern_src = sdup(S, p.p, p.n);
+			s->fix = fix_compile(S, p);
 		} else if (KW("required")) {
 			names_of(S, v, &s->required, w, "required");
 		} else if (KW("dependencies") && scan_kind(v) == SCAN_OBJECT) {
@@ -2091,11 +2247,13 @@ static int leaf_ok(struct schema *S, const struct node *s, struct span v)
 			    (s->max_len >= 0 && n > s->max_len))
 				return 0;
 		}
-		if (s->pattern &&
-		    (s->pattern_jit ? pcre2_jit_match(s->pattern, (PCRE2_SPTR)str.p, str.n, 0, 0,
-						      S->md, NULL)
-				    : pcre2_match(s->pattern, (PCRE2_SPTR)str.p, str.n, 0,
-						  PCRE2_NO_UTF_CHECK, S->md, NULL)) < 0)
+		if (s->fix ? !fix_match(s->fix, str.p, str.n)
+			   : s->pattern &&
+				     (s->pattern_jit
+					      ? pcre2_jit_match(s->pattern, (PCRE2_SPTR)str.p,
+								str.n, 0, 0, S->md, NULL)
+					      : pcre2_match(s->pattern, (PCRE2_SPTR)str.p, str.n, 0,
+							    PCRE2_NO_UTF_CHECK, S->md, NULL)) < 0)
 			return 0;
 		return !s->format || format_check(s->format, str.p, str.n) != 0;
 	}
