@@ -43,6 +43,7 @@ struct want_node {
 	const char *key;
 	size_t keylen;
 	int leaf; /* index into vals, or -1 */
+	int esc;  /* the key holds a backslash */
 	struct want_node *kids;
 	size_t nkids, capkids;
 };
@@ -332,6 +333,7 @@ static struct want_node *child_for(struct want_node *n, const char *key, size_t 
 	n = memset(&n->kids[n->nkids++], 0, sizeof(*n->kids));
 	n->key = xstrndup(key, len);
 	n->keylen = len;
+	n->esc = memchr(key, '\\', len) != NULL;
 	n->leaf = -1;
 	return n;
 }
@@ -382,15 +384,36 @@ static void clear_leaves(const struct want_node *n, struct span *vals)
 	}
 }
 
-static const struct want_node *match(const struct want_node *n, cp key, size_t len, int esc)
+/* The kid that the raw key [key, key + len) names, or NULL.  The kid after
+ * the one matched last (*guess) is tried first: the objects of a stream
+ * mostly hold their keys in one order, and wanted paths are mostly listed
+ * in it.  A key without escapes is its own decoded text and is compared as
+ * bytes with the names that hold no backslash; a key that none of them
+ * matches is decoded only when it holds escapes. */
+static const struct want_node *match(const struct want_node *n, cp key, size_t len, size_t *guess)
 {
-	for (size_t i = 0; i < n->nkids; i++) {
-		const struct want_node *k = &n->kids[i];
+	const struct want_node *k;
 
-		if (!esc) {
-			if (k->keylen == len && memcmp(k->key, key, len) == 0)
-				return k;
-		} else if (scan_key_eq((struct span){(const char *)key, len}, k->key, k->keylen)) {
+	if (*guess < n->nkids) {
+		k = &n->kids[*guess];
+		if (k->keylen == len && !k->esc && memcmp(k->key, key, len) == 0) {
+			++*guess;
+			return k;
+		}
+	}
+	for (size_t i = 0; i < n->nkids; i++) {
+		k = &n->kids[i];
+		if (k->keylen == len && !k->esc && memcmp(k->key, key, len) == 0) {
+			*guess = i + 1;
+			return k;
+		}
+	}
+	if (!memchr(key, '\\', len))
+		return NULL;
+	for (size_t i = 0; i < n->nkids; i++) {
+		k = &n->kids[i];
+		if (scan_key_eq((struct span){(const char *)key, len}, k->key, k->keylen)) {
+			*guess = i + 1;
 			return k;
 		}
 	}
@@ -401,6 +424,8 @@ static const struct want_node *match(const struct want_node *n, cp key, size_t l
 static cp obj_tracked(struct sc *s, cp p, const struct want_node *node, struct span *vals,
 		      int depth)
 {
+	size_t guess = 0;
+
 	if (depth >= SCAN_MAX_DEPTH)
 		return fail(s, p, "nesting too deep");
 	p = ws(p + 1);
@@ -418,7 +443,7 @@ static cp obj_tracked(struct sc *s, cp p, const struct want_node *node, struct s
 		p = string(s, p);
 		if (!p)
 			return NULL;
-		kid = match(node, k, p - 1 - k, memchr(k, '\\', p - 1 - k) != NULL);
+		kid = match(node, k, p - 1 - k, &guess);
 		p = ws(p);
 		if (*p != ':')
 			return fail(s, p, "expected ':'");
