@@ -2193,6 +2193,36 @@ static int check_object(struct schema *S, const struct node *s, struct span v, s
 	return ok;
 }
 
+/* num_cmp() of the number text v, which is not a plain integer, with the
+ * bound bs whose value is the integer b: a decimal of at most 18 integer
+ * digits without an exponent ("68.10") is compared by its integer part and
+ * whether its fraction is zero, the others by num_cmp(). */
+static int num_cmp_int(struct span v, long long b, struct span bs)
+{
+	size_t i = v.n && v.p[0] == '-', j;
+	long long ip = 0;
+	int frac = 0;
+
+	for (j = i; j < v.n && v.p[j] >= '0' && v.p[j] <= '9'; j++)
+		ip = ip * 10 + (v.p[j] - '0');
+	if (j == i || j - i > 18 || j == v.n || v.p[j] != '.')
+		return num_cmp(v, bs);
+	for (j++; j < v.n; j++) {
+		if (v.p[j] < '0' || v.p[j] > '9')
+			return num_cmp(v, bs);
+		frac |= v.p[j] != '0';
+	}
+	if (!frac) {
+		long long x = i ? -ip : ip;
+
+		return (x > b) - (x < b);
+	}
+	/* ip < |v| < ip + 1 */
+	if (!i)
+		return ip >= b ? 1 : -1;
+	return -ip <= b ? -1 : 1;
+}
+
 /* A leaf's verdict on a scalar value, built from nothing but the value's
  * bytes: 1 when it is valid.  0 when it is not, or when this path does not
  * decide (an object or an array, a string with escapes): check_inner() then
@@ -2202,7 +2232,8 @@ static int check_object(struct schema *S, const struct node *s, struct span v, s
 static int leaf_ok(struct schema *S, const struct node *s, struct span v)
 {
 	unsigned t;
-	long long x;
+	long long x = 0;
+	int pint;
 
 	switch (v.p[0]) {
 	case 'n':
@@ -2222,8 +2253,9 @@ static int leaf_ok(struct schema *S, const struct node *s, struct span v)
 		t = T_NUMBER;
 		break;
 	}
+	pint = t == T_NUMBER && plain_int(v, &x);
 	if (s->types && !(t & s->types) &&
-	    (t != T_NUMBER || !(s->types & T_INTEGER) || !is_integer(v)))
+	    (t != T_NUMBER || !(s->types & T_INTEGER) || !(pint || is_integer(v))))
 		return 0;
 	if (t == T_STRING) {
 		struct span str = {v.p + 1, v.n - 2};
@@ -2268,13 +2300,15 @@ static int leaf_ok(struct schema *S, const struct node *s, struct span v)
 	}
 	if (t != T_NUMBER)
 		return 1;
-	if (plain_int(v, &x)) {
+	if (pint) {
 		if (s->has_imin ? x < s->imin : s->minimum.p && num_cmp(v, s->minimum) < 0)
 			return 0;
 		if (s->has_imax ? x > s->imax : s->maximum.p && num_cmp(v, s->maximum) > 0)
 			return 0;
-	} else if ((s->minimum.p && num_cmp(v, s->minimum) < 0) ||
-		   (s->maximum.p && num_cmp(v, s->maximum) > 0)) {
+	} else if ((s->minimum.p && (s->has_imin ? num_cmp_int(v, s->imin, s->minimum)
+						 : num_cmp(v, s->minimum)) < 0) ||
+		   (s->maximum.p && (s->has_imax ? num_cmp_int(v, s->imax, s->maximum)
+						 : num_cmp(v, s->maximum)) > 0)) {
 		return 0;
 	}
 	return !(s->exmin.p && num_cmp(v, s->exmin) <= 0) &&
@@ -2605,7 +2639,9 @@ int schema_check_fields(struct schema *s, struct span value, const struct span *
 
 		if (!S->fprop[i] || !vals[i].p)
 			continue;
-		fv = scan_trim(vals[i]);
+		fv = vals[i];
+		if ((unsigned char)fv.p[0] <= ' ' || (unsigned char)fv.p[fv.n - 1] <= ' ')
+			fv = scan_trim(fv); /* the scanner's values are trimmed already */
 		if (S->fprop[i]->leaf && leaf_ok(S, S->fprop[i], fv))
 			continue;
 		push_step(S, S->fnames[i], S->flens[i]);

@@ -108,6 +108,16 @@ static void test_exact(void)
 	CHECK(valid("{\"const\": 1}", "true") == 0);
 	CHECK(valid("{\"enum\": [1.50, \"a\\u0062\"]}", "15e-1") == 1);
 	CHECK(valid("{\"enum\": [1.50, \"a\\u0062\"]}", "\"ab\"") == 1);
+	CHECK(valid("{\"minimum\": 0}", "-0.5") == 0);
+	CHECK(valid("{\"minimum\": 0}", "-0.0") == 1);
+	CHECK(valid("{\"minimum\": 0}", "0.01") == 1);
+	CHECK(valid("{\"minimum\": -1}", "-1.5") == 0);
+	CHECK(valid("{\"minimum\": -1}", "-0.5") == 1);
+	CHECK(valid("{\"minimum\": -1}", "-1.00") == 1);
+	CHECK(valid("{\"maximum\": 5}", "5.01") == 0);
+	CHECK(valid("{\"maximum\": 5}", "5.00") == 1);
+	CHECK(valid("{\"maximum\": 5}", "4.99") == 1);
+	CHECK(valid("{\"maximum\": 5}", "4.99e1") == 0);
 	CHECK(valid("{\"type\": \"integer\"}", "1.0") == 1);
 	CHECK(valid("{\"type\": \"integer\"}", "1.5e1") == 1);
 	CHECK(valid("{\"type\": \"integer\"}", "1.05e1") == 0);
