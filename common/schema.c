@@ -240,7 +240,7 @@ struct node {
  * set of each position, matched without PCRE2.  A non-ASCII character is
  * in no set, so counting bytes or characters makes no difference. */
 struct fixpat {
-	unsigned char (*set)[32];
+	unsigned char (*set)[256]; /* set[i][c]: byte c may stand at position i */
 	size_t n;
 	int rep; /* the last set repeats: n - 1 or more bytes */
 };
@@ -324,6 +324,7 @@ struct schema {
 	size_t *freq;              /* the required names' indexes in fnames */
 	size_t nfreq;
 	struct node *shell;
+	int shell_open; /* the shell accepts every object: it is not checked */
 };
 
 /* ---- Small helpers ------------------------------------------------------ */
@@ -1232,8 +1233,9 @@ static struct fixpat *fix_compile(struct schema *S, struct span src)
 	}
 	f = arena_alloc(&S->mem, sizeof(*f));
 	f->set = arena_alloc(&S->mem, (n + 1) * sizeof(*f->set));
-	if (n)
-		memcpy(f->set, sets, n * sizeof(*f->set));
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < 256; c++)
+			f->set[i][c] = (sets[i][c / 8] >> (c % 8)) & 1;
 	f->n = n;
 	f->rep = rep;
 	free(sets);
@@ -1250,10 +1252,10 @@ static int fix_match(const struct fixpat *f, const char *p, size_t n)
 	if (f->rep ? n < fixed : n != fixed)
 		return 0;
 	for (size_t i = 0; i < fixed; i++)
-		if (!((f->set[i][(unsigned char)p[i] / 8] >> ((unsigned char)p[i] % 8)) & 1))
+		if (!f->set[i][(unsigned char)p[i]])
 			return 0;
 	for (size_t i = fixed; i < n; i++)
-		if (!((f->set[f->n - 1][(unsigned char)p[i] / 8] >> ((unsigned char)p[i] % 8)) & 1))
+		if (!f->set[f->n - 1][(unsigned char)p[i]])
 			return 0;
 	return 1;
 }
@@ -2620,7 +2622,7 @@ int schema_check_fields(struct schema *s, struct span value, const struct span *
 	S->nscope = 0;
 	S->depth = 0;
 	memset(S->mc, 0, sizeof(S->mc));
-	ok = check(S, S->shell, value, NULL);
+	ok = S->shell_open || check(S, S->shell, value, NULL);
 	if (!ok && !S->collect)
 		return 0;
 	for (size_t i = 0; i < S->nfreq; i++)
@@ -2854,6 +2856,24 @@ static void plan_fields(struct schema *S)
 	S->shell->nprops = 0;
 	S->shell->required.n = 0;
 	S->nfields = n;
+	/* Has the shell no keyword left but a type that allows objects?  Then
+	 * it is a node as compile() starts one, with that type. */
+	{
+		struct node blank;
+
+		memset(&blank, 0, sizeof(blank));
+		blank.min_len = blank.max_len = blank.min_items = blank.max_items = -1;
+		blank.min_props = blank.max_props = blank.min_contains = blank.max_contains = -1;
+		blank.boolean = -1;
+		blank.loc = S->shell->loc;
+		blank.res = S->shell->res;
+		blank.dyn_anchor = S->shell->dyn_anchor;
+		blank.types = S->shell->types;
+		blank.leaf = S->shell->leaf;
+		blank.required = S->shell->required; /* its names, none of them left */
+		S->shell_open = (!blank.types || (blank.types & T_OBJECT)) &&
+				!memcmp(&blank, S->shell, sizeof(blank));
+	}
 }
 
 static struct schema *finish_load(struct schema *S, struct doc *d)
