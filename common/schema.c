@@ -279,6 +279,7 @@ struct member {
 };
 #define MCACHE 16
 struct mcache {
+	uint64_t gen; /* the check it was filled in: entries of earlier ones are stale */
 	const char *p;
 	struct member *m;
 	size_t n;
@@ -313,6 +314,7 @@ struct schema {
 	struct schema_error *errs;
 	size_t nerrs, caperrs;
 	struct mcache mc[MCACHE];
+	uint64_t gen; /* the current check, counted */
 	struct member *mtmp;
 	size_t capmtmp;
 
@@ -1735,7 +1737,7 @@ static struct member *members(struct schema *S, struct span v, size_t *n)
 {
 	struct mcache *c = &S->mc[((uintptr_t)v.p >> 2) % MCACHE];
 
-	if (c->p != v.p) {
+	if (c->p != v.p || c->gen != S->gen) {
 		struct scan_iter it;
 		struct span k, e;
 		size_t cnt = 0;
@@ -1752,6 +1754,7 @@ static struct member *members(struct schema *S, struct span v, size_t *n)
 			memcpy(c->m, S->mtmp, cnt * sizeof(*c->m));
 		c->n = cnt;
 		c->p = v.p;
+		c->gen = S->gen;
 	}
 	*n = c->n;
 	return c->m;
@@ -2621,7 +2624,7 @@ int schema_check_fields(struct schema *s, struct span value, const struct span *
 	S->nsteps = 0;
 	S->nscope = 0;
 	S->depth = 0;
-	memset(S->mc, 0, sizeof(S->mc));
+	S->gen++; /* empties the member cache */
 	ok = S->shell_open || check(S, S->shell, value, NULL);
 	if (!ok && !S->collect)
 		return 0;
@@ -2669,7 +2672,7 @@ int schema_check(struct schema *s, struct span value, unsigned flags)
 	S->nsteps = 0;
 	S->nscope = 0;
 	S->depth = 0;
-	memset(S->mc, 0, sizeof(S->mc));
+	S->gen++; /* empties the member cache */
 	value = scan_trim(value);
 	if (check(S, S->root, value, NULL))
 		return 1;
