@@ -41,7 +41,8 @@ struct input {
 	uint64_t lineno;
 	char *buf;
 	size_t pos, len, cap;
-	size_t seen; /* bytes after pos already known to hold no '\n' */
+	size_t seen;   /* bytes after pos already known to hold no '\n' */
+	uint64_t base; /* the offset in the open file of buf[0] */
 	uint64_t bytes, total;
 	int new_file;
 	int ranged;           /* read only [start, end) of the one file */
@@ -147,6 +148,7 @@ static int next_file(struct input *in)
 			etl_die(ETL_EXIT_IOERR, f, "cannot seek: %s", strerror(errno));
 	}
 	in->eof = 0;
+	in->base = in->ranged ? in->start : 0;
 	{
 		struct stat st;
 
@@ -181,6 +183,7 @@ static int fill(struct input *in)
 	ssize_t r;
 
 	if (in->pos > 0) {
+		in->base += in->pos;
 		memmove(in->buf, in->buf + in->pos, in->len - in->pos);
 		in->len -= in->pos;
 		in->pos = 0;
@@ -254,8 +257,13 @@ int input_line(struct input *in, struct line *l)
 			continue;
 		}
 		in->seen = 0;
-		if (end > start && end[-1] == '\r')
+		l->reread = !in->live && nl;
+		if (end > start && end[-1] == '\r') {
 			end--;
+			l->reread = 0;
+		}
+		l->fd = in->fd;
+		l->off = in->base + (uint64_t)(start - in->buf);
 		*end = '\0';
 		l->p = start;
 		l->n = end - start;
@@ -272,6 +280,7 @@ int input_chunk(struct input *in, const char **p, size_t *n, const char **file, 
 			if (!next_file(in))
 				return 0;
 		}
+		in->base += in->len;
 		in->pos = in->len = in->seen = 0;
 		if (fill(in) < 0)
 			return INPUT_TIMEOUT;

@@ -29,6 +29,13 @@ struct line {
 	size_t n;
 	const char *file; /* name for messages ("-" shows as "<stdin>") */
 	uint64_t lineno;
+	/* Where the line lies, for a reader that reads it again later: set
+	 * when its file is a regular file and the line ends in a bare '\n', so
+	 * that bytes [off, off + n + 1) of the file are the line and its '\n'.
+	 * fd is the file's descriptor, open until the next file's first line. */
+	int reread;
+	int fd;
+	uint64_t off;
 };
 /* Only the bytes [start, end) of one regular file, its lines numbered from
  * lineno + 1: a part of a file cut at line boundaries (start is 0 or just

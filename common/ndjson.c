@@ -99,6 +99,9 @@ int nd_next(struct ndjson *nd, struct record *rec)
 		rec->file = l.file;
 		rec->lineno = l.lineno;
 		rec->vals = nd->vals;
+		rec->reread = l.reread;
+		rec->fd = l.fd;
+		rec->off = l.off;
 		return 1;
 	}
 	return 0;

@@ -29,6 +29,12 @@ struct record {
 	const char *file; /* for messages */
 	uint64_t lineno;
 	struct span *vals; /* the wanted paths' values (see nd_open) */
+	/* Where the line lies in its file, as struct line (input.h) says:
+	 * with reread set, bytes [off, off + line.n + 1) of the open file fd
+	 * are the line and its '\n'. */
+	int reread;
+	int fd;
+	uint64_t off;
 };
 
 /* Open the program's inputs; the wanted paths (may be 0) are looked up in

@@ -43,8 +43,12 @@ struct want_node {
 	const char *key;
 	size_t keylen;
 	int leaf; /* index into vals, or -1 */
+	int esc;  /* the key holds a backslash */
 	struct want_node *kids;
 	size_t nkids, capkids;
+	/* after[j]: the kid that came after kid j in the last object (after[nkids]:
+	 * its first), the one tried first; learned while scanning */
+	size_t *after;
 };
 
 struct scan_want {
@@ -332,8 +336,22 @@ static struct want_node *child_for(struct want_node *n, const char *key, size_t 
 	n = memset(&n->kids[n->nkids++], 0, sizeof(*n->kids));
 	n->key = xstrndup(key, len);
 	n->keylen = len;
+	n->esc = memchr(key, '\\', len) != NULL;
 	n->leaf = -1;
 	return n;
+}
+
+/* Before any object is seen, the kids are guessed to come in their order. */
+static void plan_order(struct want_node *n)
+{
+	if (!n->nkids)
+		return;
+	n->after = xmalloc((n->nkids + 1) * sizeof(*n->after));
+	for (size_t i = 0; i < n->nkids; i++) {
+		n->after[i] = i + 1;
+		plan_order(&n->kids[i]);
+	}
+	n->after[n->nkids] = 0;
 }
 
 struct scan_want *scan_want_new(const struct path *paths, size_t n)
@@ -352,6 +370,7 @@ struct scan_want *scan_want_new(const struct path *paths, size_t n)
 		if (node->leaf < 0)
 			node->leaf = i;
 	}
+	plan_order(&w->root);
 	return w;
 }
 
@@ -362,6 +381,7 @@ static void free_node(struct want_node *n)
 		free((char *)n->kids[i].key);
 	}
 	free(n->kids);
+	free(n->after);
 }
 
 void scan_want_free(struct scan_want *w)
@@ -382,25 +402,48 @@ static void clear_leaves(const struct want_node *n, struct span *vals)
 	}
 }
 
-static const struct want_node *match(const struct want_node *n, cp key, size_t len, int esc)
+/* The kid that the raw key [key, key + len) names, or NULL.  The kid that
+ * followed the one matched last (*last) in the objects before is tried
+ * first: the objects of a stream mostly hold their keys in one order.  A
+ * key without escapes is its own decoded text and is compared as bytes
+ * with the names that hold no backslash; a key that none of them matches
+ * is decoded only when it holds escapes. */
+static const struct want_node *match(const struct want_node *n, cp key, size_t len, size_t *last)
 {
-	for (size_t i = 0; i < n->nkids; i++) {
-		const struct want_node *k = &n->kids[i];
+	const struct want_node *k = &n->kids[n->after[*last]];
+	size_t i;
 
-		if (!esc) {
-			if (k->keylen == len && memcmp(k->key, key, len) == 0)
-				return k;
-		} else if (scan_key_eq((struct span){(const char *)key, len}, k->key, k->keylen)) {
-			return k;
-		}
+	if (n->after[*last] < n->nkids && k->keylen == len && !k->esc &&
+	    memcmp(k->key, key, len) == 0) {
+		i = n->after[*last];
+		goto found;
+	}
+	for (i = 0; i < n->nkids; i++) {
+		k = &n->kids[i];
+		if (k->keylen == len && !k->esc && memcmp(k->key, key, len) == 0)
+			goto learn;
+	}
+	if (!memchr(key, '\\', len))
+		return NULL;
+	for (i = 0; i < n->nkids; i++) {
+		k = &n->kids[i];
+		if (scan_key_eq((struct span){(const char *)key, len}, k->key, k->keylen))
+			goto learn;
 	}
 	return NULL;
+learn:
+	n->after[*last] = i;
+found:
+	*last = i;
+	return k;
 }
 
 /* An object on the way to wanted paths; p is at its '{'. */
 static cp obj_tracked(struct sc *s, cp p, const struct want_node *node, struct span *vals,
 		      int depth)
 {
+	size_t last = node->nkids;
+
 	if (depth >= SCAN_MAX_DEPTH)
 		return fail(s, p, "nesting too deep");
 	p = ws(p + 1);
@@ -418,7 +461,7 @@ static cp obj_tracked(struct sc *s, cp p, const struct want_node *node, struct s
 		p = string(s, p);
 		if (!p)
 			return NULL;
-		kid = match(node, k, p - 1 - k, memchr(k, '\\', p - 1 - k) != NULL);
+		kid = match(node, k, p - 1 - k, &last);
 		p = ws(p);
 		if (*p != ':')
 			return fail(s, p, "expected ':'");

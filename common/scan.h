@@ -39,7 +39,9 @@ struct scan_err {
 			  * (a NUL byte, invalid UTF-8) or not an object */
 };
 
-/* The set of paths a program wants from each record, compiled once. */
+/* The set of paths a program wants from each record, compiled once.  It
+ * also learns, record after record, the order in which the keys it looks
+ * for come, to try the likely one first: one thread uses it at a time. */
 struct scan_want;
 struct scan_want *scan_want_new(const struct path *paths, size_t n);
 void scan_want_free(struct scan_want *w);

@@ -223,6 +223,26 @@ struct node {
 	struct node *ref, *dref;
 	const char *dref_name;
 	int uneval; /* holds unevaluatedProperties or unevaluatedItems */
+
+	/* A leaf: no applicator, no const; a scalar value is then checked by
+	 * leaf_ok() alone (see there). */
+	int leaf;
+	int pattern_jit;      /* the pattern has JIT code: pcre2_jit_match() */
+	struct fixpat *fix;   /* the pattern, when it is that simple */
+	struct span *estr;    /* the enum's strings, decoded (p == NULL: not a string) */
+	long long imin, imax; /* minimum, maximum as plain integers */
+	int has_imin, has_imax;
+};
+
+/* An anchored pattern of ASCII characters and classes, each once or a
+ * fixed number of times, the last one possibly repeated to the end
+ * ("^C[0-9]{6}$", "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "^[A-Z]+$"): the byte
+ * set of each position, matched without PCRE2.  A non-ASCII character is
+ * in no set, so counting bytes or characters makes no difference. */
+struct fixpat {
+	unsigned char (*set)[256]; /* set[i][c]: byte c may stand at position i */
+	size_t n;
+	int rep; /* the last set repeats: n - 1 or more bytes */
 };
 
 struct doc {
@@ -259,6 +279,7 @@ struct member {
 };
 #define MCACHE 16
 struct mcache {
+	uint64_t gen; /* the check it was filled in: entries of earlier ones are stale */
 	const char *p;
 	struct member *m;
 	size_t n;
@@ -293,6 +314,7 @@ struct schema {
 	struct schema_error *errs;
 	size_t nerrs, caperrs;
 	struct mcache mc[MCACHE];
+	uint64_t gen; /* the current check, counted */
 	struct member *mtmp;
 	size_t capmtmp;
 
@@ -304,6 +326,7 @@ struct schema {
 	size_t *freq;              /* the required names' indexes in fnames */
 	size_t nfreq;
 	struct node *shell;
+	int shell_open; /* the shell accepts every object: it is not checked */
 };
 
 /* ---- Small helpers ------------------------------------------------------ */
@@ -1095,6 +1118,150 @@ static pcre2_code *regex_compile(struct schema *S, struct span src, const char *
 	return re;
 }
 
+/* The ASCII byte set of one atom of an ECMA-262 pattern at *pp: a literal,
+ * an escaped punctuator, \d, or a class of characters and ranges; 0 when
+ * it is something else (then the pattern is left to PCRE2). */
+static int fix_atom(const char **pp, const char *end, unsigned char set[32])
+{
+	const char *p = *pp;
+
+	memset(set, 0, 32);
+#define FIX_ADD(c) (set[(unsigned char)(c) / 8] |= (unsigned char)(1u << ((unsigned char)(c) % 8)))
+	if (*p == '\\') {
+		if (p + 1 == end)
+			return 0;
+		if (p[1] == 'd') {
+			for (int c = '0'; c <= '9'; c++)
+				FIX_ADD(c);
+		} else if (strchr("\\/.-^$*+?()[]{}|", p[1]) && p[1]) {
+			FIX_ADD(p[1]);
+		} else {
+			return 0;
+		}
+		*pp = p + 2;
+		return 1;
+	}
+	if (*p == '[') {
+		p++;
+		if (p < end && *p == '^')
+			return 0;
+		while (p < end && *p != ']') {
+			int lo = (unsigned char)*p, hi;
+
+			if (lo == '\\') {
+				if (p + 1 == end)
+					return 0;
+				if (p[1] == 'd') {
+					for (int c = '0'; c <= '9'; c++)
+						FIX_ADD(c);
+					p += 2;
+					continue;
+				}
+				if (!p[1] || !strchr("\\/.-^$*+?()[]{}|", p[1]))
+					return 0;
+				lo = (unsigned char)p[1];
+				p++;
+			} else if (lo < 0x20 || lo > 0x7e || lo == '[') {
+				return 0;
+			}
+			p++;
+			hi = lo;
+			if (p + 1 < end && *p == '-' && p[1] != ']') {
+				hi = (unsigned char)p[1];
+				if (hi < 0x20 || hi > 0x7e || hi == '\\' || hi == '[' || hi < lo)
+					return 0;
+				p += 2;
+			}
+			for (int c = lo; c <= hi; c++)
+				FIX_ADD(c);
+		}
+		if (p == end)
+			return 0;
+		*pp = p + 1;
+		return 1;
+	}
+	if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e || strchr(".*+?()[]{}|^$", *p))
+		return 0;
+	FIX_ADD(*p);
+#undef FIX_ADD
+	*pp = p + 1;
+	return 1;
+}
+
+/* src as a struct fixpat, or NULL when it is not that simple. */
+static struct fixpat *fix_compile(struct schema *S, struct span src)
+{
+	const char *p = src.p, *end = src.p + src.n;
+	unsigned char set[32], (*sets)[32] = NULL;
+	size_t n = 0, cap = 0;
+	struct fixpat *f;
+	int rep = 0;
+
+	if (src.n < 2 || *p != '^' || end[-1] != '$' || end[-2] == '\\')
+		return NULL;
+	p++;
+	end--;
+	while (p < end) {
+		unsigned long count = 1;
+
+		if (rep || !fix_atom(&p, end, set))
+			goto no;
+		if (p < end && *p == '{') {
+			char *e;
+
+			if (p + 1 == end || p[1] < '0' || p[1] > '9')
+				goto no;
+			count = strtoul(p + 1, &e, 10);
+			if (e >= end || *e != '}' || count > 256)
+				goto no;
+			p = e + 1;
+		} else if (p < end && (*p == '+' || *p == '*')) {
+			/* only the last atom: a greedy run to the end needs no
+			 * backtracking */
+			if (p + 1 != end)
+				goto no;
+			count = *p == '+' ? 2 : 1;
+			rep = 1;
+			p++;
+		}
+		if (p < end && strchr("*+?{", *p))
+			goto no;
+		if (n + count > 1024)
+			goto no;
+		if (n + count > cap)
+			xgrow(&sets, &cap, n + count, sizeof(*sets));
+		for (unsigned long i = 0; i < count; i++)
+			memcpy(sets[n++], set, 32);
+	}
+	f = arena_alloc(&S->mem, sizeof(*f));
+	f->set = arena_alloc(&S->mem, (n + 1) * sizeof(*f->set));
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < 256; c++)
+			f->set[i][c] = (sets[i][c / 8] >> (c % 8)) & 1;
+	f->n = n;
+	f->rep = rep;
+	free(sets);
+	return f;
+no:
+	free(sets);
+	return NULL;
+}
+
+static int fix_match(const struct fixpat *f, const char *p, size_t n)
+{
+	size_t fixed = f->n - (size_t)f->rep;
+
+	if (f->rep ? n < fixed : n != fixed)
+		return 0;
+	for (size_t i = 0; i < fixed; i++)
+		if (!f->set[i][(unsigned char)p[i]])
+			return 0;
+	for (size_t i = fixed; i < n; i++)
+		if (!f->set[f->n - 1][(unsigned char)p[i]])
+			return 0;
+	return 1;
+}
+
 static unsigned type_bit(struct span s)
 {
 	static const char *const names[] = {"null",   "boolean", "object", "array",
@@ -1371,6 +1538,7 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 
 			s->pattern = regex_compile(S, p, w);
 			s->pattern_src = sdup(S, p.p, p.n);
+			s->fix = fix_compile(S, p);
 		} else if (KW("required")) {
 			names_of(S, v, &s->required, w, "required");
 		} else if (KW("dependencies") && scan_kind(v) == SCAN_OBJECT) {
@@ -1432,6 +1600,35 @@ static void compile_keyword(struct schema *S, struct node *s, struct span key, s
 #undef KW
 }
 
+static int plain_int(struct span v, long long *out);
+
+/* Is s a leaf (no $ref, $dynamicRef, allOf, anyOf, oneOf, not, if, const)?
+ * Its keywords about scalars are then all that a scalar value meets, and
+ * their constants are taken apart once: the enum's strings decoded, integer
+ * bounds as integers, whether the pattern has JIT code. */
+static void plan_leaf(struct schema *S, struct node *s)
+{
+	size_t jit = 0;
+
+	if (S->failed || s->boolean != -1 || s->ref || s->dref || s->all.n || s->any.n ||
+	    s->one.n || s->not || s->if_ || s->then_ || s->else_ || s->has_const)
+		return;
+	s->leaf = 1;
+	if (s->pattern && pcre2_pattern_info(s->pattern, PCRE2_INFO_JITSIZE, &jit) == 0 && jit)
+		s->pattern_jit = 1;
+	if (s->has_enum) {
+		s->estr = arena_alloc(&S->mem, (s->nenum + 1) * sizeof(*s->estr));
+		for (size_t i = 0; i < s->nenum; i++) {
+			struct span e = scan_trim(s->enums[i]);
+
+			s->estr[i] = scan_kind(e) == SCAN_STRING ? str_of(&S->mem, e)
+								 : (struct span){NULL, 0};
+		}
+	}
+	s->has_imin = s->minimum.p && plain_int(s->minimum, &s->imin);
+	s->has_imax = s->maximum.p && plain_int(s->maximum, &s->imax);
+}
+
 static struct node *compile(struct schema *S, struct span v, const char *base, struct res *res,
 			    struct doc *d, const char *ptr)
 {
@@ -1484,6 +1681,7 @@ static struct node *compile(struct schema *S, struct span v, const char *base, s
 	}
 	S->depth--;
 	buf_release(&p);
+	plan_leaf(S, s);
 	return s;
 }
 
@@ -1539,7 +1737,7 @@ static struct member *members(struct schema *S, struct span v, size_t *n)
 {
 	struct mcache *c = &S->mc[((uintptr_t)v.p >> 2) % MCACHE];
 
-	if (c->p != v.p) {
+	if (c->p != v.p || c->gen != S->gen) {
 		struct scan_iter it;
 		struct span k, e;
 		size_t cnt = 0;
@@ -1556,6 +1754,7 @@ static struct member *members(struct schema *S, struct span v, size_t *n)
 			memcpy(c->m, S->mtmp, cnt * sizeof(*c->m));
 		c->n = cnt;
 		c->p = v.p;
+		c->gen = S->gen;
 	}
 	*n = c->n;
 	return c->m;
@@ -1999,6 +2198,129 @@ static int check_object(struct schema *S, const struct node *s, struct span v, s
 	return ok;
 }
 
+/* num_cmp() of the number text v, which is not a plain integer, with the
+ * bound bs whose value is the integer b: a decimal of at most 18 integer
+ * digits without an exponent ("68.10") is compared by its integer part and
+ * whether its fraction is zero, the others by num_cmp(). */
+static int num_cmp_int(struct span v, long long b, struct span bs)
+{
+	size_t i = v.n && v.p[0] == '-', j;
+	long long ip = 0;
+	int frac = 0;
+
+	for (j = i; j < v.n && v.p[j] >= '0' && v.p[j] <= '9'; j++)
+		ip = ip * 10 + (v.p[j] - '0');
+	if (j == i || j - i > 18 || j == v.n || v.p[j] != '.')
+		return num_cmp(v, bs);
+	for (j++; j < v.n; j++) {
+		if (v.p[j] < '0' || v.p[j] > '9')
+			return num_cmp(v, bs);
+		frac |= v.p[j] != '0';
+	}
+	if (!frac) {
+		long long x = i ? -ip : ip;
+
+		return (x > b) - (x < b);
+	}
+	/* ip < |v| < ip + 1 */
+	if (!i)
+		return ip >= b ? 1 : -1;
+	return -ip <= b ? -1 : 1;
+}
+
+/* A leaf's verdict on a scalar value, built from nothing but the value's
+ * bytes: 1 when it is valid.  0 when it is not, or when this path does not
+ * decide (an object or an array, a string with escapes): check_inner() then
+ * decides and says why.  The scanner validated the text, so a string
+ * without escapes is its own content, valid UTF-8, and the pattern runs on
+ * those bytes without PCRE2's UTF check. */
+static int leaf_ok(struct schema *S, const struct node *s, struct span v)
+{
+	unsigned t;
+	long long x = 0;
+	int pint;
+
+	switch (v.p[0]) {
+	case 'n':
+		t = T_NULL;
+		break;
+	case 't':
+	case 'f':
+		t = T_BOOLEAN;
+		break;
+	case '"':
+		t = T_STRING;
+		break;
+	case '{':
+	case '[':
+		return 0;
+	default:
+		t = T_NUMBER;
+		break;
+	}
+	pint = t == T_NUMBER && plain_int(v, &x);
+	if (s->types && !(t & s->types) &&
+	    (t != T_NUMBER || !(s->types & T_INTEGER) || !(pint || is_integer(v))))
+		return 0;
+	if (t == T_STRING) {
+		struct span str = {v.p + 1, v.n - 2};
+
+		if (memchr(str.p, '\\', str.n))
+			return 0;
+		if (s->has_enum) {
+			size_t i;
+
+			for (i = 0; i < s->nenum; i++)
+				if (s->estr[i].p && s->estr[i].n == str.n &&
+				    !memcmp(s->estr[i].p, str.p, str.n))
+					break;
+			if (i == s->nenum)
+				return 0;
+		}
+		if (s->min_len >= 0 || s->max_len >= 0) {
+			long long n = (long long)utf8_count(str.p, str.n);
+
+			if ((s->min_len >= 0 && n < s->min_len) ||
+			    (s->max_len >= 0 && n > s->max_len))
+				return 0;
+		}
+		if (s->fix ? !fix_match(s->fix, str.p, str.n)
+			   : s->pattern &&
+				     (s->pattern_jit
+					      ? pcre2_jit_match(s->pattern, (PCRE2_SPTR)str.p,
+								str.n, 0, 0, S->md, NULL)
+					      : pcre2_match(s->pattern, (PCRE2_SPTR)str.p, str.n, 0,
+							    PCRE2_NO_UTF_CHECK, S->md, NULL)) < 0)
+			return 0;
+		return !s->format || format_check(s->format, str.p, str.n) != 0;
+	}
+	if (s->has_enum) {
+		size_t i;
+
+		for (i = 0; i < s->nenum; i++)
+			if (json_eq(&S->scratch, v, s->enums[i]))
+				break;
+		if (i == s->nenum)
+			return 0;
+	}
+	if (t != T_NUMBER)
+		return 1;
+	if (pint) {
+		if (s->has_imin ? x < s->imin : s->minimum.p && num_cmp(v, s->minimum) < 0)
+			return 0;
+		if (s->has_imax ? x > s->imax : s->maximum.p && num_cmp(v, s->maximum) > 0)
+			return 0;
+	} else if ((s->minimum.p && (s->has_imin ? num_cmp_int(v, s->imin, s->minimum)
+						 : num_cmp(v, s->minimum)) < 0) ||
+		   (s->maximum.p && (s->has_imax ? num_cmp_int(v, s->imax, s->maximum)
+						 : num_cmp(v, s->maximum)) > 0)) {
+		return 0;
+	}
+	return !(s->exmin.p && num_cmp(v, s->exmin) <= 0) &&
+	       !(s->exmax.p && num_cmp(v, s->exmax) >= 0) &&
+	       !(s->multiple.p && !multiple_of(v, s->multiple));
+}
+
 static const char *type_names(unsigned t)
 {
 	static char s[80];
@@ -2250,6 +2572,8 @@ static int check(struct schema *S, const struct node *s, struct span v, struct e
 		return 1;
 	if (s->boolean == 0)
 		return 0;
+	if (s->leaf && leaf_ok(S, s, v))
+		return 1;
 	if (S->depth > 2000) { /* a $ref loop that never moves into the value */
 		if (S->collect && !S->quiet)
 			add_error(S, s, "$ref", "the schema refers to itself without end");
@@ -2300,8 +2624,8 @@ int schema_check_fields(struct schema *s, struct span value, const struct span *
 	S->nsteps = 0;
 	S->nscope = 0;
 	S->depth = 0;
-	memset(S->mc, 0, sizeof(S->mc));
-	ok = check(S, S->shell, value, NULL);
+	S->gen++; /* empties the member cache */
+	ok = S->shell_open || check(S, S->shell, value, NULL);
 	if (!ok && !S->collect)
 		return 0;
 	for (size_t i = 0; i < S->nfreq; i++)
@@ -2316,10 +2640,17 @@ int schema_check_fields(struct schema *s, struct span value, const struct span *
 	S->scope[0] = r->res;
 	S->nscope = 1;
 	for (size_t i = 0; i < S->nfields; i++) {
+		struct span fv;
+
 		if (!S->fprop[i] || !vals[i].p)
 			continue;
+		fv = vals[i];
+		if ((unsigned char)fv.p[0] <= ' ' || (unsigned char)fv.p[fv.n - 1] <= ' ')
+			fv = scan_trim(fv); /* the scanner's values are trimmed already */
+		if (S->fprop[i]->leaf && leaf_ok(S, S->fprop[i], fv))
+			continue;
 		push_step(S, S->fnames[i], S->flens[i]);
-		if (!sub(S, r, S->fprop[i], scan_trim(vals[i]), NULL, "properties")) {
+		if (!sub(S, r, S->fprop[i], fv, NULL, "properties")) {
 			if (!S->collect)
 				return 0;
 			ok = 0;
@@ -2341,7 +2672,7 @@ int schema_check(struct schema *s, struct span value, unsigned flags)
 	S->nsteps = 0;
 	S->nscope = 0;
 	S->depth = 0;
-	memset(S->mc, 0, sizeof(S->mc));
+	S->gen++; /* empties the member cache */
 	value = scan_trim(value);
 	if (check(S, S->root, value, NULL))
 		return 1;
@@ -2528,6 +2859,24 @@ static void plan_fields(struct schema *S)
 	S->shell->nprops = 0;
 	S->shell->required.n = 0;
 	S->nfields = n;
+	/* Has the shell no keyword left but a type that allows objects?  Then
+	 * it is a node as compile() starts one, with that type. */
+	{
+		struct node blank;
+
+		memset(&blank, 0, sizeof(blank));
+		blank.min_len = blank.max_len = blank.min_items = blank.max_items = -1;
+		blank.min_props = blank.max_props = blank.min_contains = blank.max_contains = -1;
+		blank.boolean = -1;
+		blank.loc = S->shell->loc;
+		blank.res = S->shell->res;
+		blank.dyn_anchor = S->shell->dyn_anchor;
+		blank.types = S->shell->types;
+		blank.leaf = S->shell->leaf;
+		blank.required = S->shell->required; /* its names, none of them left */
+		S->shell_open = (!blank.types || (blank.types & T_OBJECT)) &&
+				!memcmp(&blank, S->shell, sizeof(blank));
+	}
 }
 
 static struct schema *finish_load(struct schema *S, struct doc *d)

@@ -349,6 +349,47 @@ etl-validate: passed: --rows 1..: 10 rows, expected at least 1'
 	cmp out.ndjson ok.ndjson
 }
 
+@test "the gate holds records of a pipe past --memory in a temporary file, in input order" {
+	cd "$TMP"
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"id\":%d,\"pad\":\"%0100d\"}\n", i, 0 }' \
+		>ok.ndjson
+	run --separate-stderr bash -c 'cat ok.ndjson | etl-validate -q --memory 64K --unique id -o out.ndjson'
+	assert_success
+	cmp out.ndjson ok.ndjson
+}
+
+@test "the gate holds a file's records as its byte ranges, and lines it cannot read again as bytes" {
+	cd "$TMP"
+	# invalid records, a blank line, CRLF endings and no final newline break the ranges; a
+	# pipe between two files; --memory small enough that the held lines spill
+	{
+		printf '{"id":1,"q":1}\n{"id":2,"q":-1}\n{"id":3,"q":1}\n\n{"id":4,"q":1}\r\n'
+		printf '{"id":5,"q":1}\n{"id":6,"q":1}'
+	} >a.ndjson
+	awk 'BEGIN { for (i = 10; i < 2000; i++) printf "{\"id\":%d,\"q\":%d}\n", i, i % 7 ? 1 : -1 }' \
+		>b.ndjson
+	printf '{"id":7,"q":1}\r\n{"id":8,"q":-1}\n{"id":9,"q":1}\n' >c.ndjson
+	run --separate-stderr bash -c 'cat c.ndjson | etl-validate -q -c "p: q > 0" --unique id --memory 1K a.ndjson - b.ndjson'
+	assert_success
+	expected=$({ cat a.ndjson; echo; cat c.ndjson b.ndjson; } | tr -d '\r' | grep '"q":1}')
+	assert_output "$expected"
+	run --separate-stderr bash -c 'etl-validate -q -c "p: q > 0" a.ndjson - b.ndjson <c.ndjson'
+	assert_output "$expected"
+}
+
+@test "a file that changes before the gate releases its records is an I/O error, nothing written" {
+	cd "$TMP"
+	printf '{"id":1}\n{"id":2}\n' >a.ndjson
+	mkfifo more
+	# the FIFO opens once etl-validate has read a.ndjson to its end: then a.ndjson grows
+	{ printf '{"id":3}\n' >>a.ndjson; printf '{"id":4}\n'; } >more &
+	run --separate-stderr etl-validate -q --unique id --stats st.json a.ndjson more
+	wait
+	assert_failure 74
+	assert_output ''
+	assert_stderr "etl-validate: a.ndjson: the file changed while it was read: the held records are not written"
+}
+
 @test "with -o, a failed check leaves no output file" {
 	cd "$TMP"
 	exp_in >in.ndjson

@@ -474,7 +474,9 @@ int main(int argc, char **argv)
 	}
 
 	for (size_t i = 0; i < nheld; i++) {
-		struct record r = {{held[i].line, held[i].n}, held[i].file, held[i].lineno, NULL};
+		struct record r = {.line = {held[i].line, held[i].n},
+				   .file = held[i].file,
+				   .lineno = held[i].lineno};
 		struct span wv;
 
 		if (wm_field) {

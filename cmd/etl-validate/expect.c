@@ -55,6 +55,12 @@ struct expect {
 	/* state */
 	uint64_t n, bad; /* records seen; offending ones */
 	struct hash_table seen;
+	/* --unique, --distinct: the last record's key, put into seen when the
+	 * next record's key has been hashed and its slot prefetched (settle()) */
+	int have_pend;
+	struct hash128 pend;
+	const char *pend_file;
+	uint64_t pend_line;
 	int64_t newest;
 	int have_newest;
 	char *lines[MAX_LINES];
@@ -425,11 +431,42 @@ void expect_add(int id, const char *arg, struct expr_fields *fields)
 	}
 }
 
-static void offend(struct expect *e, const struct record *rec)
+static void offend_at(struct expect *e, const char *file, uint64_t lineno)
 {
 	e->bad++;
 	if (e->nlines < MAX_LINES)
-		e->lines[e->nlines++] = xstrdup(etl_where(rec->file, rec->lineno, 0));
+		e->lines[e->nlines++] = xstrdup(etl_where(file, lineno, 0));
+}
+
+static void offend(struct expect *e, const struct record *rec)
+{
+	offend_at(e, rec->file, rec->lineno);
+}
+
+/* Put the key waiting into the table: a repeated one offends --unique. */
+static void settle(struct expect *e)
+{
+	int added;
+
+	if (!e->have_pend)
+		return;
+	e->have_pend = 0;
+	hash_table_put(&e->seen, e->pend, &added);
+	if (!added && e->kind == OPT_UNIQUE)
+		offend_at(e, e->pend_file, e->pend_line);
+}
+
+/* Hash the key of a record, start loading its slot, and put the one before
+ * it meanwhile: with a table larger than the cache, the load is most of
+ * the cost of a put. */
+static void defer(struct expect *e, const struct record *rec, struct hash128 h)
+{
+	hash_table_prefetch(&e->seen, h);
+	settle(e);
+	e->have_pend = 1;
+	e->pend = h;
+	e->pend_file = rec->file;
+	e->pend_line = rec->lineno;
 }
 
 static int is_null(struct span v)
@@ -477,7 +514,6 @@ void expect_record(const struct record *rec, int valid)
 	for (size_t i = 0; i < nex; i++) {
 		struct expect *e = &ex[i];
 		struct span v = e->nidx ? rec->vals[e->idx[0]] : (struct span){NULL, 0};
-		int added;
 
 		e->n++;
 		switch (e->kind) {
@@ -485,9 +521,7 @@ void expect_record(const struct record *rec, int valid)
 			hash_canon_reset(&canon);
 			for (size_t j = 0; j < e->nidx; j++)
 				hash_canon_add(&canon, rec->vals[e->idx[j]]);
-			hash_table_put(&e->seen, hash_canon_sum(&canon), &added);
-			if (!added)
-				offend(e, rec);
+			defer(e, rec, hash_canon_sum(&canon));
 			break;
 		case OPT_NOT_NULL:
 			if (is_null(v))
@@ -497,7 +531,7 @@ void expect_record(const struct record *rec, int valid)
 			if (!is_null(v)) {
 				hash_canon_reset(&canon);
 				hash_canon_add(&canon, v);
-				hash_table_put(&e->seen, hash_canon_sum(&canon), &added);
+				defer(e, rec, hash_canon_sum(&canon));
 			}
 			break;
 		case OPT_FRESH:
@@ -569,6 +603,7 @@ static void decide(struct expect *e)
 {
 	char r[64];
 
+	settle(e);
 	switch (e->kind) {
 	case OPT_UNIQUE:
 		e->observed = (double)e->bad;
@@ -819,6 +854,8 @@ void expect_partial_write(const char *path)
 {
 	struct buf b = BUF_INIT;
 
+	for (size_t i = 0; i < nex; i++)
+		settle(&ex[i]);
 	buf_printf(&b,
 		   "{\"etl_validate\":\"partial\",\"version\":1,\"records\":%llu,"
 		   "\"invalid\":%llu,\"expect\":[",

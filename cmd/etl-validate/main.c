@@ -568,7 +568,7 @@ static int validate(const struct record *rec)
 	}
 	if (!nerrs) {
 		if (gate) {
-			gate_hold(rec->line.p, rec->line.n);
+			gate_hold(rec);
 		} else {
 			out_line(rec->line.p, rec->line.n);
 			stats.records_out++;

@@ -58,8 +58,9 @@ enum {
 /* gate.c */
 
 void gate_setup(uint64_t memory, const char *temp_dir);
-/* Hold one valid record's line. */
-void gate_hold(const char *p, size_t n);
+/* Hold one valid record: where it lies in its file (rec->reread), else
+ * its line. */
+void gate_hold(const struct record *rec);
 /* Write every held record to the output, in order. */
 void gate_release(void);
 /* The number of records held. */

@@ -907,6 +907,40 @@ static void test_count(void)
 		CHECK(scan_count((struct span){cases[i].v, strlen(cases[i].v)}) == cases[i].n);
 }
 
+/* Wanted keys are found whatever the order of the record's keys, through
+ * escapes, and a name holding a backslash is not taken for an escape. */
+static void test_wanted_keys(void)
+{
+	struct path_seg segs[3] = {{"a", 1}, {"b", 1}, {"x\\ny", 4}};
+	struct path pl[3] = {{&segs[0], 1, "a"}, {&segs[1], 1, "b"}, {&segs[2], 1, "x\\ny"}};
+	struct scan_want *w = scan_want_new(pl, 3);
+	static const struct {
+		const char *rec;
+		const char *a, *b, *x; /* the values found, NULL: none */
+	} cases[] = {
+		{"{\"a\":1,\"b\":2,\"x\\\\ny\":3}", "1", "2", "3"},
+		{"{\"b\":2,\"a\":1}", "1", "2", NULL},
+		{"{\"x\\\\ny\":3,\"b\":2,\"c\":0,\"a\":1}", "1", "2", "3"},
+		{"{\"\\u0061\":1,\"\\u0062\":2}", "1", "2", NULL},
+		{"{\"x\\ny\":3,\"a\":1}", "1", NULL, NULL},
+		{"{\"aa\":0,\"b\":2,\"b\":5}", NULL, "5", NULL},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct span vals[3];
+		struct scan_err e;
+		const char *want[3] = {cases[i].a, cases[i].b, cases[i].x};
+		int ok = scan_record(cases[i].rec, strlen(cases[i].rec), w, vals, &e) == 0;
+
+		for (size_t j = 0; ok && j < 3; j++)
+			ok = want[j] ? vals[j].p && vals[j].n == strlen(want[j]) &&
+					       !memcmp(vals[j].p, want[j], vals[j].n)
+				     : !vals[j].p;
+		point(ok, __LINE__, "wanted keys of %s", cases[i].rec);
+	}
+	scan_want_free(w);
+}
+
 int main(void)
 {
 	test_count();
@@ -914,6 +948,7 @@ int main(void)
 	test_value();
 	test_depth();
 	test_wanted();
+	test_wanted_keys();
 	test_value_depth();
 	test_kind();
 	test_iter();

@@ -108,6 +108,16 @@ static void test_exact(void)
 	CHECK(valid("{\"const\": 1}", "true") == 0);
 	CHECK(valid("{\"enum\": [1.50, \"a\\u0062\"]}", "15e-1") == 1);
 	CHECK(valid("{\"enum\": [1.50, \"a\\u0062\"]}", "\"ab\"") == 1);
+	CHECK(valid("{\"minimum\": 0}", "-0.5") == 0);
+	CHECK(valid("{\"minimum\": 0}", "-0.0") == 1);
+	CHECK(valid("{\"minimum\": 0}", "0.01") == 1);
+	CHECK(valid("{\"minimum\": -1}", "-1.5") == 0);
+	CHECK(valid("{\"minimum\": -1}", "-0.5") == 1);
+	CHECK(valid("{\"minimum\": -1}", "-1.00") == 1);
+	CHECK(valid("{\"maximum\": 5}", "5.01") == 0);
+	CHECK(valid("{\"maximum\": 5}", "5.00") == 1);
+	CHECK(valid("{\"maximum\": 5}", "4.99") == 1);
+	CHECK(valid("{\"maximum\": 5}", "4.99e1") == 0);
 	CHECK(valid("{\"type\": \"integer\"}", "1.0") == 1);
 	CHECK(valid("{\"type\": \"integer\"}", "1.5e1") == 1);
 	CHECK(valid("{\"type\": \"integer\"}", "1.05e1") == 0);
@@ -411,9 +421,54 @@ static void test_suite(void)
 	free(remotes);
 }
 
+/* Simple anchored patterns are matched without PCRE2; each verdict here is
+ * also PCRE2's (the same pattern with a group, which the simple matcher
+ * leaves to PCRE2). */
+static void test_simple_patterns(void)
+{
+	static const struct {
+		const char *pat, *val;
+		int ok;
+	} cases[] = {
+		{"^C[0-9]{6}$", "C000123", 1},
+		{"^C[0-9]{6}$", "C00012", 0},
+		{"^C[0-9]{6}$", "C0001234", 0},
+		{"^C[0-9]{6}$", "c000123", 0},
+		{"^\\\\d{4}-\\\\d{2}$", "2026-03", 1},
+		{"^\\\\d{4}-\\\\d{2}$", "2026-3a", 0},
+		{"^[A-Z]+$", "", 0},
+		{"^[A-Z]+$", "EUR", 1},
+		{"^[A-Z]*$", "", 1},
+		{"^[A-Z]*$", "EUr", 0},
+		{"^[a-c-]{2}$", "b-", 1},
+		{"^[a-c-]{2}$", "d-", 0},
+		{"^\\\\.\\\\$x$", ".$x", 1},
+		{"^[0-9]{2}$", "\u0661\u0662", 0},
+		{"^[0-9]{2}$", "\u00e91", 0},
+		{"^.{2}$", "\u00e91", 1},
+		{"^a{0}$", "", 1},
+		{"^$", "", 1},
+		{"^$", "a", 0},
+	};
+	char schema[256], grouped[256], value[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = cases[i].pat;
+		size_t n = strlen(p);
+
+		snprintf(schema, sizeof(schema), "{\"pattern\": \"%s\"}", p);
+		snprintf(grouped, sizeof(grouped), "{\"pattern\": \"^(?:%.*s)$\"}", (int)(n - 2),
+			 p + 1);
+		snprintf(value, sizeof(value), "\"%s\"", cases[i].val);
+		CHECK(valid(schema, value) == cases[i].ok);
+		CHECK(valid(grouped, value) == cases[i].ok);
+	}
+}
+
 int main(void)
 {
 	test_exact();
+	test_simple_patterns();
 	test_errors();
 	test_load_errors();
 	test_suite();
