@@ -20,7 +20,8 @@ O ?= build
 B ?= bin
 
 PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top \
-	etl-agg etl-head etl-extract-mysql etl-profile etl-validate etl-fetch-api etl-sort etl-join
+	etl-agg etl-head etl-extract-mysql etl-profile etl-validate etl-fetch-api etl-sort etl-join \
+	etl-kafka
 LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input \
 	jsonw mem ndjson out path pg pgval rec scan sketch spill stats tempfile timefmt utf8 extract my \
 	myval format schema csvopt redact body http wmark kmerge sortkey offset template metrics
