@@ -327,6 +327,7 @@ struct part {
 	char *topic;
 	int32_t id;
 	char *stream; /* "topic/partition", escaped, for _off */
+	size_t slen;
 	int64_t next; /* the offset of the next message; -1 until known */
 	int assigned, eof;
 };
@@ -334,20 +335,28 @@ struct part {
 static struct part *parts;
 static size_t nparts, capparts;
 static struct offset_set committed = OFFSET_SET_INIT;
+/* where the messages arrive: the group's consumer queue, or (without a
+ * group) the queue of the partitions started here, with their topics */
+static rd_kafka_queue_t *queue;
+static rd_kafka_topic_t **handles;
 
 static struct part *part_get(const char *topic, int32_t id)
 {
+	static size_t last; /* messages come in runs of one partition */
 	struct buf s = BUF_INIT;
 	struct part *p;
+	size_t slen;
 
+	if (last < nparts && parts[last].id == id && !strcmp(parts[last].topic, topic))
+		return &parts[last];
 	for (size_t i = 0; i < nparts; i++)
 		if (parts[i].id == id && !strcmp(parts[i].topic, topic))
-			return &parts[i];
+			return &parts[last = i];
 	xgrow(&parts, &capparts, nparts + 1, sizeof(*parts));
 	p = &parts[nparts++];
 	offset_stream_escape(&s, topic, strlen(topic));
 	buf_printf(&s, "/%" PRId32, id);
-	*p = (struct part){xstrdup(topic), id, buf_detach(&s, NULL), -1, 0, 0};
+	*p = (struct part){xstrdup(topic), id, buf_detach(&s, &slen), slen, -1, 0, 0};
 	return p;
 }
 
@@ -466,10 +475,40 @@ static void assign_all(void)
 		rd_kafka_metadata_destroy(md);
 	}
 	mark(l, 1);
-	r = rd_kafka_assign(rk, l);
+	/* each partition fetched into one queue, as kcat -C does: on a
+	 * consumer that joins no group, this is the quicker path */
+	queue = rd_kafka_queue_new(rk);
+	handles = xcalloc(ntopics, sizeof(*handles));
+	for (size_t t = 0; t < ntopics; t++)
+		handles[t] = rd_kafka_topic_new(rk, topics[t], NULL);
+	for (int i = 0; i < l->cnt; i++) {
+		size_t t = 0;
+
+		while (strcmp(topics[t], l->elems[i].topic))
+			t++;
+		if (rd_kafka_consume_start_queue(handles[t], l->elems[i].partition,
+						 l->elems[i].offset, queue) < 0)
+			etl_die(ETL_EXIT_TEMPFAIL, brokers, "%s/%" PRId32 ": %s", topics[t],
+				l->elems[i].partition, rd_kafka_err2str(rd_kafka_last_error()));
+	}
 	rd_kafka_topic_partition_list_destroy(l);
-	if (r)
-		etl_die(ETL_EXIT_TEMPFAIL, brokers, "%s", rd_kafka_err2str(r));
+}
+
+/* Stop what assign_all() started. */
+static void stop_all(void)
+{
+	for (size_t i = 0; i < nparts; i++) {
+		size_t t = 0;
+
+		while (t < ntopics && strcmp(topics[t], parts[i].topic))
+			t++;
+		if (t < ntopics && parts[i].assigned)
+			rd_kafka_consume_stop(handles[t], parts[i].id);
+	}
+	rd_kafka_queue_destroy(queue);
+	for (size_t t = 0; t < ntopics; t++)
+		rd_kafka_topic_destroy(handles[t]);
+	free(handles);
 }
 
 static int all_at_end(void)
@@ -508,6 +547,8 @@ static void update_lag(void)
 
 static struct buf line = BUF_INIT, tmp = BUF_INIT;
 
+enum { BATCH = 1024 }; /* messages taken from the queue at once */
+
 /* The value as the record's start: a JSON object's text without its '}',
  * or {"value":"..." for text.  0, or -1 with the reason in tmp. */
 static int value_part(const rd_kafka_message_t *m, int *empty)
@@ -540,7 +581,14 @@ static int value_part(const rd_kafka_message_t *m, int *empty)
 	for (size_t i = 0; i < line.len; i++)
 		if (line.p[i] == '\n' || line.p[i] == '\r')
 			line.p[i] = ' ';
-	*empty = scan_count(v) == 0;
+	{
+		size_t i = 1;
+
+		while (i < line.len && (line.p[i] == ' ' || line.p[i] == '\t' ||
+					line.p[i] == '\n' || line.p[i] == '\r'))
+			i++;
+		*empty = i == line.len; /* nothing but white space after '{' */
+	}
 	return 0;
 }
 
@@ -570,7 +618,20 @@ static void consume_message(rd_kafka_message_t *m, struct part *p)
 	if (value_part(m, &empty) < 0)
 		goto bad;
 	add_field(OFFSET_FIELD, &empty);
-	buf_printf(&line, "\"%s:%" PRId64 "\"", p->stream, m->offset);
+	{
+		char num[24];
+		size_t n = 0;
+		uint64_t o = (uint64_t)m->offset;
+
+		do
+			num[sizeof(num) - ++n] = (char)('0' + o % 10);
+		while (o /= 10);
+		buf_addc(&line, '"');
+		buf_add(&line, p->stream, p->slen);
+		buf_addc(&line, ':');
+		buf_add(&line, num + sizeof(num) - n, n);
+		buf_addc(&line, '"');
+	}
 	if (tst != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) {
 		char iso[TIMEFMT_ISO_BUFSZ];
 		size_t n = timefmt_iso(ts * 1000, 0, iso);
@@ -622,9 +683,39 @@ bad:
 		   tmp.p);
 }
 
+static uint64_t taken;
+
+/* One message of a batch, or an event (a partition's end, an error).
+ * 1 when the run is to stop (-e and every partition at its end). */
+static int take(rd_kafka_message_t *m)
+{
+	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+		part_get(rd_kafka_topic_name(m->rkt), m->partition)->eof = 1;
+		return exit_at_end && all_at_end();
+	}
+	if (m->err) {
+		const char *what = rd_kafka_message_errstr(m);
+
+		if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		    m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+		    m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED)
+			etl_die(ETL_EXIT_UNAVAIL, brokers, "%s%s%s",
+				m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->rkt ? ": " : "",
+				what);
+		etl_warn(brokers, "%s", what);
+		return 0;
+	}
+	consume_message(m, part_get(rd_kafka_topic_name(m->rkt), m->partition));
+	taken++;
+	progress_tick();
+	metrics_tick(0);
+	return 0;
+}
+
 static void consume(void)
 {
 	rd_kafka_conf_t *conf = make_conf();
+	rd_kafka_message_t *batch[BATCH];
 	uint64_t seen = 0;
 
 	if (from_state) {
@@ -652,7 +743,10 @@ static void consume(void)
 		conf_set(conf, "group.id", "etl-kafka", "--group");
 	}
 	rk = new_client(RD_KAFKA_CONSUMER, conf);
-	rd_kafka_poll_set_consumer(rk);
+	if (group) {
+		rd_kafka_poll_set_consumer(rk);
+		queue = rd_kafka_queue_get_consumer(rk);
+	}
 	if (group) {
 		rd_kafka_topic_partition_list_t *l =
 			rd_kafka_topic_partition_list_new((int)ntopics);
@@ -669,10 +763,17 @@ static void consume(void)
 	}
 	metrics_gauge("consumer_lag", "Messages in the assigned partitions not read yet.", &lag);
 	while (!stop_sig && !(max_count && seen >= max_count)) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+		size_t want = max_count && max_count - seen < BATCH ? max_count - seen : BATCH;
+		ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch, want);
+		int done = 0;
 
+		if (!group)
+			rd_kafka_poll(rk, 0); /* the error callback */
 		check_fatal();
-		if (!m) {
+		if (n < 0)
+			etl_die(ETL_EXIT_TEMPFAIL, brokers, "%s",
+				rd_kafka_err2str(rd_kafka_last_error()));
+		if (n == 0) {
 			out_idle();
 			update_lag();
 			metrics_tick(1);
@@ -680,34 +781,22 @@ static void consume(void)
 				break;
 			continue;
 		}
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			part_get(rd_kafka_topic_name(m->rkt), m->partition)->eof = 1;
-			rd_kafka_message_destroy(m);
-			if (exit_at_end && all_at_end())
-				break;
-			continue;
+		for (ssize_t i = 0; i < n; i++) {
+			done |= take(batch[i]);
+			rd_kafka_message_destroy(batch[i]);
 		}
-		if (m->err) {
-			const char *what = rd_kafka_message_errstr(m);
-
-			if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-			    m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-			    m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED)
-				etl_die(ETL_EXIT_UNAVAIL, brokers, "%s%s%s",
-					m->rkt ? rd_kafka_topic_name(m->rkt) : "",
-					m->rkt ? ": " : "", what);
-			etl_warn(brokers, "%s", what);
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		consume_message(m, part_get(rd_kafka_topic_name(m->rkt), m->partition));
-		rd_kafka_message_destroy(m);
-		seen++;
-		progress_tick();
-		metrics_tick(0);
+		seen += taken;
+		taken = 0;
+		if (done)
+			break;
 	}
 	update_lag();
-	rd_kafka_consumer_close(rk);
+	if (group) {
+		rd_kafka_queue_destroy(queue);
+		rd_kafka_consumer_close(rk);
+	} else {
+		stop_all();
+	}
 	rd_kafka_destroy(rk);
 }
 
