@@ -52,6 +52,7 @@ static void write_file(void)
 	struct buf b = BUF_INIT, prefix = BUF_INIT;
 	struct replace r;
 	size_t off = 0;
+	int rc;
 
 	buf_adds(&prefix, "etl_");
 	for (const char *p = strncmp(etl_progname, "etl-", 4) ? etl_progname : etl_progname + 4; *p;
@@ -82,7 +83,9 @@ static void write_file(void)
 		}
 		off += (size_t)w;
 	}
-	if (replace_commit(&r) < 0)
+	rc = replace_commit(&r);
+	free(r.target);
+	if (rc < 0)
 		goto fail;
 	goto done;
 fail:
