@@ -1005,6 +1005,9 @@ static void check_mode(int consuming)
 	if (group && nonly_parts)
 		cli_usage_error("--partitions", "cannot be used with --group (the group assigns "
 						"the partitions)");
+	if (given_opt[OPT_METRICS_INTERVAL] && !metrics_path)
+		cli_usage_error(given_opt[OPT_METRICS_INTERVAL],
+				"only --metrics is written at intervals");
 	if ((state_db || given_opt[OPT_STATE_TABLE]) && !from_state)
 		cli_usage_error(state_db ? "--state-db" : "--state-table",
 				"only --from-state reads the state table");

@@ -16,7 +16,7 @@ setup_file() {
 	command -v kcat >/dev/null || skip "kcat is not installed"
 	# one topic per test, so that no test sees another's messages
 	"$MOCK" -s 300 kp:3 kc:2 kend:4 kbad:1 ktext:1 kstate:2 kgroup:3 kstop:1 kmetrics:2 \
-		kfail:1 kkey:1 kts:1 >"$BATS_FILE_TMPDIR/mock.addr" 2>"$BATS_FILE_TMPDIR/mock.err" &
+		kfail:1 kkey:1 kts:1 kvel:1 >"$BATS_FILE_TMPDIR/mock.addr" 2>"$BATS_FILE_TMPDIR/mock.err" &
 	echo $! >"$BATS_FILE_TMPDIR/mock.pid"
 	for _ in $(seq 100); do
 		[[ -s $BATS_FILE_TMPDIR/mock.addr ]] && break
@@ -254,6 +254,12 @@ Try 'etl-kafka --help' for more information."
 Try '"'etl-kafka --help'"' for more information.'
 	run --separate-stderr etl-kafka consume -b "$B" -t y -G g -p 1
 	assert_failure 2
+	run --separate-stderr etl-kafka consume -b "$B" -t y --metrics-interval 1s
+	assert_failure 2
+	assert_stderr "etl-kafka: --metrics-interval: only --metrics is written at intervals
+Try 'etl-kafka --help' for more information."
+	run --separate-stderr etl-kafka consume -b "$B" -t y --state-db x
+	assert_failure 2
 	run --separate-stderr etl-kafka produce -b "$B" -t a,b
 	assert_failure 2
 	assert_stderr "etl-kafka: --topic: produce writes to one topic
@@ -265,4 +271,11 @@ Try 'etl-kafka --help' for more information."
 	assert_success
 	run grep -c hunter22 st.json
 	assert_output 0
+}
+
+@test "examples/velocity/kafka.sh: the windows of the events read back from Kafka are those of the file" {
+	run env ETL_BUILD="$ETL_BUILD" KAFKA_BROKERS="$B" KAFKA_TOPIC=kvel "$ETL_ROOT/examples/velocity/kafka.sh" 3000
+	assert_success
+	assert_line --index 0 --regexp '^events: 3000; consumed: 3000; windows: [0-9]+; late: [0-9]+$'
+	assert_line --index 1 "the windows from Kafka are those from the file"
 }
