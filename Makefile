@@ -13,21 +13,23 @@ CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
 ALL_CPPFLAGS = -Icommon -I$(shell pg_config --includedir) $(shell pkg-config --cflags libmariadb) -D_GNU_SOURCE -DETL_VERSION='"$(VERSION)"' $(CPPFLAGS)
-LIBS = -ljansson -lcsv -lxxhash -lpq -lmariadb -lpcre2-8 -lcurl -lm
+LIBS = -ljansson -lcsv -lxxhash -lpq -lmariadb -lpcre2-8 -lcurl -lrdkafka -lm
 
 # Build outputs: objects under $(O), programs under $(B).
 O ?= build
 B ?= bin
 
 PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-load-pg etl-top \
-	etl-agg etl-head etl-extract-mysql etl-profile etl-validate etl-fetch-api etl-sort etl-join etl-shard
+	etl-agg etl-head etl-extract-mysql etl-profile etl-validate etl-fetch-api etl-sort etl-join \
+	etl-shard etl-kafka
 LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input \
 	jsonw mem ndjson out path pg pgval rec scan sketch spill stats tempfile timefmt utf8 extract my \
-	myval format schema csvopt redact body http wmark kmerge sortkey offset shard
+	myval format schema csvopt redact body http wmark kmerge sortkey offset shard template metrics
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile \
-	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact test_body test_sortkey test_kmerge test_offset test_shard
-TOOLS = ndcat
+	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact test_body \
+	test_sortkey test_kmerge test_offset test_shard
+TOOLS = ndcat kafka-mock
 FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema fuzz_body
 MANPAGES = $(PROGS:%=man/%.1) man/etl.1 man/etl.7 man/etl-expr.7
 

@@ -41,6 +41,7 @@ static void (*sig_hooks[MAX_HOOKS])(int);
 static int nsig_hooks;
 static pid_t owner;
 static volatile sig_atomic_t holding;
+static volatile sig_atomic_t *stop_flag;
 static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
 
 void etl_atsignal(void (*fn)(int status))
@@ -68,6 +69,11 @@ static void on_signal(int sig)
 	/* caught by another thread while the run is being finished */
 	if (holding)
 		return;
+	/* a stream source finishes what it read, then exits 128+N itself */
+	if (stop_flag) {
+		*stop_flag = sig;
+		return;
+	}
 	for (int i = nsig_hooks; i-- > 0;)
 		sig_hooks[i](128 + sig);
 	_exit(128 + sig);
@@ -86,6 +92,11 @@ void etl_signals_catch(void)
 	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
 		if (sigaction(caught[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
 			sigaction(caught[i], &sa, NULL);
+}
+
+void etl_signals_stop(volatile sig_atomic_t *flag)
+{
+	stop_flag = flag;
 }
 
 static void mask(int how)

@@ -11,6 +11,7 @@
 #ifndef ETL_DIE_H
 #define ETL_DIE_H
 
+#include <signal.h>
 #include <stdarg.h>
 
 enum {
@@ -54,6 +55,11 @@ void etl_atexit(void (*fn)(int status));
  * the process that caught the signals first. */
 void etl_signals_catch(void);
 void etl_atsignal(void (*fn)(int status));
+/* For a source that reads until stopped (etl-kafka consume): from here on
+ * the three signals only set *flag to the signal's number, and the program,
+ * which polls it, stops reading, writes what it read and exits 128+N through
+ * etl_exit().  A second signal while it finishes does the same (nothing). */
+void etl_signals_stop(volatile sig_atomic_t *flag);
 /* From here on, the three signals wait until the program has exited: for
  * the steps that finish a run (renaming -o into place, the exit hooks),
  * which a signal must not cut in two.  etl_exit() calls it. */

@@ -3,6 +3,7 @@
  */
 #include "offset.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,4 +264,19 @@ void offset_stream_escape(struct buf *out, const char *name, size_t n)
 		else
 			buf_addc(out, name[i]);
 	}
+}
+
+int offset_pos_first(const char *pos, size_t n, unsigned long long *v)
+{
+	unsigned long long x = 0;
+
+	for (size_t i = 0; i < n && pos[i] != '.'; i++) {
+		unsigned d = (unsigned)(pos[i] - '0');
+
+		if (x > (ULLONG_MAX - d) / 10)
+			return -1;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return 0;
 }

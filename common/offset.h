@@ -54,6 +54,10 @@ int offset_pos_valid(const char *p, size_t n);
 /* <0, 0, >0 as position a is before, equal to, after b; both valid. */
 int offset_pos_cmp(const char *a, size_t alen, const char *b, size_t blen);
 
+/* The first component of a valid position ("1204" of "1204.3"): 0, or -1
+ * when it does not fit 64 bits.  A source resumes after it. */
+int offset_pos_first(const char *pos, size_t n, unsigned long long *v);
+
 /* Raise the stream's position to pos when greater (or add the stream).
  * Returns -1, leaving s as it was, when the stream is empty or holds ',' or
  * the position is not valid. */

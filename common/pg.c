@@ -24,6 +24,7 @@
 
 #include "die.h"
 #include "mem.h"
+#include "offset.h"
 #include "path.h"
 #include "redact.h"
 #include "banned.h"
@@ -478,4 +479,18 @@ void pg_state_set(PGconn *c, const struct pg_table *t, const char *name, const c
 		   t->quoted);
 	PQclear(pg_exec_params(c, t->display, q.p, 2, v));
 	buf_release(&q);
+}
+
+void pg_state_offsets(PGconn *c, const struct pg_table *t, const char *name, struct offset_set *s)
+{
+	char *v = pg_state_get(c, t, name, 0);
+
+	if (v && offset_set_add_text(s, v, strlen(v)) < 0) {
+		struct buf where = BUF_INIT;
+
+		buf_printf(&where, "%s: %s", t->display, name);
+		free(v);
+		etl_die(ETL_EXIT_DATA, where.p, "the stored value is not an offset set");
+	}
+	free(v);
 }

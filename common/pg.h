@@ -96,5 +96,10 @@ PGresult *pg_copy_in_end(PGconn *c, const char *where);
 void pg_state_create(PGconn *c, const struct pg_table *t);
 char *pg_state_get(PGconn *c, const struct pg_table *t, const char *name, int lock);
 void pg_state_set(PGconn *c, const struct pg_table *t, const char *name, const char *value);
+/* A source's --from-state NAME: the offset set (offset.h) that a sink
+ * committed under name, added to s; nothing when unset.  Dies with status
+ * 65 when the stored value is not an offset set. */
+struct offset_set;
+void pg_state_offsets(PGconn *c, const struct pg_table *t, const char *name, struct offset_set *s);
 
 #endif

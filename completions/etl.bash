@@ -567,3 +567,58 @@ _etl_front_complete() {
 }
 
 complete -F _etl_front_complete etl
+
+# ---- etl-kafka (consume | produce) ----
+_etl_kafka_opts='-b --brokers -t --topic -G --group -p --partitions --value-format -X --set --start
+	--from-state --state-db --state-table -e --exit-at-end -c --count --headers-field -k --key
+	--partition --timestamp-field --metrics --metrics-interval --bad-records --max-bad --progress
+	--stats -q --quiet -h --help --version'
+
+_etl_kafka_complete() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} i words=0
+
+	case $prev in
+	--value-format)
+		COMPREPLY=($(compgen -W 'json text' -- "$cur"))
+		return 0
+		;;
+	--start)
+		COMPREPLY=($(compgen -W 'earliest latest' -- "$cur"))
+		return 0
+		;;
+	--metrics)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return 0
+		;;
+	-b | --brokers | -t | --topic | -G | --group | -p | --partitions | -X | --set | \
+		--from-state | --state-db | --state-table | -c | --count | --headers-field | -k | \
+		--key | --partition | --timestamp-field | --metrics-interval)
+		COMPREPLY=()
+		return 0
+		;;
+	esac
+	_etl_common_arg "$cur" "$prev" && return 0
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$_etl_kafka_opts" -- "$cur"))
+		return 0
+	fi
+	# the mode is the first word that is not an option or its argument
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		-e | --exit-at-end | -q | --quiet | --progress*) ;;
+		-*=*) ;;
+		-*) ((i++)) ;;
+		*) words=$((words + 1)) ;;
+		esac
+	done
+	if ((words == 0)); then
+		COMPREPLY=($(compgen -W 'consume produce' -- "$cur"))
+	else
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+	return 0
+}
+
+complete -F _etl_kafka_complete etl-kafka

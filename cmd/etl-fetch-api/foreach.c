@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "fetch.h"
+#include "template.h"
 #include "banned.h"
 
 /* ---- --for-each: one request per input record, several at once ---- */
@@ -43,82 +44,6 @@ struct slot {
 	struct buf fail; /* a per-record failure, for --bad-records */
 };
 
-/* A template's "{path}": the path's text, from s (after '{') to its '}'. */
-static size_t placeholder(const char *s)
-{
-	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-");
-
-	return n && s[n] == '}' ? n : 0;
-}
-
-/* tpl with each {path} replaced by the record's value there: percent-encoded
- * (how 'u'), as it is (how 'r'), or escaped for a JSON string (how 'j').
- * 0, or -1 with a message in err when a value is missing or not a scalar. */
-static int expand(struct buf *dst, const char *tpl, struct span rec, int how, struct buf *err)
-{
-	struct buf v = BUF_INIT;
-
-	for (const char *p = tpl; *p;) {
-		size_t n = *p == '{' ? placeholder(p + 1) : 0;
-		struct path path;
-		struct span val;
-		const char *e;
-		size_t eo;
-
-		if (!n) {
-			buf_addc(dst, *p++);
-			continue;
-		}
-		{
-			char *text = xstrndup(p + 1, n);
-
-			if (path_parse(&path, text, 1, &e, &eo) < 0) {
-				free(text);
-				buf_add(dst, p, n + 2);
-				p += n + 2;
-				continue;
-			}
-			free(text);
-		}
-		val = scan_lookup(rec, &path);
-		path_release(&path);
-		buf_reset(&v);
-		switch (scan_kind(val)) {
-		case SCAN_STRING:
-			scan_string(&v, val);
-			break;
-		case SCAN_NUMBER:
-		case SCAN_TRUE:
-		case SCAN_FALSE:
-			buf_add(&v, val.p, val.n);
-			break;
-		default:
-			buf_printf(err, "the field %.*s of the template is %s", (int)n, p + 1,
-				   scan_kind(val) == SCAN_NONE || scan_kind(val) == SCAN_NULL
-					   ? "missing"
-					   : "not a string, a number or a boolean");
-			buf_release(&v);
-			return -1;
-		}
-		if (how == 'u') {
-			http_escape(dst, v.p ? v.p : "", v.len);
-		} else if (how == 'j') {
-			size_t at = dst->len;
-
-			jw_string(dst, v.p ? v.p : "", v.len);
-			/* without its quotes: the template has them */
-			memmove(dst->p + at, dst->p + at + 1, dst->len - at - 2);
-			dst->len -= 2;
-			dst->p[dst->len] = '\0';
-		} else {
-			buf_add(dst, v.p ? v.p : "", v.len);
-		}
-		p += n + 2;
-	}
-	buf_release(&v);
-	return 0;
-}
-
 /* The slot's request from the record: 0, or -1 with s->fail set. */
 static int slot_prepare(struct slot *s, const char *url_tpl, const char *data_tpl)
 {
@@ -126,7 +51,7 @@ static int slot_prepare(struct slot *s, const char *url_tpl, const char *data_tp
 	struct buf u = BUF_INIT, b = BUF_INIT;
 	char *url;
 
-	if (expand(&u, url_tpl, rec, 'u', &s->fail) < 0) {
+	if (template_expand(&u, url_tpl, rec, 'u', &s->fail) < 0) {
 		buf_release(&u);
 		return -1;
 	}
@@ -135,7 +60,7 @@ static int slot_prepare(struct slot *s, const char *url_tpl, const char *data_tp
 		char *eq = strchr(queries[i], '='), *nu;
 
 		buf_reset(&b);
-		if (expand(&b, eq + 1, rec, 'r', &s->fail) < 0) {
+		if (template_expand(&b, eq + 1, rec, 'r', &s->fail) < 0) {
 			free(url);
 			buf_release(&b);
 			return -1;
@@ -159,7 +84,7 @@ static int slot_prepare(struct slot *s, const char *url_tpl, const char *data_tp
 	}
 	s->url = url;
 	buf_reset(&b);
-	if (data_tpl && expand(&b, data_tpl, rec, 'j', &s->fail) < 0) {
+	if (data_tpl && template_expand(&b, data_tpl, rec, 'j', &s->fail) < 0) {
 		buf_release(&b);
 		return -1;
 	}

@@ -94,6 +94,15 @@ int main(void)
 		CHECK_STR(b.p, "a%2Cb%25c");
 		buf_release(&b);
 	}
+	{
+		unsigned long long v = 0;
+
+		CHECK(offset_pos_first("1204", 4, &v) == 0 && v == 1204);
+		CHECK(offset_pos_first("15.3.2", 6, &v) == 0 && v == 15);
+		CHECK(offset_pos_first("18446744073709551615.1", 22, &v) == 0 &&
+		      v == 18446744073709551615ull);
+		CHECK(offset_pos_first("18446744073709551616", 20, &v) == -1);
+	}
 	offset_set_release(&s);
 	offset_set_release(&t);
 	return unit_done();
