@@ -10,7 +10,7 @@
 _etl_common_opts='-o --output --bad-records --max-bad --progress --stats -q --quiet -h --help --version'
 
 # ---- etl-from-csv ----
-_etl_from_csv_opts='--header --no-header -d --delimiter --tsv --quote --null -i --infer -t --types'
+_etl_from_csv_opts='--header --no-header -d --delimiter --tsv --quote --null -i --infer -t --types --verbose'
 
 # Complete the argument of an etl-from-csv option; 1 if prev takes none.
 _etl_from_csv_arg() {
