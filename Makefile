@@ -24,11 +24,12 @@ PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-
 	etl-shard etl-kafka
 LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input \
 	jsonw mem ndjson out path pg pgval rec scan sketch spill stats tempfile timefmt utf8 extract my \
-	myval format schema csvopt redact body http wmark kmerge sortkey offset shard template metrics
+	myval format schema csvopt redact body http wmark kmerge sortkey offset shard template metrics \
+	csvread
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
-	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile \
-	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact test_body \
-	test_sortkey test_kmerge test_offset test_shard
+	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval \
+	test_tempfile test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt \
+	test_redact test_body test_sortkey test_kmerge test_offset test_shard test_csvread
 TOOLS = ndcat kafka-mock
 FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema fuzz_body
 MANPAGES = $(PROGS:%=man/%.1) man/etl.1 man/etl.7 man/etl-expr.7
@@ -132,8 +133,6 @@ FUZZ_SECONDS ?= 20
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard $(FUZZERS:%=tests/fuzz/%.c)))
 fuzz-build: $(FUZZ_BINS)
-# the CSV fuzzer drives etl-from-csv's own conversion code
-build/fuzz/fuzz_csv: cmd/etl-from-csv.c
 build/fuzz/schema_meta.c: tools/embed-schemas $(META_JSON)
 	@mkdir -p $(@D)
 	tools/embed-schemas $(META_JSON) > $@

@@ -28,11 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
+#include "csvread.h"
+#include "input.h"
+#include "tempfile.h"
 #include "die.h"
 #include "hash.h"
 #include "jsonw.h"
@@ -69,7 +71,7 @@ static const struct cli_opt opts[] = {
 	{OPT_WITH_KEY, "with-key", 0, CLI_ARG, "FIELDS",
 	 "--with's key fields (default: those of -k)"},
 	{OPT_WITH_FORMAT, "with-format", 0, CLI_ARG, "FORMAT",
-	 "ndjson, or csv (read by etl-from-csv --infer); default: csv for a name ending in .csv"},
+	 "ndjson, or csv (read as etl-from-csv --infer); default: csv for a name ending in .csv"},
 	{OPT_INNER, "inner", 0, CLI_NOARG, NULL, "only records with a match (the default)"},
 	{OPT_LEFT, "left", 0, CLI_NOARG, NULL, "also records without a match, unchanged"},
 	{OPT_SEMI, "semi", 0, CLI_NOARG, NULL, "records with a match, once and unchanged"},
@@ -285,12 +287,14 @@ static void go_partitioned(void)
 
 /* ---- reading --with ---- */
 
-/* A CSV file is read by etl-from-csv --infer, beside this program or on
- * PATH, in a child process whose output is read through a pipe: the same
- * reader and the same types as etl-from-csv gives, never a second one. */
-static pid_t csv_pid;
+/* A CSV file is read by common/csvread as etl-from-csv --infer reads it
+ * (the same reader, the same types), into an unlinked temporary file of
+ * NDJSON that the NDJSON reader then reads: one record a line, so a record
+ * is named by its number in messages.  A bad CSV record stops the run (65)
+ * with its file:line. */
 static int csv_fd = -1;
 static char csv_name[32];
+static struct buf csv_out;
 
 static int with_is_csv(void)
 {
@@ -301,85 +305,89 @@ static int with_is_csv(void)
 	return n > 4 && !strcasecmp(with_file + n - 4, ".csv");
 }
 
-static void exec_from_csv(void)
+static void csv_flush(void)
 {
-	char self[PATH_MAX], *slash;
-	char *argv[] = {"etl-from-csv", "--infer", "--", (char *)with_file, NULL};
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t off = 0;
 
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash && (size_t)(slash - self) + sizeof("/etl-from-csv") <= sizeof(self)) {
-			memcpy(slash, "/etl-from-csv", sizeof("/etl-from-csv"));
-			if (access(self, X_OK) == 0)
-				execv(self, argv);
-		}
+	while (off < csv_out.len) {
+		ssize_t k = write(csv_fd, csv_out.p + off, csv_out.len - off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			etl_die(ETL_EXIT_IOERR, temp_dir ? temp_dir : "temporary file",
+				"cannot write: %s", strerror(errno));
+		off += k;
 	}
-	execvp("etl-from-csv", argv);
+	buf_reset(&csv_out);
+}
+
+static void csv_emit(void *ctx, const char *line, size_t n)
+{
+	(void)ctx;
+	buf_add(&csv_out, line, n);
+	buf_addc(&csv_out, '\n');
+	if (csv_out.len >= 1 << 16)
+		csv_flush();
+}
+
+static void csv_convert(void)
+{
+	static char *files[1];
+	struct csvread_opts o = {.dialect = {0, '"', 0}, .infer = 1, .strict = 1};
+	struct csvread *r = csvread_new(&o, csv_emit, NULL);
+	struct input *in;
+	const char *p, *file, *used;
+	size_t n;
+	int first;
+
+	csv_fd = tempfile_open(temp_dir, &used);
+	if (csv_fd < 0)
+		etl_die(ETL_EXIT_IOERR, used, "cannot make a temporary file: %s", strerror(errno));
+	files[0] = (char *)with_file;
+	in = input_open(files, 1);
+	while (input_chunk(in, &p, &n, &file, &first)) {
+		if (first)
+			csvread_begin(r, file);
+		csvread_feed(r, p, n);
+	}
+	csvread_end(r);
+	csvread_free(r);
+	input_close(in);
+	csv_flush();
+	buf_release(&csv_out);
+	if (lseek(csv_fd, 0, SEEK_SET) < 0)
+		etl_die(ETL_EXIT_IOERR, used, "cannot read a temporary file: %s", strerror(errno));
+	snprintf(csv_name, sizeof(csv_name), "/dev/fd/%d", csv_fd);
 }
 
 static struct ndjson *open_with(void)
 {
 	static char *files[1]; /* the reader keeps the array */
-	int p[2];
 
 	files[0] = (char *)with_file;
 	if (!with_is_csv())
 		return nd_open(files, 1, wkeys, nwkeys);
-	if (pipe(p) < 0)
-		etl_die(ETL_EXIT_IOERR, with_file, "cannot make a pipe: %s", strerror(errno));
-	out_flush(); /* nothing written twice by the child's copy of the buffer */
-	csv_pid = fork();
-	if (csv_pid < 0)
-		etl_die(ETL_EXIT_IOERR, with_file, "cannot start etl-from-csv: %s",
-			strerror(errno));
-	if (csv_pid == 0) {
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		exec_from_csv();
-		fprintf(stderr, "%s: %s: cannot run etl-from-csv: %s\n", etl_progname, with_file,
-			strerror(errno));
-		_exit(ETL_EXIT_SOFTWARE);
-	}
-	close(p[1]);
-	csv_fd = p[0];
-	snprintf(csv_name, sizeof(csv_name), "/dev/fd/%d", csv_fd);
+	if (csv_fd < 0)
+		csv_convert();
+	else if (lseek(csv_fd, 0, SEEK_SET) < 0)
+		etl_die(ETL_EXIT_IOERR, with_file, "cannot read it again: %s", strerror(errno));
 	files[0] = csv_name;
 	return nd_open(files, 1, wkeys, nwkeys);
 }
 
-/* Done with --with: a failed etl-from-csv (which said why) fails the run
- * with its status; one that stopped at a closed pipe (the join needed no
- * more) did not fail. */
 static void close_with(struct ndjson *nd)
 {
-	int st;
-
 	nd_close(nd);
-	if (!csv_pid)
-		return;
-	close(csv_fd);
-	while (waitpid(csv_pid, &st, 0) < 0)
-		if (errno != EINTR)
-			etl_die(ETL_EXIT_SOFTWARE, with_file, "cannot wait for etl-from-csv: %s",
-				strerror(errno));
-	csv_pid = 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st))
-		etl_exit(WEXITSTATUS(st));
-	if (WIFSIGNALED(st) && WTERMSIG(st) != SIGPIPE)
-		etl_die(ETL_EXIT_SOFTWARE, with_file, "etl-from-csv was killed by signal %d",
-			WTERMSIG(st));
 }
 
 /* The place of a --with record, for messages: a CSV file's records are
- * counted from 1 (its lines are not known here). */
+ * counted from 1. */
 static const char *with_where(const struct record *rec)
 {
 	static char where[PATH_MAX + 32];
 
-	if (!csv_pid)
+	if (csv_fd < 0)
 		return etl_where(rec->file, rec->lineno, 0);
 	snprintf(where, sizeof(where), "%s: record %llu", with_file,
 		 (unsigned long long)rec->lineno);

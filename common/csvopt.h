@@ -19,7 +19,8 @@ enum { CSVOPT_DELIM = 1000, CSVOPT_TSV, CSVOPT_QUOTE };
 
 /* The entries of the dialect options, for a program's table. */
 #define CSVOPT_OPTIONS                                                                          \
-	{CSVOPT_DELIM, "delimiter", 'd', CLI_ARG, "CHAR", "field delimiter (default: ,)"},      \
+	{CSVOPT_DELIM, "delimiter", 'd',                                                        \
+	 CLI_ARG,      "CHAR",      "field delimiter (default: , or, reading, detected)"},      \
 		{CSVOPT_TSV, "tsv", 0, CLI_NOARG, NULL, "tab-separated: the same as -d '\\t'"}, \
 	{                                                                                       \
 		CSVOPT_QUOTE, "quote", 0, CLI_ARG, "CHAR", "quote character (default: \")"      \

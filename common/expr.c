@@ -1252,6 +1252,43 @@ static const char *verb(int op)
 	}
 }
 
+/* The operand arithmetic refused, for its message: a string with its value
+ * (cut to 40 characters), anything else by its kind.  An empty string is
+ * most often a CSV cell: the hint says how to read it as null. */
+static void operand_name(struct buf *m, const struct val *v)
+{
+	size_t k;
+
+	if (v->k != VAL_STR) {
+		buf_adds(m, val_kind_name(v));
+		return;
+	}
+	k = utf8_cut(v->s.p, v->s.n, 40);
+	buf_adds(m, "the string ");
+	jw_string(m, v->s.p, k);
+	if (k < v->s.n)
+		buf_adds(m, "...");
+}
+
+static const char *operand_hint(const struct val *v)
+{
+	return v->k == VAL_STR && !v->s.n ? " (etl-from-csv --null '' reads empty cells as null)"
+					  : "";
+}
+
+/* Fail with "cannot VERB OPERAND[ and a number][ (hint)]". */
+static int arith_fail(struct ev *ev, const struct node *n, const char *verb_s,
+		      const struct val *bad, const char *tail)
+{
+	struct buf m = BUF_INIT;
+	int rc;
+
+	operand_name(&m, bad);
+	rc = ev_fail(ev, n, "cannot %s %s%s%s", verb_s, m.p, tail, operand_hint(bad));
+	buf_release(&m);
+	return rc;
+}
+
 static int arith(struct ev *ev, const struct node *n, const struct val *a, const struct val *b,
 		 struct val *out)
 {
@@ -1291,11 +1328,13 @@ static int arith(struct ev *ev, const struct node *n, const struct val *a, const
 		val_set_time(out, t1, b->t_off);
 		return 0;
 	}
+	const struct val *bad = a->k != VAL_NUM ? a : b;
 	if (op == OP_ADD &&
 	    ((a->k == VAL_STR && b->k == VAL_NUM) || (a->k == VAL_NUM && b->k == VAL_STR)))
-		return ev_fail(ev, n, "cannot add a string and a number (concat() joins text)");
-	const struct val *bad = a->k != VAL_NUM ? a : b;
-	return ev_fail(ev, n, "cannot %s %s", verb(op), val_kind_name(bad));
+		return arith_fail(ev, n, "add", bad,
+				  bad->s.n ? " and a number (concat() joins text)"
+					   : " and a number");
+	return arith_fail(ev, n, verb(op), bad, "");
 }
 
 static int negate(struct ev *ev, const struct node *n, const struct val *a, struct val *out)
@@ -1309,7 +1348,7 @@ static int negate(struct ev *ev, const struct node *n, const struct val *a, stru
 	case VAL_NUM:
 		break;
 	default:
-		return ev_fail(ev, n, "cannot negate %s", val_kind_name(a));
+		return arith_fail(ev, n, "negate", a, "");
 	}
 	*out = *a;
 	out->s.p = NULL;

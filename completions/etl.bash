@@ -12,7 +12,7 @@ _etl_common_opts='-o --output --bad-records --max-bad --progress --stats -q --qu
 _etl_shard_opts='--shard --shard-key'
 
 # ---- etl-from-csv ----
-_etl_from_csv_opts='--header --no-header -d --delimiter --tsv --quote --null -i --infer -t --types'
+_etl_from_csv_opts='--header --no-header -d --delimiter --tsv --quote --null -i --infer -t --types --verbose'
 
 # Complete the argument of an etl-from-csv option; 1 if prev takes none.
 _etl_from_csv_arg() {
@@ -491,8 +491,8 @@ _etl_fetch_api_opts='-X --request -H --header --data --query --timeout --connect
 	--retry-max-time --ignore-status --rate --max-wait --bearer-env --basic-env --header-env
 	--query-env --netrc --oauth2-token-url --client-id-env --client-secret-env --scope
 	--oauth2-auth --since --since-param --state-key --cursor-field --since-lag --state-table -d --db
-	--for-each --parallel --unordered --into --bad-records --max-bad
-	-o --output --progress --stats -q --quiet -h --help --version'
+	--for-each --parallel --unordered --into --delimiter --null -i --infer --verbose
+	--bad-records --max-bad -o --output --progress --stats -q --quiet -h --help --version'
 
 _etl_fetch_api_complete() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -503,7 +503,11 @@ _etl_fetch_api_complete() {
 		return 0
 		;;
 	--format)
-		COMPREPLY=($(compgen -W 'json ndjson' -- "$cur"))
+		COMPREPLY=($(compgen -W 'json ndjson csv' -- "$cur"))
+		return 0
+		;;
+	--delimiter)
+		COMPREPLY=($(compgen -W ", ; '|' '\\t'" -- "$cur"))
 		return 0
 		;;
 	--oauth2-auth)
@@ -528,7 +532,7 @@ _etl_fetch_api_complete() {
 		--total-path | --stop-when | --max-pages | --retries | --retry-max-time | \
 		--ignore-status | --rate | --max-wait | --header-env | --query-env | \
 		--oauth2-token-url | --scope | --since | --since-param | --state-key | --cursor-field | \
-		--since-lag | --state-table | -d | --db | --parallel | --into)
+		--since-lag | --state-table | -d | --db | --parallel | --into | --null)
 		COMPREPLY=()
 		return 0
 		;;

@@ -145,6 +145,119 @@ for a, b in zip(t, t[1:]): print("%.3f" % (b - a))' "$API_LOG"
 	assert_stderr "etl-fetch-api: $API/badndjson: offset 16: invalid JSON: unexpected end of line, expected ',' or '}'"
 }
 
+# csv_items LO HI [infer]: the /csv records LO..HI as etl-fetch-api
+# --format csv writes them (with infer: as with --infer).
+csv_items() {
+	awk -v lo="$1" -v hi="$2" -v infer="${3:-}" -v d="${CSV_D:-,}" 'BEGIN { for (i = lo; i <= hi; i++) {
+		note = i % 2 ? "z" : "x" d "y"
+		if (infer) {
+			qty = i % 5 ? i : "null"
+			printf "{\"id\":%d,\"name\":\"item %d\",\"price\":19.990,\"qty\":%s,\"note\":\"%s\"}\n", i, i, qty, note
+		} else {
+			qty = i % 5 ? i : ""
+			printf "{\"id\":\"%d\",\"name\":\"item %d\",\"price\":\"19.990\",\"qty\":\"%s\",\"note\":\"%s\"}\n", i, i, qty, note
+		}
+	} }'
+}
+
+@test "--format csv: each row of a CSV body is a record, strings unless --infer" {
+	run --separate-stderr fetch "$API/csv?size=3" --format csv
+	assert_success
+	assert_no_stderr
+	assert_output "$(csv_items 1 3)"
+	assert_equal "$(logged headers.accept)" "text/csv"
+	run --separate-stderr fetch "$API/csv?size=6" --format csv -i
+	assert_success
+	assert_output "$(csv_items 1 6 infer)"
+	run --separate-stderr fetch "$API/csv?size=6" --format csv --infer --null 19.990 --null z
+	assert_success
+	assert_output "$(csv_items 1 6 infer | sed 's/"price":19.990/"price":null/; s/"note":"z"/"note":null/')"
+}
+
+@test "--format csv: the delimiter is detected per page (--verbose says it) or given" {
+	CSV_D=';' csv_items 1 25 >expected
+	run --separate-stderr fetch "$API/csv?per_page=10&d=%3B" --paginate link --format csv --verbose
+	assert_success
+	assert_output "$(cat expected)"
+	assert_equal "$(grep -c "the delimiter is ';'" <<<"$stderr")" 3
+	CSV_D='|' csv_items 1 3 >expected
+	run --separate-stderr fetch "$API/csv?size=3&d=%7C" --format csv --delimiter '|'
+	assert_success
+	assert_no_stderr
+	assert_output "$(cat expected)"
+	CSV_D='\\t' csv_items 1 2 >expected
+	run --separate-stderr fetch "$API/csv?size=2&d=%09" --format csv
+	assert_output "$(cat expected)"
+}
+
+@test "--format csv with the pagination styles that need no body: link, header-cursor, page, offset" {
+	run --separate-stderr fetch "$API/csv?per_page=10" --paginate link --format csv
+	assert_success
+	assert_output "$(csv_items 1 25)"
+	assert_equal "$(requests | wc -l)" 3
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/csv?hc=1" --paginate header-cursor:after=X-Next-Cursor --format csv
+	assert_success
+	assert_output "$(csv_items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" "/csv?hc=1 /csv?hc=1&after=10 /csv?hc=1&after=20 "
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/csv" --paginate page:page,size=10,size-param=size --format csv
+	assert_success
+	assert_output "$(csv_items 1 25)"
+	assert_equal "$(requests | wc -l)" 3
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/csv" --paginate offset:offset,limit=10 --format csv
+	assert_success
+	assert_output "$(csv_items 1 25)"
+	assert_equal "$(requests | tr '\n' ' ')" \
+		"/csv?offset=0&limit=10 /csv?offset=10&limit=10 /csv?offset=20&limit=10 "
+	: >"$API_LOG"
+	# a page of a header and no row is empty: the end
+	run --separate-stderr fetch "$API/csv" --paginate page:page,start=3 --format csv
+	assert_success
+	assert_output "$(csv_items 21 25)"
+	assert_equal "$(requests | tr '\n' ' ')" "/csv?page=3 /csv?page=4 "
+}
+
+@test "--format csv: a bad CSV body fails with 65, its URL and line, and writes nothing of it" {
+	run --separate-stderr fetch "$API/csv?size=5&bad=3" --format csv
+	assert_failure 65
+	assert_output ""
+	assert_stderr "etl-fetch-api: $API/csv?size=5&bad=3: line 4: expected 5 fields, found 4"
+	printf '{"n":3}\n{"n":0}\n' >in.ndjson
+	run --separate-stderr fetch "$API/csv?size=5&bad={n}" --for-each --format csv \
+		--bad-records skip <in.ndjson
+	assert_success
+	assert_output "$(csv_items 1 5)"
+	assert_stderr "etl-fetch-api: <stdin>:1: $API/csv?size=5&bad=3: line 4: expected 5 fields, found 4 (skipped; further bad records are counted)
+etl-fetch-api: 1 bad record skipped"
+}
+
+@test "--format csv: what needs a JSON body, and CSV options without it, are usage errors" {
+	run --separate-stderr fetch "$API/csv" --format csv --records data
+	assert_failure 2
+	assert_stderr "etl-fetch-api: --records: does not apply to --format csv: each row is a record
+Try 'etl-fetch-api --help' for more information."
+	run --separate-stderr fetch "$API/csv" --format csv --paginate next-url:next
+	assert_failure 2
+	assert_stderr "etl-fetch-api: --paginate: a cursor or next URL in the body needs --format json
+Try 'etl-fetch-api --help' for more information."
+	run --separate-stderr fetch "$API/csv" --format csv --total-path total
+	assert_failure 2
+	run --separate-stderr fetch "$API/csv" --infer
+	assert_failure 2
+	assert_stderr "etl-fetch-api: --infer: needs --format csv
+Try 'etl-fetch-api --help' for more information."
+	run --separate-stderr fetch "$API/csv" --delimiter ';'
+	assert_failure 2
+	assert_stderr "etl-fetch-api: --delimiter: needs --format csv
+Try 'etl-fetch-api --help' for more information."
+	run --separate-stderr fetch "$API/csv" --format xml
+	assert_failure 2
+	assert_stderr "etl-fetch-api: --format: expected json, ndjson or csv, got 'xml'
+Try 'etl-fetch-api --help' for more information."
+}
+
 # ---- requests ----
 
 @test "requests name the toolkit, accept compressed bodies, and decode them" {

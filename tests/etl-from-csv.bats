@@ -882,3 +882,108 @@ $want"
 	run etl-from-csv "$TESTDATA/csv-spectrum/csvs/comma_in_quotes.csv"
 	assert_output '{"first":"John","last":"Doe","address":"120 any st.","city":"Anytown, WW","zip":"08123"}'
 }
+
+# ---- the delimiter, detected ----
+
+@test "a ;-file is read with ; and --verbose says so" {
+	put in.csv 'a;b;c\n1;x,y;3\n4;"p;q";6\n'
+	run --separate-stderr etl-from-csv --verbose in.csv
+	assert_success
+	assert_output '{"a":"1","b":"x,y","c":"3"}
+{"a":"4","b":"p;q","c":"6"}'
+	assert_stderr "etl-from-csv: in.csv: the delimiter is ';'"
+}
+
+@test "a tab file and a |-file are detected, each file on its own" {
+	put t.tsv 'a\tb\n1\t2\n'
+	put p.csv 'c|d\n"3|x"|4\n'
+	run --separate-stderr etl-from-csv t.tsv p.csv
+	assert_success
+	assert_no_stderr
+	assert_output '{"a":"1","b":"2"}
+{"c":"3|x","d":"4"}'
+}
+
+@test "the comma is preferred when several delimiters split every line alike" {
+	put in.csv 'a,b;c\n1,2;3\n'
+	run --separate-stderr etl-from-csv in.csv
+	assert_success
+	assert_output '{"a":"1","b;c":"2;3"}'
+}
+
+@test "delimiters inside quoted fields do not count" {
+	put in.csv '"a;b",c\n"1;2;3",4\n"5",6\n'
+	run --separate-stderr etl-from-csv in.csv
+	assert_success
+	assert_output '{"a;b":"1;2;3","c":"4"}
+{"a;b":"5","c":"6"}'
+}
+
+@test "a one-column file stays one column" {
+	put in.csv 'name\nAnn\nBob\n'
+	run --separate-stderr etl-from-csv --verbose in.csv
+	assert_success
+	assert_output '{"name":"Ann"}
+{"name":"Bob"}'
+	assert_stderr "etl-from-csv: in.csv: the delimiter is ','"
+}
+
+@test "a one-column header holding a likely delimiter is a warning" {
+	put in.csv 'id;name\n1;Ann\n'
+	run --separate-stderr etl-from-csv -d , in.csv
+	assert_success
+	assert_output '{"id;name":"1;Ann"}'
+	assert_stderr "etl-from-csv: in.csv:1: one column named 'id;name': is the delimiter ';'? (-d)"
+	run --separate-stderr etl-from-csv -q -d , in.csv
+	assert_no_stderr
+}
+
+@test "-d and --tsv turn detection off" {
+	put in.csv 'a;b\n1;2\n'
+	run --separate-stderr etl-from-csv --verbose -d '|' in.csv
+	assert_success
+	assert_output '{"a;b":"1;2"}'
+	assert_stderr "etl-from-csv: in.csv:1: one column named 'a;b': is the delimiter ';'? (-d)"
+	put t.csv 'a,b\n1,2\n'
+	run --separate-stderr etl-from-csv --verbose --tsv t.csv
+	assert_output '{"a,b":"1,2"}'
+}
+
+@test "detection looks at the first 64 KiB only, across chunks" {
+	{ printf 'a;b\n'; for i in $(seq 1 20000); do printf '%d;x\n' "$i"; done; } >in.csv
+	run --separate-stderr bash -c "cat in.csv | etl-from-csv | tail -n 1"
+	assert_success
+	assert_output '{"a":"20000","b":"x"}'
+}
+
+# ---- --infer: empty cells of typed columns ----
+
+@test "--infer: an empty cell is null in a column of numbers, booleans, dates or times" {
+	put in.csv 'n,b,d,ts,t,s,mixed,none\n1,true,2026-01-02,2026-01-02T03:04:05Z,18:30,x,1,\n,,,,,,true,\n2.5,false,,,18:31:02.5,,,\n'
+	run --separate-stderr etl-from-csv -i in.csv
+	assert_success
+	assert_no_stderr
+	assert_output '{"n":1,"b":true,"d":"2026-01-02","ts":"2026-01-02T03:04:05Z","t":"18:30","s":"x","mixed":1,"none":""}
+{"n":null,"b":null,"d":null,"ts":null,"t":null,"s":"","mixed":true,"none":""}
+{"n":2.5,"b":false,"d":null,"ts":null,"t":"18:31:02.5","s":"","mixed":"","none":""}'
+}
+
+@test "--infer: text columns keep \"\" unless --null ''; without --infer nothing changes" {
+	put in.csv 'n,s\n1,x\n,\n'
+	run --separate-stderr etl-from-csv -i --null '' in.csv
+	assert_output '{"n":1,"s":"x"}
+{"n":null,"s":null}'
+	run --separate-stderr etl-from-csv in.csv
+	assert_output '{"n":"1","s":"x"}
+{"n":"","s":""}'
+}
+
+@test "--infer: the column's kind comes from the sample, with --header and --no-header too" {
+	put in.csv '1,x\n,\n'
+	run --separate-stderr etl-from-csv -i --no-header in.csv
+	assert_output '{"c1":1,"c2":"x"}
+{"c1":null,"c2":""}'
+	run --separate-stderr etl-from-csv -i --header n,s in.csv
+	assert_output '{"n":1,"s":"x"}
+{"n":null,"s":""}'
+}

@@ -173,19 +173,34 @@ usage_error() {
 	assert_stderr "etl-join: products.csv:1:1: invalid JSON: expected a JSON object"
 }
 
-@test "a CSV error stops the run with etl-from-csv's message and status; records are numbered" {
+@test "a CSV error stops the run with its file:line and status 65; records are numbered" {
 	printf 'id,name\n1,"open\n' >bad.csv
 	put in.ndjson '{"id":1}\n'
 	run --separate-stderr etl-join -k id --with bad.csv in.ndjson
 	assert_failure 65
 	assert_output ""
-	assert_stderr "etl-from-csv: bad.csv:2:2: invalid CSV: quoted field not closed at the end of the file"
+	assert_stderr "etl-join: bad.csv:2:2: invalid CSV: quoted field not closed at the end of the file"
+	printf 'id,name\n1,a\n2\n' >short.csv
+	run --separate-stderr etl-join -k id --bad-records skip --with short.csv in.ndjson
+	assert_failure 65
+	assert_output ""
+	assert_stderr "etl-join: short.csv:3: expected 2 fields, found 1"
 	printf 'id\n2\n1\n' >unsorted.csv
 	run --separate-stderr etl-join -k id --sorted --with unsorted.csv in.ndjson
 	assert_failure 65
 	assert_stderr "etl-join: unsorted.csv: record 2: out of order: --sorted needs --with sorted on the key"
 	run --separate-stderr etl-join -k id --with x --with-format tsv in.ndjson
 	usage_error "etl-join: --with-format: expected 'ndjson' or 'csv', got 'tsv'"
+}
+
+@test "a CSV --with is read in the process as etl-from-csv --infer reads it: delimiter detected" {
+	printf 'id;name;price\n17;Lamp;9.90\n18;"Chair; large";\n' >products.csv
+	put in.ndjson '{"pid":17}\n{"pid":18}\n'
+	run --separate-stderr env PATH=/nonexistent "$ETL_BIN/etl-join" -k pid --with-key id \
+		--with products.csv in.ndjson
+	assert_success
+	assert_no_stderr
+	assert_output $'{"pid":17,"name":"Lamp","price":9.90}\n{"pid":18,"name":"Chair; large","price":null}'
 }
 
 @test "a bad record of --with is reported with its file and line" {

@@ -380,7 +380,7 @@ EOF
 	put in.ndjson '{"a":"abc"}\n{"a":2}\n'
 	run --separate-stderr etl-map --set 'b=a*2' in.ndjson
 	assert_failure 65
-	assert_stderr 'etl-map: in.ndjson:1: --set b: a*2: cannot multiply a string'
+	assert_stderr 'etl-map: in.ndjson:1: --set b: a*2: cannot multiply the string "abc"'
 	run --separate-stderr etl-map -q --bad-records skip --set 'b=a*2' in.ndjson
 	assert_success
 	assert_output '{"a":2,"b":4}'

@@ -155,7 +155,7 @@ expected_daily() {
 	sed '3s/,1,199.99,/,one,199.99,/' "$EX/sales.csv" >bad.csv
 	run --separate-stderr "$EX/daily-sales/job.sh" bad.csv out
 	assert_failure 65
-	assert_stderr 'etl-map: <stdin>:2: --set revenue: qty*unit_price: cannot multiply a string'
+	assert_stderr 'etl-map: <stdin>:2: --set revenue: qty*unit_price: cannot multiply the string "one"'
 	daily_rows >after.tsv
 	assert_same_file before.tsv after.tsv
 	assert_same_file summary.before out/summary.ndjson

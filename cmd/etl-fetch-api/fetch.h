@@ -20,6 +20,7 @@
 #include "body.h"
 #include "buf.h"
 #include "cli.h"
+#include "csvread.h"
 #include "die.h"
 #include "hash.h"
 #include "http.h"
@@ -133,6 +134,15 @@ enum verdict judge(int rc, const struct http_resp *r, struct attempt *a, int tok
 void auth_headers(struct http_req *q, const char **hl, const char *const *base, size_t nbase,
 		  int token_req, struct buf *tokhdr);
 int fetch(const struct http_req *q0, struct http_resp *r, int token_req);
+/* --format csv, and how the CSV bodies are read. */
+extern int csv_body;
+extern struct csvread_opts csv_ro;
+/* The records of an answer's body, handed to fn one by one: JSON or NDJSON
+ * by body_records() (page_root set), CSV by csvread, whole, with its own
+ * header row.  Returns their number, or -1 with no record handed out and
+ * err holding what is wrong and where in the body ("offset 7: ...",
+ * "line 3, column 2: ..."), for a message after the URL. */
+long page_records(const char *url, struct buf *body, body_fn fn, void *ctx, struct buf *err);
 /* Write a record (ctx NULL), or append its line to the buf ctx. */
 void write_record(void *ctx, struct span rec);
 

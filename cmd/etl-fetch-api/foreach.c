@@ -131,7 +131,7 @@ static void collect_record(void *ctx, struct span rec)
 /* The slot's output from its answer (ignored: no records). */
 static void slot_output(struct slot *s, int ignored_status)
 {
-	struct body_err be;
+	static struct buf err = BUF_INIT;
 	long n = 0;
 
 	page_root = (struct span){NULL, 0};
@@ -143,15 +143,10 @@ static void slot_output(struct slot *s, int ignored_status)
 
 		buf_reset(&arr);
 		buf_addc(&arr, '[');
-		if (!ignored_status) {
-			if (!s->r.body.p)
-				buf_add(&s->r.body, "", 0);
-			n = body_records(s->r.body.p, s->r.body.len, body_fmt, &spec,
-					 collect_record, &arr, &page_root, &be);
-		}
+		if (!ignored_status)
+			n = page_records(s->url, &s->r.body, collect_record, &arr, &err);
 		if (n < 0) {
-			fail_at(s, "offset %zu: %s%s", be.off, be.syntax ? "invalid JSON: " : "",
-				be.msg);
+			fail_at(s, "%s", err.p);
 			return;
 		}
 		buf_addc(&arr, ']');
@@ -168,13 +163,10 @@ static void slot_output(struct slot *s, int ignored_status)
 	}
 	if (ignored_status)
 		return;
-	if (!s->r.body.p)
-		buf_add(&s->r.body, "", 0);
-	n = body_records(s->r.body.p, s->r.body.len, body_fmt, &spec, write_record, &s->out,
-			 &page_root, &be);
+	n = page_records(s->url, &s->r.body, write_record, &s->out, &err);
 	if (n < 0) {
 		buf_reset(&s->out);
-		fail_at(s, "offset %zu: %s%s", be.off, be.syntax ? "invalid JSON: " : "", be.msg);
+		fail_at(s, "%s", err.p);
 	}
 }
 

@@ -76,6 +76,7 @@ enum {
 	OPT_PARALLEL,
 	OPT_UNORDERED,
 	OPT_INTO,
+	OPT_VERBOSE,
 };
 
 const struct cli_opt opts[] = {
@@ -93,7 +94,7 @@ const struct cli_opt opts[] = {
 	{OPT_INSECURE, "insecure", 0, CLI_NOARG, NULL, "do not verify the server's certificate"},
 	{OPT_RECORDS, "records", 0, CLI_ARG, "PATH",
 	 "where the records are in a body: data.items, ., data[*].attributes"},
-	{OPT_FORMAT, "format", 0, CLI_ARG, "json|ndjson",
+	{OPT_FORMAT, "format", 0, CLI_ARG, "json|ndjson|csv",
 	 "the format of the bodies (default: json)"},
 	{OPT_META, "meta", 0, CLI_ARG, "FIELD=PATH",
 	 "add the body's value at PATH to each record as FIELD (repeatable)"},
@@ -149,6 +150,11 @@ const struct cli_opt opts[] = {
 	 "with --for-each: write the output as it comes, not in input order"},
 	{OPT_INTO, "into", 0, CLI_ARG, "FIELD",
 	 "with --for-each: the input record, with the response's records as FIELD"},
+	{CSVOPT_DELIM, "delimiter", 0, CLI_ARG, "CHAR",
+	 "--format csv: the field delimiter (default: detected among , ; tab |)"},
+	CSVREAD_OPTIONS,
+	{OPT_VERBOSE, "verbose", 0, CLI_NOARG, NULL,
+	 "--format csv: say which delimiter was detected"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -170,6 +176,7 @@ long ignore_status[16];
 size_t nignore;
 
 static const char *data_arg, *cacert, *records_arg, *format_arg = "json", *total_arg;
+static const char *csv_opt; /* a CSV reading option given, for the check */
 static const char *bearer_env, *client_id_env, *client_secret_env;
 static const char *since, *since_param, *state_key, *state_table = "etl_state", *db;
 static int64_t since_lag_us = -1;
@@ -379,6 +386,15 @@ static void on_opt(int id, const char *arg)
 {
 	const char *eq;
 
+	if (csvread_on_opt(&csv_ro, id, arg)) {
+		csv_opt = cli_optname;
+		return;
+	}
+	if (id == OPT_VERBOSE) {
+		csv_ro.verbose = 1;
+		csv_opt = "--verbose";
+		return;
+	}
 	switch (id) {
 	case OPT_METHOD:
 		if (!*arg || strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(arg))
@@ -426,8 +442,8 @@ static void on_opt(int id, const char *arg)
 		records_arg = arg;
 		break;
 	case OPT_FORMAT:
-		if (strcmp(arg, "json") && strcmp(arg, "ndjson"))
-			cli_usage_error(cli_optname, "expected json or ndjson, got '%s'", arg);
+		if (strcmp(arg, "json") && strcmp(arg, "ndjson") && strcmp(arg, "csv"))
+			cli_usage_error(cli_optname, "expected json, ndjson or csv, got '%s'", arg);
 		format_arg = arg;
 		break;
 	case OPT_META:
@@ -893,6 +909,7 @@ int main(int argc, char **argv)
 	struct buf basic = BUF_INIT;
 	size_t nh = 0, data_len = 0, cur_len = 0;
 	char *data = NULL, *url = NULL, *cur_body = NULL;
+	struct buf perr = BUF_INIT;
 	unsigned long long pageno, offset = 0;
 	int has_accept = 0, has_ctype = 0;
 	const char *e;
@@ -907,7 +924,16 @@ int main(int argc, char **argv)
 					   : "expected a URL%.0zu",
 				cli.nfiles);
 	body_fmt = strcmp(format_arg, "ndjson") ? BODY_JSON : BODY_NDJSON;
-	if (body_fmt == BODY_NDJSON) {
+	csv_body = !strcmp(format_arg, "csv");
+	if (csv_opt && !csv_body)
+		cli_usage_error(csv_opt, "needs --format csv");
+	if (csv_body) {
+		csvread_opts_check(&csv_ro);
+		if (records_arg)
+			cli_usage_error("--records",
+					"does not apply to --format csv: each row is a record");
+	}
+	if (body_fmt == BODY_NDJSON || csv_body) {
 		if (records_arg)
 			cli_usage_error("--records", "needs --format json");
 		if (nmetas)
@@ -968,8 +994,9 @@ int main(int argc, char **argv)
 		hv[nh++] = headers[i];
 	}
 	if (!has_accept)
-		hv[nh++] = body_fmt == BODY_JSON ? "Accept: application/json"
-						 : "Accept: application/x-ndjson";
+		hv[nh++] = csv_body                ? "Accept: text/csv"
+			   : body_fmt == BODY_JSON ? "Accept: application/json"
+						   : "Accept: application/x-ndjson";
 	if (data && !has_ctype) {
 		struct span t = scan_trim((struct span){data, data_len});
 
@@ -1075,7 +1102,6 @@ int main(int argc, char **argv)
 		data = xstrndup(cur_body, cur_len);
 
 	for (;;) {
-		struct body_err be;
 		long n;
 		char *next = NULL;
 		int skip;
@@ -1097,13 +1123,9 @@ int main(int argc, char **argv)
 		if (skip) {
 			n = 0;
 		} else {
-			if (!r.body.p)
-				buf_add(&r.body, "", 0);
-			n = body_records(r.body.p, r.body.len, body_fmt, &spec, write_record, NULL,
-					 &page_root, &be);
+			n = page_records(url, &r.body, write_record, NULL, &perr);
 			if (n < 0)
-				die_url(ETL_EXIT_DATA, url, "offset %zu: %s%s", be.off,
-					be.syntax ? "invalid JSON: " : "", be.msg);
+				die_url(ETL_EXIT_DATA, url, "%s", perr.p);
 		}
 		/* the stop rules, most common first */
 		if (n == 0 || style == PG_NONE || (max_pages && pages >= max_pages))
@@ -1202,6 +1224,7 @@ done:
 	wmark_release(&wm_max);
 	wmark_release(&wm_cur);
 	http_resp_release(&r);
+	buf_release(&perr);
 	http_free(http);
 	free(url);
 	free(cur_body);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,6 +459,101 @@ void oauth_token(int force)
 struct wmark wm_max, wm_cur; /* the greatest --cursor-field, the record's */
 
 /* Write a record (with --for-each: append its line to the buf ctx). */
+/* ---- CSV bodies ---- */
+
+int csv_body;                                               /* --format csv */
+struct csvread_opts csv_ro = {.dialect = CSV_DIALECT_INIT}; /* the reading options */
+
+static jmp_buf csv_jmp;
+static struct buf csv_lines, *csv_err;
+static size_t csv_url_len;
+
+/* csvread: a record, kept until the whole body is read (NUL-separated, so
+ * that each is NUL-terminated for scan_lookup()). */
+static void csv_line(void *ctx, const char *p, size_t n)
+{
+	(void)ctx;
+	buf_add(&csv_lines, p, n);
+	buf_addc(&csv_lines, '\0');
+}
+
+/* csvread: the body is bad.  where is "URL:LINE[:COLUMN]"; the message says
+ * "line LINE[, column COLUMN]: WHAT", the caller adds the URL. */
+static ETL_NORETURN ETL_PRINTF(3, 4) void csv_fail(int status, const char *where, const char *fmt,
+						   ...)
+{
+	unsigned long long lno = 0;
+	unsigned long col = 0;
+	va_list ap;
+
+	(void)status;
+	buf_reset(csv_err);
+	if (where && strlen(where) > csv_url_len &&
+	    sscanf(where + csv_url_len, ":%llu:%lu", &lno, &col) >= 1) {
+		buf_printf(csv_err, "line %llu", lno);
+		if (col)
+			buf_printf(csv_err, ", column %lu", col);
+		buf_adds(csv_err, ": ");
+	}
+	va_start(ap, fmt);
+	buf_vprintf(csv_err, fmt, ap);
+	va_end(ap);
+	longjmp(csv_jmp, 1);
+}
+
+/* Read a CSV body whole into csv_lines: 0, or -1 with err set. */
+static int csv_read(const char *url, const struct buf *body, struct buf *err)
+{
+	char *shown = url_shown(url);
+	struct csvread *volatile r = NULL;
+
+	csv_url_len = strlen(shown);
+	csv_err = err;
+	buf_reset(&csv_lines);
+	csv_ro.die = csv_fail;
+	csv_ro.strict = 1;
+	if (setjmp(csv_jmp)) {
+		csvread_free(r);
+		free(shown);
+		return -1;
+	}
+	r = csvread_new(&csv_ro, csv_line, NULL);
+	csvread_begin(r, shown);
+	csvread_feed(r, body->p, body->len);
+	csvread_end(r);
+	csvread_free(r);
+	free(shown);
+	return 0;
+}
+
+long page_records(const char *url, struct buf *body, body_fn fn, void *ctx, struct buf *err)
+{
+	struct body_err be;
+	long n = 0;
+
+	if (!body->p)
+		buf_add(body, "", 0);
+	if (!csv_body) {
+		n = body_records(body->p, body->len, body_fmt, &spec, fn, ctx, &page_root, &be);
+		if (n < 0) {
+			buf_reset(err);
+			buf_printf(err, "offset %zu: %s%s", be.off,
+				   be.syntax ? "invalid JSON: " : "", be.msg);
+		}
+		return n;
+	}
+	/* read whole, then handed out: a bad body gives no record */
+	if (csv_read(url, body, err) < 0)
+		return -1;
+	for (size_t at = 0; at < csv_lines.len; n++) {
+		size_t k = strlen(csv_lines.p + at);
+
+		fn(ctx, (struct span){csv_lines.p + at, k});
+		at += k + 1;
+	}
+	return n;
+}
+
 void write_record(void *ctx, struct span rec)
 {
 	buf_reset(&line);

@@ -69,6 +69,18 @@ def items(lo, hi):
     return text
 
 
+def csv_rows(lo, hi, d=",", bad=0):
+    """CSV text: a header, then the records lo..hi-1 (1-based ids): qty is
+    empty for every 5th, note holds the delimiter (quoted) for even ids;
+    the record with id bad (if any) lacks its last field."""
+    lines = [d.join(["id", "name", "price", "qty", "note"])]
+    for i in range(lo, min(hi, ITEMS + 1)):
+        f = [str(i), "item %d" % i, "19.990", "" if i % 5 == 0 else str(i),
+             '"x%sy"' % d if i % 2 == 0 else "z"]
+        lines.append(d.join(f[:-1] if i == bad else f))
+    return "\r\n".join(lines) + "\r\n"
+
+
 def qint(q, name, default):
     try:
         return int(q.get(name, [default])[0])
@@ -197,6 +209,29 @@ class Handler(BaseHTTPRequestHandler):
             if lo + 10 <= ITEMS:
                 h = [("Link", '</ndjson?page=%d>; rel="next"' % (page + 1))]
             self.send(200, text, "application/x-ndjson", h)
+        elif head == "csv":
+            # CSV pages: ?page=&per_page= (with a Link to the next) or
+            # &size=, or ?hc=1&after= (X-Next-Cursor), or ?offset=&limit=;
+            # ?d=; (or tab, |) delimits, ?bad=ID breaks a record
+            d = q.get("d", [","])[0]
+            bad = qint(q, "bad", 0)
+            h = []
+            if "hc" in q:
+                lo = qint(q, "after", 0) + 1
+                hi = min(lo + 10, ITEMS + 1)
+                if hi <= ITEMS:
+                    h = [("X-Next-Cursor", str(hi - 1))]
+            elif "offset" in q:
+                lo = qint(q, "offset", 0) + 1
+                hi = lo + qint(q, "limit", 10)
+            else:
+                page = qint(q, "page", 1)
+                per = qint(q, "per_page", qint(q, "size", 10))
+                lo, hi = (page - 1) * per + 1, page * per + 1
+                if "per_page" in q and hi <= ITEMS:
+                    h = [("Link", '</csv?page=%d&per_page=%d&d=%s>; rel="next"'
+                          % (page + 1, per, urllib.parse.quote(d)))]
+            self.send(200, csv_rows(lo, hi, d, bad), "text/csv", h)
         elif head == "changes":
             # records changed at 00:00:01..06, those at or after ?since=;
             # ?next=PATH adds a Link to PATH (a page that fails, say)

@@ -88,10 +88,10 @@ static void test_parse_errors(void)
 	T("x in [1, 2", "parse error 11: expected ',' or ']', found the end of the expression");
 	T("a + b)", "parse error 6: unbalanced ')'");
 	T("a b", "parse error 3: unexpected 'b'");
-	T("'abc' * 2", "parse error 7: 'abc' * 2: cannot multiply a string");
-	T("1 + (2 - 'x')", "parse error 8: 2 - 'x': cannot subtract a string");
+	T("'abc' * 2", "parse error 7: 'abc' * 2: cannot multiply the string \"abc\"");
+	T("1 + (2 - 'x')", "parse error 8: 2 - 'x': cannot subtract the string \"x\"");
 	T("'a' + 1",
-	  "parse error 5: 'a' + 1: cannot add a string and a number (concat() joins text)");
+	  "parse error 5: 'a' + 1: cannot add the string \"a\" and a number (concat() joins text)");
 	T("1 / 0", "parse error 3: 1 / 0: division by zero");
 	T("a = 1", "parse error 3: '=' is not an operator: use '==' to compare");
 	T("a <> 1", "parse error 3: '<>' is not an operator: use '!='");
@@ -117,7 +117,7 @@ static void test_parse_errors(void)
 	T("x # y", "parse error 3: unexpected character '#'");
 	T("a not b", "parse error 7: expected 'in' after 'not', found 'b'");
 	/* Columns count characters, not bytes. */
-	T("'é' * 2", "parse error 5: 'é' * 2: cannot multiply a string");
+	T("'é' * 2", "parse error 5: 'é' * 2: cannot multiply the string \"é\"");
 	T("matches(x, 'a(')",
 	  "parse error 12: 'a(': invalid regular expression: missing closing parenthesis at offset 2");
 	T("matches(x, 3)", "parse error 12: 3: the pattern of matches() must be a string");
@@ -461,11 +461,27 @@ static void test_operators(void)
 
 static void test_runtime_errors(void)
 {
-	TR("name * 2", "{\"name\":\"abc\"}", "error: name * 2: cannot multiply a string");
-	TR("2 * name", "{\"name\":\"abc\"}", "error: 2 * name: cannot multiply a string");
+	TR("name * 2", "{\"name\":\"abc\"}", "error: name * 2: cannot multiply the string \"abc\"");
+	TR("2 * name", "{\"name\":\"abc\"}", "error: 2 * name: cannot multiply the string \"abc\"");
 	TR("name - 1", "{\"name\":true}", "error: name - 1: cannot subtract a boolean");
+	TR("qty * 2", "{\"qty\":\"\"}",
+	   "error: qty * 2: cannot multiply the string \"\" (etl-from-csv --null '' reads empty "
+	   "cells as null)");
+	TR("qty + 1", "{\"qty\":\"\"}",
+	   "error: qty + 1: cannot add the string \"\" and a number (etl-from-csv --null '' reads "
+	   "empty cells as null)");
+	TR("1 / qty", "{\"qty\":\"\"}",
+	   "error: 1 / qty: cannot divide the string \"\" (etl-from-csv --null '' reads empty "
+	   "cells as null)");
+	TR("qty % 2", "{\"qty\":\"x\"}",
+	   "error: qty % 2: cannot take the remainder of the string \"x\"");
+	TR("-qty", "{\"qty\":\"\"}",
+	   "error: -qty: cannot negate the string \"\" (etl-from-csv --null '' reads empty cells as "
+	   "null)");
+	TR("name * 2", "{\"name\":\"0123456789012345678901234567890123456789xyz\"}",
+	   "error: name * 2: cannot multiply the string \"0123456789012345678901234567890123456789\"...");
 	TR("name / 2", "{\"name\":[1]}", "error: name / 2: cannot divide an array");
-	TR("-name", "{\"name\":\"x\"}", "error: -name: cannot negate a string");
+	TR("-name", "{\"name\":\"x\"}", "error: -name: cannot negate the string \"x\"");
 	TR("qty > '3'", "{\"qty\":5}", "error: qty > '3': cannot compare a number with a string");
 	TR("lower(qty)", "{\"qty\":5}", "error: lower(qty): lower() needs a string, not a number");
 	TR("substr(s, 'x')", "{\"s\":\"abc\"}",
@@ -888,7 +904,8 @@ static void test_records(void)
 		"{\"qty\":\"7\",\"unit_price\":1,\"name\":\"X\\u0020\"}",
 	};
 	static const char *const want_revenue[] =
-		{"59.97", "2.5", "null", "error: qty * unit_price: cannot multiply a string"};
+		{"59.97", "2.5", "null",
+		 "error: qty * unit_price: cannot multiply the string \"7\""};
 	static const char *const want_filter[] = {"false", "false", "true", "error"};
 	struct expr_fields f;
 	struct expr_err err;
