@@ -450,6 +450,14 @@ int main(int argc, char **argv)
 		flat |= ops[i].kind == OPT_FLATTEN || ops[i].kind == OPT_NEST;
 	if (sep_given && !flat)
 		cli_usage_error("--sep", "needs --flatten or --nest");
+	if (strict) {
+		size_t i = 0;
+
+		while (i < nops && !ops[i].e)
+			i++;
+		if (i == nops)
+			cli_usage_error("--strict", "needs --set or --where");
+	}
 	expr_ctx_init(&ctx, field_value, NULL, &scratch);
 
 	nd = nd_open(cli.files, cli.nfiles, NULL, 0);
