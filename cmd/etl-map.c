@@ -214,11 +214,7 @@ static void on_opt(int id, const char *arg)
 		return;
 	}
 	if (id == OPT_SEP) {
-		if (!*arg)
-			cli_usage_error(cli_optname, "the separator cannot be empty");
-		if (!utf8_valid(arg, strlen(arg)))
-			cli_usage_error(cli_optname, "the separator is not valid UTF-8");
-		sep = arg;
+		sep = cli_separator(cli_optname, arg);
 		sep_given = 1;
 		return;
 	}
@@ -450,6 +446,14 @@ int main(int argc, char **argv)
 		flat |= ops[i].kind == OPT_FLATTEN || ops[i].kind == OPT_NEST;
 	if (sep_given && !flat)
 		cli_usage_error("--sep", "needs --flatten or --nest");
+	if (strict) {
+		size_t i = 0;
+
+		while (i < nops && !ops[i].e)
+			i++;
+		if (i == nops)
+			cli_usage_error("--strict", "needs --set or --where");
+	}
 	expr_ctx_init(&ctx, field_value, NULL, &scratch);
 
 	nd = nd_open(cli.files, cli.nfiles, NULL, 0);

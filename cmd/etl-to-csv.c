@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <unistd.h>
 
 #include "buf.h"
@@ -141,11 +140,7 @@ static void on_opt(int id, const char *arg)
 		flatten = 1;
 		break;
 	case OPT_SEP:
-		if (!*arg)
-			cli_usage_error(cli_optname, "the separator cannot be empty");
-		if (!utf8_valid(arg, strlen(arg)))
-			cli_usage_error(cli_optname, "the separator is not valid UTF-8");
-		sep = arg;
+		sep = cli_separator(cli_optname, arg);
 		sep_given = 1;
 		break;
 	case OPT_ALL_KEYS:

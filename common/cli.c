@@ -31,6 +31,7 @@
 #include "shard.h"
 #include "stats.h"
 #include "timefmt.h"
+#include "utf8.h"
 #include "banned.h"
 
 struct cli_common cli;
@@ -379,6 +380,15 @@ unsigned char cli_char(const char *opt, const char *arg)
 	if (c == '\r' || c == '\n' || c >= 0x80)
 		cli_usage_error(opt, "cannot be a line break or a non-ASCII byte");
 	return c;
+}
+
+const char *cli_separator(const char *opt, const char *arg)
+{
+	if (!*arg)
+		cli_usage_error(opt, "the separator cannot be empty");
+	if (!utf8_valid(arg, strlen(arg)))
+		cli_usage_error(opt, "the separator is not valid UTF-8");
+	return arg;
 }
 
 unsigned long long cli_uint(const char *opt, const char *arg, unsigned long long min,

@@ -89,6 +89,10 @@ void cli_finish(void) __attribute__((noreturn));
  * the two characters "\t" are a tab.  Otherwise "OPT: expected one character,
  * got 'X'" or "OPT: cannot be a line break or a non-ASCII byte". */
 unsigned char cli_char(const char *opt, const char *arg);
+/* The key separator of a flattening (etl-map --sep, etl-to-csv --sep): any
+ * non-empty UTF-8 text.  Otherwise "OPT: the separator cannot be empty" or
+ * "OPT: the separator is not valid UTF-8". */
+const char *cli_separator(const char *opt, const char *arg);
 /* A decimal integer in [min, max]: digits only, no sign or blanks (leading
  * zeros are fine).  Otherwise "OPT: expected a positive integer, got 'X'"
  * (min 1; "a non-negative integer" for min 0, "an integer of at least MIN"

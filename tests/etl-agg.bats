@@ -1054,6 +1054,9 @@ got:  $output"
 	run --separate-stderr etl-agg --strict -a 'sum(qty)' in.ndjson
 	assert_success
 	assert_no_stderr
+	run --separate-stderr etl-agg --strict --merge -a 'sum(qty)' in.ndjson
+	assert_failure 2
+	assert_stderr_regex '^etl-agg: --strict: not with --merge'
 }
 
 @test "a run split between processes counts the fields its workers saw" {

@@ -677,4 +677,7 @@ deep() {
 	run --separate-stderr etl-map --strict --where "country == 'FR'" in.ndjson
 	assert_success
 	assert_output '{"country":"FR"}'
+	run --separate-stderr etl-map --strict --select country in.ndjson
+	assert_failure 2
+	assert_stderr_regex '^etl-map: --strict: needs --set or --where'
 }

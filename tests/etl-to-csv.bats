@@ -476,6 +476,9 @@ Try '$p --help' for more information."
 	run --separate-stderr etl-to-csv --sep _ in.ndjson
 	assert_failure 2
 	assert_stderr_regex '^etl-to-csv: --sep: needs --flatten or --pretty'
+	run --separate-stderr etl-to-csv --flatten --sep '' in.ndjson
+	assert_failure 2
+	assert_stderr_regex '^etl-to-csv: --sep: the separator cannot be empty'
 	run --separate-stderr etl-to-csv --max-width 5 in.ndjson
 	assert_failure 2
 	run --separate-stderr etl-to-csv --temp-dir . in.ndjson

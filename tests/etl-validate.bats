@@ -640,4 +640,11 @@ teardown() {
 	run --separate-stderr etl-validate --strict -c "de: country != 'DE'" in.ndjson
 	assert_success
 	assert_output '{"country":"FR"}'
+	run --separate-stderr etl-validate --strict --rows 1.. in.ndjson
+	assert_failure 2
+	assert_stderr_regex '^etl-validate: --strict: needs --check'
+	echo '{"checks":{"de":"country != \"DE\""}}' >rules.json
+	run --separate-stderr etl-validate --strict --rules rules.json in.ndjson
+	assert_failure 1
+	assert_stderr_regex '--check de: field "DE" never present in 2 records'
 }

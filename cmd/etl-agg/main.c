@@ -432,6 +432,8 @@ static void check_options(void)
 {
 	if (opt.partial && sort_spec)
 		cli_usage_error("--sort", "partial states are not sorted (sort after --merge)");
+	if (strict && opt.merge)
+		cli_usage_error("--strict", "not with --merge, which evaluates no expression");
 	if (opt.window) {
 		if (window_parse(opt.window) != 0)
 			cli_usage_error("--window",

@@ -707,6 +707,8 @@ int main(int argc, char **argv)
 		cli_usage_error("--resolve", "needs --schema");
 	if (format_annotation && !schema_file)
 		cli_usage_error("--format-annotation", "needs --schema");
+	if (strict && !nchecks)
+		cli_usage_error("--strict", "needs --check");
 	if (have_at && !schema_file)
 		cli_usage_error("--at", "needs --schema");
 	if (schema_file)
