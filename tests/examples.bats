@@ -452,6 +452,31 @@ pg_ctl_server() {
 	assert_output 3
 }
 
+@test "incremental: the example's API limits the rate; etl-fetch-api waits as told and gets every event" {
+	local pid i
+
+	sed "s/@DAY@/2026-11-24/g" "$EX/incremental/data/events.ndjson" >events.ndjson
+	python3 "$ETL_ROOT/tests/tools/apiserver.py" --port-file port --log requests.ndjson \
+		--lifetime 60 --data events.ndjson </dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -s port ]] && break
+		sleep 0.1
+	done
+	# one event a page and no --rate: 7 requests at once, past 5 a second
+	run --separate-stderr env API_CLIENT_ID=cl-id API_CLIENT_SECRET=cl-s3cr3t timeout 60 \
+		etl-fetch-api "http://127.0.0.1:$(cat port)/v1/events" --records events --paginate link \
+		--query per_page=1 --oauth2-token-url "http://127.0.0.1:$(cat port)/oauth/token" \
+		--client-id-env API_CLIENT_ID --client-secret-env API_CLIENT_SECRET
+	kill "$pid" 2>/dev/null || true
+	assert_success
+	run jq -r .id <<<"$output"
+	assert_output "$(printf 'ev-%d\n' 1 2 3 4 5 6 7)"
+	# more requests than pages: some were refused (429) and asked again
+	n=$(jq -r 'select(.path | startswith("/v1/events")) | .path' requests.ndjson | wc -l)
+	((n > 7)) || fail "$n requests for 7 pages: the rate limit never answered 429"
+}
+
 @test "incremental: make demo-incremental runs the job three times and removes its servers" {
 	command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || skip "no MariaDB server installed"
 	demo_tmp
