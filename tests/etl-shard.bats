@@ -67,6 +67,13 @@ keys() {
 	done
 }
 
+@test "--shard of etl-head -g: the shards' heads together are the heads of every group" {
+	keys 900 >in.ndjson
+	etl-head -n 2 -g k in.ndjson | sort >one.ndjson
+	for k in 0 1 2; do etl-head -n 2 -g k --shard "$k/3" --shard-key k in.ndjson; done | sort |
+		cmp - one.ndjson
+}
+
 @test "--shard counts the other shards' records as dropped and skipped" {
 	keys 300 >in.ndjson
 	etl-shard -k k -n 2 -o 'part-{}.ndjson' in.ndjson
