@@ -227,3 +227,20 @@ got:  $output"
 			fail "command $k still runs: $(ps -o stat=,args= -p "$(cat "pid-$k")")"
 	done
 }
+
+@test "--max-bad N% exceeded: no -o file, no command finishes" {
+	keys 10 >in.ndjson
+	printf 'nope\nnope\n' >>in.ndjson
+	run --separate-stderr etl-shard -k k -n 2 -o 'part-{}.ndjson' --bad-records skip --max-bad 10% in.ndjson
+	assert_failure 1
+	assert_equal "$(ls -A | grep part)" ""
+	run --separate-stderr etl-shard -k k -n 2 --to-command 'cat >/dev/null; touch done-{}' \
+		--bad-records skip --max-bad 10% in.ndjson
+	assert_failure 1
+	[[ ! -e done-0 && ! -e done-1 ]] || fail "a command ran to its end after a failed run"
+	run --separate-stderr etl-shard -k k -n 2 -o 'part-{}.ndjson' --bad-records skip --max-bad 20% \
+		--stats st.json in.ndjson
+	assert_success
+	assert_equal "${stderr##*$'\n'}" "etl-shard: 2 bad records skipped"
+	assert_equal "$(jq -c '[.records_in, .records_out, .bad]' st.json)" "[12,10,2]"
+}
