@@ -244,3 +244,14 @@ got:  $output"
 	assert_equal "${stderr##*$'\n'}" "etl-shard: 2 bad records skipped"
 	assert_equal "$(jq -c '[.records_in, .records_out, .bad]' st.json)" "[12,10,2]"
 }
+
+@test "etl-agg --shard: the slices' groups together are the whole run's, with or without --memory" {
+	keys 3000 >in.ndjson
+	etl-agg -g k -a 'n=count()' -a 's=sum(i)' in.ndjson | sort >one.ndjson
+	for k in 0 1 2; do
+		etl-agg -g k -a 'n=count()' -a 's=sum(i)' --shard "$k/3" --shard-key k in.ndjson >"s$k.ndjson"
+		etl-agg -g k -a 'n=count()' -a 's=sum(i)' --shard "$k/3" --shard-key k --memory 1k in.ndjson |
+			cmp - "s$k.ndjson"
+	done
+	cat s?.ndjson | sort | cmp - one.ndjson
+}
