@@ -304,7 +304,7 @@ static const struct cli_prog prog = {
 	"[-n N | --tail N | --sample N | --fraction P] [--seed S] [-g FIELDS] [OPTIONS] [FILE...]",
 	"Write the first or last N records, per group, or a random sample.",
 	opts,
-	0,
+	CLI_SHARD,
 	on_opt,
 };
 

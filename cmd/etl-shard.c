@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bad.h"
 #include "buf.h"
 #include "cli.h"
 #include "die.h"
@@ -315,6 +316,7 @@ int main(int argc, char **argv)
 	struct hash_canon canon;
 	struct record rec;
 	uint64_t total = 0;
+	int status;
 
 	cli_start(&prog, argc, argv);
 	if (!nkeys)
@@ -340,6 +342,11 @@ int main(int argc, char **argv)
 		flush(&shards[k]);
 		total += shards[k].records;
 	}
+	/* --max-bad N% is decided before any file is renamed into place or any
+	 * command sees the end of its input, as cli_finish() would for -o */
+	status = bad_finish();
+	if (status)
+		etl_exit(status);
 	if (command)
 		finish_commands();
 	else
@@ -351,5 +358,6 @@ int main(int argc, char **argv)
 	}
 	hash_canon_release(&canon);
 	path_list_free(keys, nkeys);
-	cli_finish();
+	out_close();
+	etl_exit(0);
 }

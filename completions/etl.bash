@@ -63,6 +63,7 @@ _etl_top_arg() {
 
 # ---- etl-head ----
 _etl_head_opts='-n --count --tail --sample --fraction --seed -g --group-by'
+_etl_head_opts+=" $_etl_shard_opts"
 
 # The arguments of etl-head's options are numbers and field paths.
 _etl_head_arg() {

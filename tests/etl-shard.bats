@@ -67,6 +67,13 @@ keys() {
 	done
 }
 
+@test "--shard of etl-head -g: the shards' heads together are the heads of every group" {
+	keys 900 >in.ndjson
+	etl-head -n 2 -g k in.ndjson | sort >one.ndjson
+	for k in 0 1 2; do etl-head -n 2 -g k --shard "$k/3" --shard-key k in.ndjson; done | sort |
+		cmp - one.ndjson
+}
+
 @test "--shard counts the other shards' records as dropped and skipped" {
 	keys 300 >in.ndjson
 	etl-shard -k k -n 2 -o 'part-{}.ndjson' in.ndjson
@@ -219,4 +226,32 @@ got:  $output"
 		[[ $(ps -o stat= -p "$(cat "pid-$k")") != [^Z]* ]] ||
 			fail "command $k still runs: $(ps -o stat=,args= -p "$(cat "pid-$k")")"
 	done
+}
+
+@test "--max-bad N% exceeded: no -o file, no command finishes" {
+	keys 10 >in.ndjson
+	printf 'nope\nnope\n' >>in.ndjson
+	run --separate-stderr etl-shard -k k -n 2 -o 'part-{}.ndjson' --bad-records skip --max-bad 10% in.ndjson
+	assert_failure 1
+	assert_equal "$(ls -A | grep part)" ""
+	run --separate-stderr etl-shard -k k -n 2 --to-command 'cat >/dev/null; touch done-{}' \
+		--bad-records skip --max-bad 10% in.ndjson
+	assert_failure 1
+	[[ ! -e done-0 && ! -e done-1 ]] || fail "a command ran to its end after a failed run"
+	run --separate-stderr etl-shard -k k -n 2 -o 'part-{}.ndjson' --bad-records skip --max-bad 20% \
+		--stats st.json in.ndjson
+	assert_success
+	assert_equal "${stderr##*$'\n'}" "etl-shard: 2 bad records skipped"
+	assert_equal "$(jq -c '[.records_in, .records_out, .bad]' st.json)" "[12,10,2]"
+}
+
+@test "etl-agg --shard: the slices' groups together are the whole run's, with or without --memory" {
+	keys 3000 >in.ndjson
+	etl-agg -g k -a 'n=count()' -a 's=sum(i)' in.ndjson | sort >one.ndjson
+	for k in 0 1 2; do
+		etl-agg -g k -a 'n=count()' -a 's=sum(i)' --shard "$k/3" --shard-key k in.ndjson >"s$k.ndjson"
+		etl-agg -g k -a 'n=count()' -a 's=sum(i)' --shard "$k/3" --shard-key k --memory 1k in.ndjson |
+			cmp - "s$k.ndjson"
+	done
+	cat s?.ndjson | sort | cmp - one.ndjson
 }
