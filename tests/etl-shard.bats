@@ -184,8 +184,8 @@ keys() {
 
 @test "the man page's examples print what it shows" {
 	local cmd want n=0
-	cp -r "$DATA" data
-	cd data/csv || return 1
+	# from a folder holding a copy of examples/, as from the root of the sources
+	cp -R "$ETL_ROOT/examples" examples
 	while IFS= read -r -d '' cmd && IFS= read -r -d '' want; do
 		run --separate-stderr bash -o pipefail -c "$cmd"
 		[[ $status == 0 ]] || fail "example failed ($status): $cmd: $stderr"

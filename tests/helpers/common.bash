@@ -111,16 +111,21 @@ assert_no_temp_files() {
 }
 
 # check_man_examples PROG MIN: run the ```-fenced "$ etl-..." examples of
-# man/PROG.1.scd from tests/data/csv, each with pipefail, and compare what each
-# prints with the lines the page shows under it (an example that shows
-# nothing must still print something).  Fails when fewer than MIN are found.
+# man/PROG.1.scd as a user does from the root of the sources (in a folder
+# holding a copy of examples/, so that they read the files shipped there),
+# each with pipefail, and compare what each prints with the lines the page
+# shows under it (an example that shows nothing must still print something).
+# Fails when fewer than MIN are found.
 check_man_examples() {
 	local page="$ETL_ROOT/man/$1.1.scd" min=$2 line cmd="" want="" inblock="" n=0
+	local work="$BATS_TEST_TMPDIR/man-examples"
 
+	mkdir -p "$work"
+	cp -R "$ETL_ROOT/examples" "$work/examples"
 	run_example() {
 		[[ -n $cmd ]] || return 0
 		n=$((n + 1))
-		run --separate-stderr bash -c "set -o pipefail; cd '$DATA/csv' && ${cmd#\$ }"
+		run --separate-stderr bash -c "set -o pipefail; cd '$work' && ${cmd#\$ }"
 		assert_success
 		if [[ -n $want ]]; then
 			assert_output "${want%$'\n'}"
