@@ -26,7 +26,8 @@
  * unquoted field (5'11") is taken as data, as most readers do: the strict
  * parser stops there, and the quote is handed to it once in lenient mode.
  *
- * The first 64 KiB of each file (the sample) are held back when the
+ * The first 64 KiB or 1000 lines of each file (the sample) are held back
+ * when the
  * delimiter is to be detected or the columns' kinds inferred, then parsed as
  * any chunk.  With threads, libcsv runs in a second thread, which hands the
  * fields on in batches to the caller's thread (see "Pipeline"); everything
@@ -55,7 +56,10 @@
  * (CAST_STRING is the default without). */
 enum { T_INFER = CAST_NTYPES };
 
+/* The sample: the first 64 KiB or 1000 lines of a file, whichever comes
+ * first, so that a slow stream is not held back long. */
 #define SAMPLE_BYTES (64 * 1024)
+#define SAMPLE_LINES 1000
 
 struct col {
 	size_t name_off, name_len; /* the decoded name, in names */
@@ -115,6 +119,7 @@ struct csvread {
 	/* the sample: held back until it is complete */
 	int sampling;
 	struct buf sample;
+	size_t sample_lines;
 	unsigned char *typed; /* infer: per column of the sample, its values are typed */
 	size_t ntyped;
 	/* shared, under mu when the pipeline runs */
@@ -1114,8 +1119,10 @@ void csvread_opts_release(struct csvread_opts *o)
 void csvread_feed(struct csvread *r, const char *p, size_t n)
 {
 	if (r->sampling) {
+		for (const char *q = p, *e = p + n; (q = memchr(q, '\n', e - q)); q++)
+			r->sample_lines++;
 		buf_add(&r->sample, p, n);
-		if (r->sample.len >= SAMPLE_BYTES)
+		if (r->sample.len >= SAMPLE_BYTES || r->sample_lines >= SAMPLE_LINES)
 			sample_finish(r, 0);
 		return;
 	}
@@ -1139,6 +1146,7 @@ void csvread_begin(struct csvread *r, const char *file)
 	}
 	r->seg_start = NULL;
 	r->sampling = !r->o.dialect.delim || r->o.infer;
+	r->sample_lines = 0;
 	buf_reset(&r->sample);
 	parse_reset(r);
 	record_reset(r);

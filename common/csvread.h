@@ -12,7 +12,7 @@
  * strings, except: a field equal to a --null string is null; with infer, a
  * field that is a plain JSON number or true/false is written unquoted (its
  * text unchanged), and an empty field is null in a column whose values in
- * the sample (the first 64 KiB of the file) are all numbers, booleans, dates
+ * the sample (the first 64 KiB or 1000 lines of the file) are all numbers, booleans, dates
  * or times; a --types column is converted by cast.h.
  *
  * Delimiter 0 means: detect it per file from the sample among , ; TAB and |

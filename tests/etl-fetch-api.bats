@@ -487,6 +487,51 @@ Try 'etl-fetch-api --help' for more information."
 	assert_output ""
 }
 
+@test "the IETF RateLimit fields, structured or as three fields, hold the next request until the reset" {
+	run --separate-stderr fetch "$API/ratelimit?reset=1&ietf=sf" --paginate page:page
+	assert_success
+	assert_output "$(items 1 2)"
+	assert_equal "$(requests | wc -l)" 3
+	gaps >gaps.txt
+	run awk '$1 < 0.95 { print "too close: " $1 }' gaps.txt
+	assert_output ""
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/ratelimit?reset=1&ietf=trio" --paginate page:page
+	assert_success
+	assert_output "$(items 1 2)"
+	gaps >gaps.txt
+	run awk '$1 < 0.95 { print "too close: " $1 }' gaps.txt
+	assert_output ""
+	: >"$API_LOG"
+	run --separate-stderr fetch "$API/ratelimit?ietf=sf" --paginate page:page
+	assert_failure 75
+	assert_stderr "etl-fetch-api: $API/ratelimit?ietf=sf&page=2: the rate limit asks to wait 7200s, more than --max-wait"
+}
+
+@test "RateLimit-Policy: past its quota in its window, no request before the window ends" {
+	run --separate-stderr fetch "$API/policy?q=3&w=1" --paginate page:page
+	assert_success
+	assert_output "$(items 1 4)"
+	assert_equal "$(requests | wc -l)" 5
+	# 3 answers in the first second: the 4th request waits for the next window
+	gaps >gaps.txt
+	run awk 'NR == 3 && $1 < 0.8 { print "too early: " $1 } { t += $1 } END { if (t < 0.95) print "too fast: " t }' gaps.txt
+	assert_output ""
+	: >"$API_LOG"
+	# a loose policy (100 a second) never speeds up --rate 4/s
+	run --separate-stderr fetch "$API/policy?q=100&w=1" --paginate page:page --rate 4/s
+	assert_success
+	gaps >gaps.txt
+	run awk '$1 < 0.2 { print "too close: " $1 }' gaps.txt
+	assert_output ""
+	: >"$API_LOG"
+	# one request in 3600 s: the second waits past --max-wait
+	run --separate-stderr fetch "$API/policy?q=1&w=3600" --paginate page:page --max-wait 10s
+	assert_failure 75
+	assert_output "$(items 1 1)"
+	assert_stderr "etl-fetch-api: $API/policy?q=1&w=3600&page=2: the rate limit asks to wait 3600s, more than --max-wait"
+}
+
 @test "--rate spaces every request, retries included" {
 	run --separate-stderr fetch "$API/link?per_page=5" --paginate link --rate 5/s --stats st.json
 	assert_success

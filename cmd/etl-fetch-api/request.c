@@ -121,6 +121,16 @@ static void excerpt(struct buf *b, const struct http_resp *r)
 /* ---- rate limits ---- */
 
 double next_slot; /* monotonic time before which no request may start */
+/* The quota policies of RateLimit-Policy ("name";q=Q;w=W: Q requests in a
+ * window of W seconds), counted here: the answers seen in the current
+ * window of each policy; at Q, no request before the window ends. */
+struct policy {
+	char name[32];
+	double start; /* monotonic time of the window's first answer */
+	double n;
+};
+static struct policy policies[8];
+static size_t npolicies;
 
 /* The server's limits push the next slot back (never forward). */
 static void hold_until(double t)
@@ -177,32 +187,104 @@ static double span_num(struct span v)
 	return strtod(tmp, NULL);
 }
 
-/* The server's limits: when none is left, no request before the reset. */
+/* The members of a structured-field list (RFC 8941), as RateLimit and
+ * RateLimit-Policy send them: "name";key=value;..., separated by commas
+ * outside quoted strings.  fn(member) for each. */
+static void sf_members(struct span v, void (*fn)(struct span))
+{
+	size_t start = 0;
+	int inq = 0;
+
+	for (size_t i = 0; i <= v.n; i++) {
+		if (i < v.n && v.p[i] == '"' && (i == 0 || v.p[i - 1] != '\\'))
+			inq = !inq;
+		if (i == v.n || (!inq && v.p[i] == ',')) {
+			fn((struct span){v.p + start, i - start});
+			start = i + 1;
+		}
+	}
+}
+
+/* RateLimit: a policy with nothing left (r=0) holds requests for t seconds. */
+static void rl_member(struct span m)
+{
+	double left = rl_field(m, "r"), reset = rl_field(m, "t");
+
+	if (left == 0 && reset > 0)
+		hold_until(mono() + reset);
+}
+
+/* RateLimit-Policy: one more answer in the window of each policy. */
+static void policy_member(struct span m)
+{
+	double q = rl_field(m, "q"), w = rl_field(m, "w"), now = mono();
+	size_t nl = 0, i;
+	struct policy *p;
+
+	if (q <= 0 || w <= 0)
+		return;
+	m = scan_trim(m);
+	while (nl < m.n && m.p[nl] != ';')
+		nl++;
+	if (nl >= sizeof(policies[0].name))
+		nl = sizeof(policies[0].name) - 1;
+	for (i = 0; i < npolicies; i++)
+		if (strlen(policies[i].name) == nl && !memcmp(policies[i].name, m.p, nl))
+			break;
+	if (i == npolicies) {
+		if (npolicies == sizeof(policies) / sizeof(policies[0]))
+			return;
+		memcpy(policies[npolicies].name, m.p, nl);
+		policies[npolicies].name[nl] = '\0';
+		policies[npolicies].n = 0;
+		policies[npolicies++].start = now;
+	}
+	p = &policies[i];
+	if (now - p->start >= w) {
+		p->start = now;
+		p->n = 0;
+	}
+	if (++p->n >= q)
+		hold_until(p->start + w);
+}
+
+/* A reset: seconds from now, or a Unix time (GitHub's X-RateLimit-Reset). */
+static void hold_reset(double reset)
+{
+	if (reset > 1e9)
+		reset -= wall();
+	if (reset > 0)
+		hold_until(mono() + reset);
+}
+
+/* The server's limits, which can only make requests wait longer: when none
+ * is left, no request before the reset; a quota policy paces them. */
 static void server_limits(const struct http_resp *r)
 {
-	struct span rem = http_header(r, "X-RateLimit-Remaining");
-	double left = span_num(rem), reset;
+	struct span v = http_header(r, "X-RateLimit-Remaining");
 
-	if (left == 0) {
-		reset = span_num(http_header(r, "X-RateLimit-Reset"));
-		/* a Unix time (GitHub) or seconds from now */
-		if (reset > 1e9)
-			reset -= wall();
-		if (reset > 0)
-			hold_until(mono() + reset);
-		return;
+	if (span_num(v) == 0)
+		hold_reset(span_num(http_header(r, "X-RateLimit-Reset")));
+	/* the IETF draft's first form: three fields */
+	v = http_header(r, "RateLimit-Remaining");
+	if (span_num(v) == 0)
+		hold_reset(span_num(http_header(r, "RateLimit-Reset")));
+	/* RateLimit: "limit=10, remaining=0, reset=30" in the drafts of 2022,
+	 * the structured list "name";r=0;t=30,... since */
+	v = http_header(r, "RateLimit");
+	if (v.p) {
+		double left = rl_field(v, "remaining");
+
+		if (left >= 0) {
+			if (left == 0)
+				hold_reset(rl_field(v, "reset"));
+		} else {
+			sf_members(v, rl_member);
+		}
 	}
-	rem = http_header(r, "RateLimit");
-	if (rem.p) {
-		left = rl_field(rem, "remaining");
-		if (left < 0)
-			left = rl_field(rem, "r");
-		reset = rl_field(rem, "reset");
-		if (reset < 0)
-			reset = rl_field(rem, "t");
-		if (left == 0 && reset > 0)
-			hold_until(mono() + reset);
-	}
+	v = http_header(r, "RateLimit-Policy");
+	if (v.p)
+		sf_members(v, policy_member);
 }
 
 /* ---- requests ---- */

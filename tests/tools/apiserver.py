@@ -302,11 +302,27 @@ class Handler(BaseHTTPRequestHandler):
             # seconds (default 7200), said the GitHub way or, with ?ietf=1,
             # in the IETF RateLimit header
             page, reset = qint(q, "page", 1), qint(q, "reset", 7200)
-            if "ietf" in q:
+            ietf = q.get("ietf", [""])[0]
+            if ietf == "sf":
+                # the structured form: the second policy has nothing left
+                h = [("RateLimit-Policy", '"burst";q=100;w=60, "daily";q=1000;w=86400'),
+                     ("RateLimit", '"burst";r=99;t=60, "daily";r=0;t=%d' % reset)]
+            elif ietf == "trio":
+                h = [("RateLimit-Limit", "10"), ("RateLimit-Remaining", "0"),
+                     ("RateLimit-Reset", str(reset))]
+            elif ietf:
                 h = [("RateLimit", "limit=10, remaining=0, reset=%d" % reset)]
             else:
                 h = [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", str(reset))]
             self.send(200, items(page, page + 1) if page <= 2 else "[]", headers=h)
+        elif head == "policy":
+            # ?page=N: page N of 4 (one record each) under the quota
+            # policies of RateLimit-Policy: ?q= requests in ?w= seconds, and
+            # a looser one; RateLimit says there is quota left
+            page, qq, w = qint(q, "page", 1), qint(q, "q", 4), qint(q, "w", 1)
+            h = [("RateLimit-Policy", '"burst";q=%d;w=%d, "loose";q=1000;w=1' % (qq, w)),
+                 ("RateLimit", '"burst";r=%d;t=%d' % (qq - 1, w))]
+            self.send(200, items(page, page + 1) if page <= 4 else "[]", headers=h)
         elif head == "auth":
             kind = parts[1]
             h = self.headers
