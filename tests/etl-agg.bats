@@ -985,10 +985,10 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 
 @test "the man page's examples print what it shows" {
 	# each "$ etl-..." line of EXAMPLES followed by its output, up to the
-	# block's end; run from tests/data/csv as the man page says
+	# block's end; run from a folder holding a copy of examples/, as from
+	# the root of the sources
 	local cmd want n=0
-	cp -r "$DATA" data
-	cd data/csv || return 1
+	cp -R "$ETL_ROOT/examples" examples
 	while IFS= read -r -d '' cmd && IFS= read -r -d '' want; do
 		run --separate-stderr bash -o pipefail -c "$cmd"
 		[[ $status == 0 ]] || fail "example failed ($status): $cmd: $stderr"

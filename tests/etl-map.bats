@@ -615,13 +615,14 @@ deep() {
 @test "the EXAMPLES of etl-map(1) print what the manual shows" {
 	local man="$ETL_ROOT/man/etl-map.1.scd" cmd want n=0
 
-	[[ -d $DATA/csv ]] || skip "tests/data/csv is missing"
-	cp -R "$DATA" "$TMP/data"
+	# from a folder holding a copy of examples/, as from the root of the sources
+	mkdir -p "$TMP/root"
+	cp -R "$ETL_ROOT/examples" "$TMP/root/examples"
 	# each code block: one "$ etl-..." line, then the output it prints
 	while IFS= read -r -d '' block; do
 		cmd=${block%%$'\n'*}
 		want=${block#*$'\n'}
-		run bash -o pipefail -c "cd '$TMP/data/csv' && ${cmd#\$ }"
+		run bash -o pipefail -c "cd '$TMP/root' && ${cmd#\$ }"
 		assert_success
 		assert_output "$want"
 		n=$((n + 1))
