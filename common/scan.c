@@ -410,9 +410,12 @@ static void clear_leaves(const struct want_node *n, struct span *vals)
  * is decoded only when it holds escapes. */
 static const struct want_node *match(const struct want_node *n, cp key, size_t len, size_t *last)
 {
-	const struct want_node *k = &n->kids[n->after[*last]];
+	const struct want_node *k;
 	size_t i;
 
+	if (!n->nkids) /* a path of no segment wants the whole record */
+		return NULL;
+	k = &n->kids[n->after[*last]];
 	if (n->after[*last] < n->nkids && k->keylen == len && !k->esc &&
 	    memcmp(k->key, key, len) == 0) {
 		i = n->after[*last];

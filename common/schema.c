@@ -243,6 +243,7 @@ struct fixpat {
 	unsigned char (*set)[256]; /* set[i][c]: byte c may stand at position i */
 	size_t n;
 	int rep; /* the last set repeats: n - 1 or more bytes */
+	int bs;  /* some set holds '\\' */
 };
 
 struct doc {
@@ -1235,9 +1236,12 @@ static struct fixpat *fix_compile(struct schema *S, struct span src)
 	}
 	f = arena_alloc(&S->mem, sizeof(*f));
 	f->set = arena_alloc(&S->mem, (n + 1) * sizeof(*f->set));
-	for (size_t i = 0; i < n; i++)
+	f->bs = 0;
+	for (size_t i = 0; i < n; i++) {
 		for (int c = 0; c < 256; c++)
 			f->set[i][c] = (sets[i][c / 8] >> (c % 8)) & 1;
+		f->bs |= f->set[i]['\\'];
+	}
 	f->n = n;
 	f->rep = rep;
 	free(sets);
@@ -1623,6 +1627,10 @@ static void plan_leaf(struct schema *S, struct node *s)
 
 			s->estr[i] = scan_kind(e) == SCAN_STRING ? str_of(&S->mem, e)
 								 : (struct span){NULL, 0};
+			/* compared with raw bytes, a string holding a backslash
+			 * would take an escape for itself: json_eq() decides */
+			if (s->estr[i].p && memchr(s->estr[i].p, '\\', s->estr[i].n))
+				s->estr[i].p = NULL;
 		}
 	}
 	s->has_imin = s->minimum.p && plain_int(s->minimum, &s->imin);
@@ -2264,9 +2272,16 @@ static int leaf_ok(struct schema *S, const struct node *s, struct span v)
 		return 0;
 	if (t == T_STRING) {
 		struct span str = {v.p + 1, v.n - 2};
+		int plain = 0; /* the raw bytes are known to hold no escape */
 
-		if (memchr(str.p, '\\', str.n))
-			return 0;
+		/* A pattern or an enum string without backslashes that the raw
+		 * bytes match tells that they hold none: the content is the raw
+		 * bytes.  Else they are looked at. */
+		if (s->fix && !s->fix->bs) {
+			if (!fix_match(s->fix, str.p, str.n))
+				return 0;
+			plain = 1;
+		}
 		if (s->has_enum) {
 			size_t i;
 
@@ -2276,7 +2291,10 @@ static int leaf_ok(struct schema *S, const struct node *s, struct span v)
 					break;
 			if (i == s->nenum)
 				return 0;
+			plain = 1;
 		}
+		if (!plain && memchr(str.p, '\\', str.n))
+			return 0;
 		if (s->min_len >= 0 || s->max_len >= 0) {
 			long long n = (long long)utf8_count(str.p, str.n);
 
@@ -2284,7 +2302,7 @@ static int leaf_ok(struct schema *S, const struct node *s, struct span v)
 			    (s->max_len >= 0 && n > s->max_len))
 				return 0;
 		}
-		if (s->fix ? !fix_match(s->fix, str.p, str.n)
+		if (s->fix ? s->fix->bs && !fix_match(s->fix, str.p, str.n)
 			   : s->pattern &&
 				     (s->pattern_jit
 					      ? pcre2_jit_match(s->pattern, (PCRE2_SPTR)str.p,

@@ -377,6 +377,18 @@ etl-validate: passed: --rows 1..: 10 rows, expected at least 1'
 	assert_output "$expected"
 }
 
+@test "the gate holds the records of many files, past the descriptors it keeps, in order" {
+	cd "$TMP"
+	for i in $(seq 1 300); do printf '{"id":%d}\n{"id":-%d}\n' "$i" "$i" >"f$i.ndjson"; done
+	run --separate-stderr etl-validate -q --unique id -c 'p: id > 0' $(seq -f 'f%g.ndjson' 1 300)
+	assert_success
+	assert_output "$(seq -f '{"id":%g}' 1 300)"
+	# with few descriptors allowed, the input and the temporary file still find one
+	run --separate-stderr bash -c "ulimit -n 32; etl-validate -q --unique id -c 'p: id > 0' --memory 1K f*.ndjson -o out.ndjson"
+	assert_success
+	assert_equal "$(sort out.ndjson)" "$(seq -f '{"id":%g}' 1 300 | sort)"
+}
+
 @test "a file that changes before the gate releases its records is an I/O error, nothing written" {
 	cd "$TMP"
 	printf '{"id":1}\n{"id":2}\n' >a.ndjson

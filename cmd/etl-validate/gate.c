@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +55,12 @@ static struct seg *segs;
 static size_t nsegs, capsegs;
 static struct src *srcs;
 static size_t nsrcs, capsrcs;
+/* Held by range from at most this many files, each keeping a descriptor
+ * open, and only with a descriptor in the lower half of those allowed, so
+ * that the input, the output and the temporary file always find one: the
+ * records of the files after them are held as bytes. */
+#define MAX_SRCS 256
+
 static const char *last_file; /* the input file of the last record held by range */
 static int last_src = -1;     /* its source, or -1 when it cannot be one */
 
@@ -89,9 +96,10 @@ static void spill(void)
 }
 
 /* The source of the record's file, made when its first record is held; -1
- * when there can be none (no descriptor left). */
+ * when there can be none (MAX_SRCS reached, no descriptor left). */
 static int src_of(const struct record *rec)
 {
+	struct rlimit lim;
 	struct src *s;
 	int dup;
 
@@ -99,9 +107,16 @@ static int src_of(const struct record *rec)
 		return last_src;
 	last_file = rec->file;
 	last_src = -1;
+	if (nsrcs == MAX_SRCS)
+		return -1;
 	dup = fcntl(rec->fd, F_DUPFD_CLOEXEC, 3);
 	if (dup < 0)
 		return -1;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)dup >= lim.rlim_cur / 2) {
+		close(dup);
+		return -1;
+	}
 	if (nsrcs == capsrcs)
 		xgrow(&srcs, &capsrcs, nsrcs + 1, sizeof(*srcs));
 	s = &srcs[nsrcs];

@@ -939,6 +939,17 @@ static void test_wanted_keys(void)
 		point(ok, __LINE__, "wanted keys of %s", cases[i].rec);
 	}
 	scan_want_free(w);
+	{
+		/* a path of no segment: the whole record, no key looked for */
+		struct path whole = {NULL, 0, "."};
+		struct span vals[1];
+		struct scan_err e;
+
+		w = scan_want_new(&whole, 1);
+		point(scan_record("{\"a\":1}", 7, w, vals, &e) == 0, __LINE__,
+		      "a path of no segment: the record scans");
+		scan_want_free(w);
+	}
 }
 
 int main(void)

@@ -108,6 +108,17 @@ static void test_exact(void)
 	CHECK(valid("{\"const\": 1}", "true") == 0);
 	CHECK(valid("{\"enum\": [1.50, \"a\\u0062\"]}", "15e-1") == 1);
 	CHECK(valid("{\"enum\": [1.50, \"a\\u0062\"]}", "\"ab\"") == 1);
+	/* strings with escapes, in the value or in the schema */
+	CHECK(valid("{\"enum\": [\"a\\\\b\"]}", "\"a\\\\b\"") == 1);
+	CHECK(valid("{\"enum\": [\"a\\\\b\"]}", "\"a\\u005cb\"") == 1);
+	CHECK(valid("{\"enum\": [\"a\\\\b\"]}", "\"a\\\\c\"") == 0);
+	CHECK(valid("{\"enum\": [\"EUR\"]}", "\"\\u0045UR\"") == 1);
+	CHECK(valid("{\"enum\": [\"EUR\"]}", "\"\\u0045UX\"") == 0);
+	CHECK(valid("{\"pattern\": \"^C[0-9]{2}$\"}", "\"C\\u00312\"") == 1);
+	CHECK(valid("{\"pattern\": \"^C[0-9]{2}$\"}", "\"C\\u0031x\"") == 0);
+	CHECK(valid("{\"pattern\": \"^[a\\\\\\\\]{2}$\"}", "\"a\\\\\"") == 1);
+	CHECK(valid("{\"pattern\": \"^[a\\\\\\\\]{2}$\"}", "\"\\u0061a\"") == 1);
+	CHECK(valid("{\"pattern\": \"^[a\\\\\\\\]{2}$\"}", "\"\\\\n\"") == 0);
 	CHECK(valid("{\"minimum\": 0}", "-0.5") == 0);
 	CHECK(valid("{\"minimum\": 0}", "-0.0") == 1);
 	CHECK(valid("{\"minimum\": 0}", "0.01") == 1);
