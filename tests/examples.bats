@@ -197,7 +197,7 @@ mk() {
 	run jq -r '[.job, .stage, .exit_status, .command_status] | @tsv' alerts.ndjson
 	assert_output $'daily-sales\t'"$TMP/r/clean.ndjson"$'\t65\t2'
 	run jq -r .stderr_tail alerts.ndjson
-	assert_output --partial "etl-map: $TMP/r/lines.ndjson:2: --set revenue: qty*unit_price: cannot multiply a string"
+	assert_output --partial "etl-map: $TMP/r/lines.ndjson:2: --set revenue: qty*unit_price: cannot multiply the string \"one\""
 	run sql "SELECT count(*) FROM pg_tables WHERE tablename = 'daily_summary'"
 	assert_output 0
 	# the export corrected in place: make redoes the stages from the first,
