@@ -16,7 +16,7 @@ setup_file() {
 	command -v kcat >/dev/null || skip "kcat is not installed"
 	# one topic per test, so that no test sees another's messages
 	"$MOCK" -s 300 kp:3 kc:2 kend:4 kbad:1 ktext:1 kstate:2 kgroup:3 kstop:1 kmetrics:2 \
-		kfail:1 kkey:1 kts:1 kvel:1 kexact:2 kcrash:2 >"$BATS_FILE_TMPDIR/mock.addr" 2>"$BATS_FILE_TMPDIR/mock.err" &
+		kfail:1 kkey:1 kts:1 kvel:1 kexact:2 kcrash:2 kcoop:4 >"$BATS_FILE_TMPDIR/mock.addr" 2>"$BATS_FILE_TMPDIR/mock.err" &
 	echo $! >"$BATS_FILE_TMPDIR/mock.pid"
 	for _ in $(seq 100); do
 		[[ -s $BATS_FILE_TMPDIR/mock.addr ]] && break
@@ -325,4 +325,27 @@ Try 'etl-kafka --help' for more information."
 		etl-load-pg -t crash_rows --ignore-extra --offsets crash
 	assert_equal "$(jq .records_out c.json)" 0
 	assert_equal "$(sql 'SELECT count(*), count(DISTINCT id) FROM crash_rows')" "12	12"
+}
+
+@test "two consumers of one group (cooperative rebalancing) read every message between them and stop cleanly" {
+	for i in $(seq 200); do echo "{\"i\":$i}"; done >in.ndjson
+	etl-kafka produce -b "$B" -t kcoop -k '{i}' in.ndjson
+	for c in a b; do
+		etl-kafka consume -b "$B" -t kcoop -G coop -X partition.assignment.strategy=cooperative-sticky \
+			--stats "$c.json" >"$c.out" 2>"$c.err" &
+		echo $! >"$c.pid"
+	done
+	for _ in $(seq 300); do
+		(($(cat a.out b.out | jq -r ._off | sort -u | wc -l) == 200)) && break
+		sleep 0.1
+	done
+	kill -TERM "$(cat a.pid)" "$(cat b.pid)"
+	for c in a b; do
+		rc=0
+		wait "$(cat $c.pid)" || rc=$?
+		assert_equal "$rc" 143
+		assert_equal "$(cat $c.err)" ""
+		assert_equal "$(jq -r '"\(.records_in) \(.records_out)"' $c.json)" "$(wc -l <$c.out) $(wc -l <$c.out)"
+	done
+	assert_equal "$(cat a.out b.out | jq -r ._off | sort -u | wc -l)" 200
 }
