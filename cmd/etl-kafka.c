@@ -801,6 +801,10 @@ static void consume(void)
 		taken = 0;
 		if (done)
 			break;
+		/* the queue is drained: what was read goes on now rather than
+		 * when the output buffer fills, for the latency of a stream */
+		if ((size_t)n < want)
+			out_idle();
 	}
 	update_lag();
 	if (group) {
