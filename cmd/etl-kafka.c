@@ -578,9 +578,10 @@ static int value_part(const rd_kafka_message_t *m, int *empty)
 	/* a value pretty-printed on several lines stays one record line:
 	 * outside strings (which cannot hold them), line breaks are white
 	 * space */
-	for (size_t i = 0; i < line.len; i++)
-		if (line.p[i] == '\n' || line.p[i] == '\r')
-			line.p[i] = ' ';
+	if (memchr(line.p, '\n', line.len) || memchr(line.p, '\r', line.len))
+		for (size_t i = 0; i < line.len; i++)
+			if (line.p[i] == '\n' || line.p[i] == '\r')
+				line.p[i] = ' ';
 	{
 		size_t i = 1;
 
@@ -592,13 +593,21 @@ static int value_part(const rd_kafka_message_t *m, int *empty)
 	return 0;
 }
 
-static void add_field(const char *name, int *empty)
+/* Start the field name: one of the stream's (a plain name, written as it
+ * is), or the user's (escaped) with user set. */
+static void add_field(const char *name, int user, int *empty)
 {
 	if (!*empty)
 		buf_addc(&line, ',');
 	*empty = 0;
-	jw_string(&line, name, strlen(name));
-	buf_addc(&line, ':');
+	if (user) {
+		jw_string(&line, name, strlen(name));
+		buf_addc(&line, ':');
+	} else {
+		buf_addc(&line, '"');
+		buf_adds(&line, name);
+		buf_adds(&line, "\":");
+	}
 }
 
 /* One message as one record line, or a bad record. */
@@ -617,7 +626,7 @@ static void consume_message(rd_kafka_message_t *m, struct part *p)
 	buf_reset(&tmp);
 	if (value_part(m, &empty) < 0)
 		goto bad;
-	add_field(OFFSET_FIELD, &empty);
+	add_field(OFFSET_FIELD, 0, &empty);
 	{
 		char num[24];
 		size_t n = 0;
@@ -636,15 +645,18 @@ static void consume_message(rd_kafka_message_t *m, struct part *p)
 		char iso[TIMEFMT_ISO_BUFSZ];
 		size_t n = timefmt_iso(ts * 1000, 0, iso);
 
-		add_field("_ts", &empty);
-		jw_string(&line, iso, n);
+		add_field("_ts", 0, &empty);
+		/* digits, '-', ':', '.', 'T' and 'Z': nothing to escape */
+		buf_addc(&line, '"');
+		buf_add(&line, iso, n);
+		buf_addc(&line, '"');
 	}
 	if (m->key) {
 		if (!utf8_valid(m->key, m->key_len)) {
 			buf_adds(&tmp, "the key is not UTF-8 text");
 			goto bad;
 		}
-		add_field("_key", &empty);
+		add_field("_key", 0, &empty);
 		jw_string(&line, m->key, m->key_len);
 	}
 	if (have_headers) {
@@ -652,7 +664,7 @@ static void consume_message(rd_kafka_message_t *m, struct part *p)
 		const void *val;
 		size_t size;
 
-		add_field(headers_field, &empty);
+		add_field(headers_field, 1, &empty);
 		buf_addc(&line, '{');
 		if (rd_kafka_message_headers(m, &hdrs) == 0) {
 			for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &val, &size);
@@ -789,6 +801,10 @@ static void consume(void)
 		taken = 0;
 		if (done)
 			break;
+		/* the queue is drained: what was read goes on now rather than
+		 * when the output buffer fills, for the latency of a stream */
+		if ((size_t)n < want)
+			out_idle();
 	}
 	update_lag();
 	if (group) {

@@ -16,7 +16,7 @@ setup_file() {
 	command -v kcat >/dev/null || skip "kcat is not installed"
 	# one topic per test, so that no test sees another's messages
 	"$MOCK" -s 300 kp:3 kc:2 kend:4 kbad:1 ktext:1 kstate:2 kgroup:3 kstop:1 kmetrics:2 \
-		kfail:1 kkey:1 kts:1 kvel:1 >"$BATS_FILE_TMPDIR/mock.addr" 2>"$BATS_FILE_TMPDIR/mock.err" &
+		kfail:1 kkey:1 kts:1 kvel:1 kexact:2 kcrash:2 kcoop:4 >"$BATS_FILE_TMPDIR/mock.addr" 2>"$BATS_FILE_TMPDIR/mock.err" &
 	echo $! >"$BATS_FILE_TMPDIR/mock.pid"
 	for _ in $(seq 100); do
 		[[ -s $BATS_FILE_TMPDIR/mock.addr ]] && break
@@ -278,4 +278,74 @@ Try 'etl-kafka --help' for more information."
 	assert_success
 	assert_line --index 0 --regexp '^events: 3000; consumed: 3000; windows: [0-9]+; late: [0-9]+$'
 	assert_line --index 1 "the windows from Kafka are those from the file"
+}
+
+@test "with etl-load-pg --offsets as the sink, each message is loaded once, however often the topic is read" {
+	etl-load-pg --help | grep -q -- '--offsets' || skip "etl-load-pg has no --offsets (the sink of the offsets contract)"
+	sql "DROP TABLE IF EXISTS pay_rows; DELETE FROM etl_state WHERE name = 'exact'" 2>/dev/null || true
+	for i in $(seq 10); do echo "{\"id\":$i}"; done >a.ndjson
+	head -n 5 a.ndjson | etl-kafka produce -b "$B" -t kexact --partition 0
+	tail -n 5 a.ndjson | etl-kafka produce -b "$B" -t kexact --partition 1
+	etl-kafka consume -b "$B" -t kexact -e --from-state exact |
+		etl-load-pg -t pay_rows --create --offsets exact --stats l1.json
+	assert_equal "$(sql 'SELECT count(*), count(DISTINCT id) FROM pay_rows')" "10	10"
+	run etl-state get exact
+	assert_output 'kexact/0:4,kexact/1:4'
+	# five more: a restart from the state reads only them
+	for i in $(seq 11 15); do echo "{\"id\":$i}"; done >b.ndjson
+	etl-kafka produce -b "$B" -t kexact --partition 0 b.ndjson
+	etl-kafka consume -b "$B" -t kexact -e --from-state exact --stats c2.json |
+		etl-load-pg -t pay_rows --offsets exact
+	assert_equal "$(jq .records_out c2.json)" 5
+	assert_equal "$(sql 'SELECT count(*), count(DISTINCT id) FROM pay_rows')" "15	15"
+	assert_equal "$(etl-state get exact)" "kexact/0:9,kexact/1:4"
+	# the whole topic again, without --from-state: the sink skips all of it
+	etl-kafka consume -b "$B" -t kexact -e | etl-load-pg -t pay_rows --offsets exact --stats l3.json
+	assert_equal "$(sql 'SELECT count(*), count(DISTINCT id) FROM pay_rows')" "15	15"
+	assert_equal "$(jq '[.records_in, .records_out]' -c l3.json)" "[15,0]"
+}
+
+@test "a sink killed mid-batch: the restart from --from-state loads each message once" {
+	etl-load-pg --help | grep -q -- '--offsets' || skip "etl-load-pg has no --offsets (the sink of the offsets contract)"
+	sql "DROP TABLE IF EXISTS crash_rows; DELETE FROM etl_state WHERE name = 'crash'" 2>/dev/null || true
+	for i in $(seq 12); do echo "{\"id\":$i}"; done >a.ndjson
+	head -n 6 a.ndjson | etl-kafka produce -b "$B" -t kcrash --partition 0
+	tail -n 6 a.ndjson | etl-kafka produce -b "$B" -t kcrash --partition 1
+	sql "CREATE TABLE crash_rows (id int)"
+	# killed at the 7th row: what was committed before (if anything) stays
+	run bash -c "etl-kafka consume -b '$B' -t kcrash -e --from-state crash |
+		ETL_CRASH_AT=load-pg-row@7 etl-load-pg -t crash_rows --ignore-extra --offsets crash"
+	assert_failure 137
+	(($(sql 'SELECT count(*) FROM crash_rows') < 7))
+	etl-kafka consume -b "$B" -t kcrash -e --from-state crash |
+		etl-load-pg -t crash_rows --ignore-extra --offsets crash
+	assert_equal "$(sql 'SELECT count(*), count(DISTINCT id) FROM crash_rows')" "12	12"
+	assert_equal "$(etl-state get crash)" "kcrash/0:5,kcrash/1:5"
+	etl-kafka consume -b "$B" -t kcrash -e --from-state crash --stats c.json |
+		etl-load-pg -t crash_rows --ignore-extra --offsets crash
+	assert_equal "$(jq .records_out c.json)" 0
+	assert_equal "$(sql 'SELECT count(*), count(DISTINCT id) FROM crash_rows')" "12	12"
+}
+
+@test "two consumers of one group (cooperative rebalancing) read every message between them and stop cleanly" {
+	for i in $(seq 200); do echo "{\"i\":$i}"; done >in.ndjson
+	etl-kafka produce -b "$B" -t kcoop -k '{i}' in.ndjson
+	for c in a b; do
+		etl-kafka consume -b "$B" -t kcoop -G coop -X partition.assignment.strategy=cooperative-sticky \
+			--stats "$c.json" >"$c.out" 2>"$c.err" &
+		echo $! >"$c.pid"
+	done
+	for _ in $(seq 300); do
+		(($(cat a.out b.out | jq -r ._off | sort -u | wc -l) == 200)) && break
+		sleep 0.1
+	done
+	kill -TERM "$(cat a.pid)" "$(cat b.pid)"
+	for c in a b; do
+		rc=0
+		wait "$(cat $c.pid)" || rc=$?
+		assert_equal "$rc" 143
+		assert_equal "$(cat $c.err)" ""
+		assert_equal "$(jq -r '"\(.records_in) \(.records_out)"' $c.json)" "$(wc -l <$c.out) $(wc -l <$c.out)"
+	done
+	assert_equal "$(cat a.out b.out | jq -r ._off | sort -u | wc -l)" 200
 }
