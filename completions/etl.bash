@@ -311,8 +311,8 @@ _etl_state_opts='-d --db -t --table --default -o --output --progress --stats -q 
 _etl_extract_pg_opts='-d --db -t --table -c --query -f --file --since-column --since --order-by
 	--partition --partition-column -o --output --progress --stats -q --quiet -h --help --version'
 _etl_load_pg_opts='-d --db -t --table -m --mode -k --key --create --evolve --ignore-extra --columns
-	-b --batch --allow-empty --state-key --watermark --state-table --bad-records --max-bad
-	--progress --stats -q --quiet -h --help --version'
+	-b --batch --allow-empty --state-key --watermark --state-table --offsets --commit-interval
+	--bad-records --max-bad --progress --stats -q --quiet -h --help --version'
 
 _etl_pg_complete() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} prog=${1##*/}
@@ -336,7 +336,7 @@ _etl_pg_complete() {
 		;;
 	-d | --db | -t | --table | --default | -c | --query | --since-column | --since | \
 		--order-by | --partition | --partition-column | -k | --key | --columns | -b | \
-		--batch | --state-key | --watermark | --state-table)
+		--batch | --state-key | --watermark | --state-table | --offsets | --commit-interval)
 		COMPREPLY=()
 		return 0
 		;;
