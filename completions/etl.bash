@@ -156,7 +156,8 @@ _etl_join_arg() {
 }
 
 # ---- etl-map ----
-_etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep'
+_etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep
+	--follow --from-offset --from-state --state-db --state-table'
 
 # Field lists, expressions and values are free text: nothing to offer, and no
 # file names.  The type after FIELD= in --cast is completed in _etl_complete.
@@ -164,7 +165,8 @@ _etl_map_arg() {
 	local prev=$2
 
 	case $prev in
-	--select | --drop | --rename | --default | --cast | -s | --set | -w | --where | --sep)
+	--select | --drop | --rename | --default | --cast | -s | --set | -w | --where | --sep | \
+		--from-offset | --from-state | --state-db | --state-table)
 		COMPREPLY=()
 		;;
 	*) return 1 ;;
