@@ -80,7 +80,7 @@ $(B)/etl-load-pg: $(LOAD_PG_OBJS) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(LOAD_PG_OBJS) $(LIB) $(LIBS)
 
 # etl-agg is a folder of a few files (cmd/etl-agg/agg.h says which).
-AGG_SRCS = main exact func group result partial window spill
+AGG_SRCS = main exact func group result partial window spill checkpoint
 AGG_OBJS = $(AGG_SRCS:%=$(O)/cmd/etl-agg/%.o)
 $(AGG_OBJS): cmd/etl-agg/agg.h
 $(B)/etl-agg: $(AGG_OBJS) $(LIB)

@@ -408,7 +408,8 @@ complete -F _etl_extract_mysql_complete etl-extract-mysql
 
 # ---- etl-agg ----
 _etl_agg_opts='-g --group-by -a --aggregate --sort --partial --merge -j --jobs --memory --temp-dir
-	-w --window -t --time-field --lateness --late --emit --idle-timeout'
+	-w --window -t --time-field --lateness --late --emit --idle-timeout --checkpoint
+	--checkpoint-interval --from-state --state-db --state-table'
 _etl_agg_functions='count( count_distinct( approx_distinct( sum( avg( min( max( first( last(
 	stddev( var( median( percentile( collect( mode('
 
@@ -439,13 +440,14 @@ _etl_agg_complete() {
 		COMPREPLY=($(compgen -W 'drop fail' -- "$cur") $(compgen -f -- "$cur"))
 		return 0
 		;;
-	--temp-dir)
+	--temp-dir | --checkpoint)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
 	-g | --group-by | -a | --aggregate | --sort | -j | --jobs | --memory | -t | --time-field | \
-		--lateness | --idle-timeout)
+		--lateness | --idle-timeout | --checkpoint-interval | --from-state | --state-db | \
+		--state-table)
 		COMPREPLY=()
 		return 0
 		;;
