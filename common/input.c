@@ -193,17 +193,24 @@ static int next_file(struct input *in)
 }
 
 /* Wait until the open file has bytes to read: 0, or -1 when the timeout
- * passed first. */
+ * passed first.  The output pipe is watched meanwhile: a program of a
+ * pipeline whose reader has gone ends (out_check_reader()) instead of
+ * waiting for input it could not pass on. */
 static int wait_input(struct input *in)
 {
-	struct pollfd p = {in->fd, POLLIN, 0};
+	static int unwatched; /* the output showed something else: not watched */
+	struct pollfd p[2] = {{in->fd, POLLIN, 0}, {unwatched ? -1 : out_watch_fd(), 0, 0}};
 	int r;
 
 	do
-		r = poll(&p, 1, in->timeout);
+		r = poll(p, p[1].fd >= 0 ? 2 : 1, in->timeout);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		etl_die(ETL_EXIT_IOERR, in->name, "read error: %s", strerror(errno));
+	if (p[1].fd >= 0 && (p[1].revents & POLLERR))
+		out_check_reader();
+	if (p[1].fd >= 0 && p[1].revents)
+		unwatched = 1;
 	return r == 0 ? -1 : 0;
 }
 
@@ -298,8 +305,14 @@ static int fill(struct input *in)
 		if (poll(&pfd, 1, 0) == 0)
 			out_idle();
 	}
-	if (in->timeout >= 0 && !in->follow && wait_input(in) < 0)
-		return -1;
+	while ((in->timeout >= 0 || in->live) && !in->follow) {
+		struct pollfd pfd = {in->fd, POLLIN, 0};
+
+		if (wait_input(in) < 0)
+			return -1;
+		if (poll(&pfd, 1, 0) != 0)
+			break;
+	}
 	for (int64_t since = -1;;) {
 		do
 			r = read(in->fd, in->buf + in->len, want);

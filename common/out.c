@@ -316,6 +316,13 @@ void out_idle(void)
 	out_flush();
 }
 
+int out_watch_fd(void)
+{
+	struct stat st;
+
+	return !rep.tmp && fstat(rep.fd, &st) == 0 && S_ISFIFO(st.st_mode) ? rep.fd : -1;
+}
+
 void out_check_reader(void)
 {
 	struct pollfd p = {rep.fd, 0, 0};
