@@ -896,6 +896,9 @@ WIN=(--window tumbling:1m -t ts -g card -a 'n=count()' -a 's=sum(amt)')
 	assert_output --partial '--from-state: needs --checkpoint'
 	run etl-agg "${WIN[@]}" --checkpoint ck4 --emit update plain.ndjson
 	assert_failure 2
+	# a --late device is not a file to cut back
+	run --separate-stderr etl-agg "${WIN[@]}" --late /dev/null --checkpoint ck5 ev.ndjson
+	assert_success
 }
 
 @test "--idle-timeout closes the windows of a followed file that goes quiet" {

@@ -575,10 +575,15 @@ static void save(void)
 	uint64_t late_bytes = 0;
 	struct stat st;
 
-	if (late_file && (fflush(late_file) != 0 || fsync(fileno(late_file)) != 0))
+	/* a regular --late file is cut back to this size on a restore, so
+	 * what it holds must be on disk first (a device or pipe is not) */
+	if (late_file && fflush(late_file) != 0)
 		etl_die(ETL_EXIT_IOERR, opt.late, "write error: %s", strerror(errno));
-	if (late_is_file() && stat(opt.late, &st) == 0)
+	if (late_is_file() && stat(opt.late, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (late_file && fsync(fileno(late_file)) != 0)
+			etl_die(ETL_EXIT_IOERR, opt.late, "write error: %s", strerror(errno));
 		late_bytes = (uint64_t)st.st_size;
+	}
 	buf_reset(&b);
 	buf_adds(&b, "{\"plan\":");
 	{
@@ -683,7 +688,8 @@ static void restore(const char *text, size_t len)
 				struct stat st;
 				uint64_t n = (uint64_t)num(v);
 
-				if (late_is_file() && stat(opt.late, &st) == 0) {
+				if (late_is_file() && stat(opt.late, &st) == 0 &&
+				    S_ISREG(st.st_mode)) {
 					if ((uint64_t)st.st_size > n &&
 					    truncate(opt.late, (off_t)n) != 0)
 						etl_die(ETL_EXIT_IOERR, opt.late,
