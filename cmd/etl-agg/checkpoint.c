@@ -206,9 +206,10 @@ void ckpt_open(void)
 		free(p);
 	}
 	closedir(d);
-	qsort(list, nlist, sizeof(*list), by_seq);
-	if (nlist)
+	if (nlist) {
+		qsort(list, nlist, sizeof(*list), by_seq);
 		next_seq = list[nlist - 1].seq + 1;
+	}
 	if (opt.from_state) {
 		char err[256];
 
@@ -274,6 +275,7 @@ void ckpt_write(const struct offset_set *at, const char *body, size_t n)
 	}
 	if (replace_commit(&r) != 0)
 		etl_die(ETL_EXIT_IOERR, p, "write error: %s", strerror(errno));
+	free(r.target);
 	dfd = open(opt.ckpt_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) != 0)
 		etl_die(ETL_EXIT_IOERR, opt.ckpt_dir, "cannot sync: %s", strerror(errno));
