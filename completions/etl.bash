@@ -355,7 +355,7 @@ _etl_pg_complete() {
 			*) words=$((words + 1)) ;;
 			esac
 		done
-		((words == 0)) && COMPREPLY=($(compgen -W 'get set list delete' -- "$cur"))
+		((words == 0)) && COMPREPLY=($(compgen -W 'get set list delete offsets' -- "$cur"))
 	elif [[ $prog == etl-load-pg ]]; then
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
