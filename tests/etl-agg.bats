@@ -842,6 +842,11 @@ WIN=(--window tumbling:1m -t ts -g card -a 'n=count()' -a 's=sum(amt)')
 	# records without offsets give results without
 	run etl-agg "${WIN[@]}" "$DATA/agg/sales.ndjson" --bad-records skip
 	refute_output --partial _off
+	# a field _off that is not an offset neither (nor is the record bad)
+	put odd.ndjson '{"card":"a","amt":1,"ts":"2026-01-01T00:00:00Z","_off":"nope"}\n'
+	run --separate-stderr etl-agg "${WIN[@]}" odd.ndjson
+	assert_success
+	assert_output '{"card":"a","window_start":"2026-01-01T00:00:00Z","window_end":"2026-01-01T00:01:00Z","n":1,"s":1}'
 }
 
 @test "--checkpoint: a run killed after a checkpoint and started again writes exactly the rest" {
