@@ -9,7 +9,8 @@
  * them.  A name whose value is NULL is unset (etl-load-pg makes such a row
  * to lock it).  `get` of an unset name prints nothing and succeeds, so that
  * `--since "$(etl-state get x)"` works on the first run; `etl-load-pg
- * --state-key` writes the same table in the transaction of its data.
+ * --state-key` writes the same table in the transaction of its data, and
+ * so does --offsets, whose offset sets `offsets NAME` prints by stream.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "cli.h"
 #include "die.h"
 #include "jsonw.h"
+#include "offset.h"
 #include "out.h"
 #include "pg.h"
 #include "pgval.h"
@@ -55,7 +57,7 @@ static void on_opt(int id, const char *arg)
 
 static const struct cli_prog prog = {
 	"etl-state",
-	"[OPTIONS] get NAME | set NAME VALUE | list | delete NAME",
+	"[OPTIONS] get NAME | set NAME VALUE | list | delete NAME | offsets NAME",
 	"Keep named values (watermarks) in a PostgreSQL table.",
 	opts,
 	CLI_NO_INPUT | CLI_NO_RECORDS,
@@ -107,6 +109,30 @@ static void list(PGconn *c, const struct pg_table *t)
 	buf_release(&line);
 }
 
+/* A committed offset set (etl-load-pg --offsets), one record per stream. */
+static void offsets(PGconn *c, const struct pg_table *t, const char *name)
+{
+	struct offset_set s = OFFSET_SET_INIT;
+	struct buf line = BUF_INIT;
+	char *v = pg_state_get(c, t, name, 0);
+
+	if (v && offset_set_add_text(&s, v, strlen(v)) < 0)
+		etl_die(ETL_EXIT_DATA, t->display, "\"%s\" is not an offset set: '%.80s'", name, v);
+	for (size_t i = 0; i < s.n; i++) {
+		buf_reset(&line);
+		buf_adds(&line, "{\"stream\":");
+		jw_string(&line, s.e[i].stream, s.e[i].slen);
+		buf_adds(&line, ",\"position\":");
+		jw_string(&line, s.e[i].pos, s.e[i].plen);
+		buf_addc(&line, '}');
+		out_line(line.p, line.len);
+		stats.records_out++;
+	}
+	free(v);
+	buf_release(&line);
+	offset_set_release(&s);
+}
+
 static void delete (PGconn *c, const struct pg_table *t, const char *name)
 {
 	struct buf q = BUF_INIT;
@@ -129,16 +155,17 @@ int main(int argc, char **argv)
 
 	cli_start(&prog, argc, argv);
 	if (cli.nfiles == 0)
-		cli_usage_error(NULL, "expected get, set, list or delete");
+		cli_usage_error(NULL, "expected get, set, list, delete or offsets");
 	verb = cli.files[0];
-	if (!strcmp(verb, "get") || !strcmp(verb, "delete"))
+	if (!strcmp(verb, "get") || !strcmp(verb, "delete") || !strcmp(verb, "offsets"))
 		want = 2;
 	else if (!strcmp(verb, "set"))
 		want = 3;
 	else if (!strcmp(verb, "list"))
 		want = 1;
 	else
-		cli_usage_error(NULL, "unknown command '%s': expected get, set, list or delete",
+		cli_usage_error(NULL,
+				"unknown command '%s': expected get, set, list, delete or offsets",
 				verb);
 	if (cli.nfiles != want)
 		cli_usage_error(NULL, "%s takes %s", verb,
@@ -158,6 +185,8 @@ int main(int argc, char **argv)
 		pg_state_set(c, &t, cli.files[1], cli.files[2]);
 	} else if (!strcmp(verb, "list")) {
 		list(c, &t);
+	} else if (!strcmp(verb, "offsets")) {
+		offsets(c, &t, cli.files[1]);
 	} else {
 		delete (c, &t, cli.files[1]);
 	}

@@ -47,6 +47,7 @@ enum {
 	CLI_SHARD = 1 << 4,      /* --shard K/N --shard-key FIELDS: keep one slice
 				    of the records (shard.h), programs with keyed
 				    state */
+	CLI_FOLLOW = 1 << 5,     /* --follow FILE and its options (follow.h) */
 };
 
 struct cli_prog {

@@ -13,6 +13,12 @@
  * that could block is preceded by poll(); when it times out, input_line()
  * returns INPUT_TIMEOUT and keeps the bytes of an unfinished line for the
  * next call, so a caller can do its periodic work and call again.
+ *
+ * A followed file (input_follow_all) never ends: where a read finds no more
+ * bytes, follow_wait() looks for a rotation (the name now leads to another
+ * file) or a truncation (the file is shorter than what was read), then
+ * sleeps a little and reads again.  base is the file offset of buf[0], so a
+ * line's offset is known without a lseek.
  */
 #include "input.h"
 
@@ -22,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "die.h"
@@ -41,8 +48,7 @@ struct input {
 	uint64_t lineno;
 	char *buf;
 	size_t pos, len, cap;
-	size_t seen;   /* bytes after pos already known to hold no '\n' */
-	uint64_t base; /* the offset in the open file of buf[0] */
+	size_t seen; /* bytes after pos already known to hold no '\n' */
 	uint64_t bytes, total;
 	int new_file;
 	int ranged;           /* read only [start, end) of the one file */
@@ -50,7 +56,28 @@ struct input {
 	uint64_t start, left; /* its start, and the bytes of it not read yet */
 	uint64_t lineno0;     /* the line number before the range's first line */
 	int timeout;          /* ms to wait for input before INPUT_TIMEOUT; < 0 forever */
+	uint64_t base;        /* the file offset of buf[0] */
+	int follow;           /* tail -F: the end of the file is not the end */
+	uint64_t fstart;      /* followed: the byte to begin at */
+	int skip_line;        /* followed: skip the line at fstart */
+	uint64_t fpos;        /* followed: the file offset of the next read */
 };
+
+/* input_follow_all(): for the inputs opened after it. */
+static int follow_on, follow_skip;
+static uint64_t follow_start;
+
+void input_follow_all(uint64_t start, int skip_line)
+{
+	follow_on = 1;
+	follow_start = start;
+	follow_skip = skip_line;
+}
+
+int input_following(const struct input *in)
+{
+	return in->follow;
+}
 
 static char *stdin_name[] = {"-"};
 
@@ -68,6 +95,9 @@ struct input *input_open(char **files, size_t n)
 	in->timeout = -1;
 	in->cap = CHUNK + 1;
 	in->buf = xmalloc(in->cap);
+	in->follow = follow_on;
+	in->fstart = follow_start;
+	in->skip_line = follow_skip;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 
@@ -146,9 +176,12 @@ static int next_file(struct input *in)
 		posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		if (in->ranged && lseek(in->fd, (off_t)in->start, SEEK_SET) < 0)
 			etl_die(ETL_EXIT_IOERR, f, "cannot seek: %s", strerror(errno));
+		if (in->follow && lseek(in->fd, (off_t)in->fstart, SEEK_SET) < 0)
+			etl_die(ETL_EXIT_IOERR, f, "cannot seek: %s", strerror(errno));
 	}
+	in->base = in->ranged ? in->start : in->follow ? in->fstart : 0;
+	in->fpos = in->base;
 	in->eof = 0;
-	in->base = in->ranged ? in->start : 0;
 	{
 		struct stat st;
 
@@ -160,18 +193,82 @@ static int next_file(struct input *in)
 }
 
 /* Wait until the open file has bytes to read: 0, or -1 when the timeout
- * passed first. */
+ * passed first.  The output pipe is watched meanwhile: a program of a
+ * pipeline whose reader has gone ends (out_check_reader()) instead of
+ * waiting for input it could not pass on. */
 static int wait_input(struct input *in)
 {
-	struct pollfd p = {in->fd, POLLIN, 0};
+	static int unwatched; /* the output showed something else: not watched */
+	struct pollfd p[2] = {{in->fd, POLLIN, 0}, {unwatched ? -1 : out_watch_fd(), 0, 0}};
 	int r;
 
 	do
-		r = poll(&p, 1, in->timeout);
+		r = poll(p, p[1].fd >= 0 ? 2 : 1, in->timeout);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		etl_die(ETL_EXIT_IOERR, in->name, "read error: %s", strerror(errno));
+	if (p[1].fd >= 0 && (p[1].revents & POLLERR))
+		out_check_reader();
+	if (p[1].fd >= 0 && p[1].revents)
+		unwatched = 1;
 	return r == 0 ? -1 : 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define FOLLOW_POLL_MS 50
+
+/* A followed file has no more bytes now: wait until it may have, seeing to
+ * a rotation or truncation.  0 to read again, -1 when the timeout passed. */
+static int follow_wait(struct input *in, int64_t *since)
+{
+	struct stat now, cur;
+
+	if (fstat(in->fd, &cur) != 0)
+		etl_die(ETL_EXIT_IOERR, in->name, "cannot stat: %s", strerror(errno));
+	if ((uint64_t)cur.st_size > in->fpos)
+		return 0; /* written since the read */
+	if ((uint64_t)cur.st_size < in->fpos) {
+		etl_warn(in->name, "file truncated: following it from its start");
+		goto restart;
+	}
+	if (stat(in->name, &now) == 0 && (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev)) {
+		/* renamed away and replaced, and the old file read to its end */
+		int fd = open(in->name, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			close(in->fd);
+			in->fd = fd;
+			etl_warn(in->name, "file replaced (rotated): following the new one");
+			goto begin;
+		}
+	}
+	if (*since < 0) {
+		*since = now_ms();
+		out_idle();
+	} else if (in->timeout >= 0 && now_ms() - *since >= in->timeout)
+		return -1;
+	out_check_reader();
+	poll(NULL, 0, FOLLOW_POLL_MS);
+	return 0;
+restart:
+	if (lseek(in->fd, 0, SEEK_SET) < 0)
+		etl_die(ETL_EXIT_IOERR, in->name, "cannot seek: %s", strerror(errno));
+begin:
+	/* an unfinished line of the old content is lost: said, not hidden */
+	if (in->len > in->pos)
+		etl_warn(in->name, "an unfinished last line of %zu bytes is dropped",
+			 in->len - in->pos);
+	in->pos = in->len = in->seen = 0;
+	in->base = in->fpos = 0;
+	in->skip_line = 0;
+	return 0;
 }
 
 /* Read more bytes of the open file after [pos, len), compacting or growing
@@ -183,9 +280,9 @@ static int fill(struct input *in)
 	ssize_t r;
 
 	if (in->pos > 0) {
-		in->base += in->pos;
 		memmove(in->buf, in->buf + in->pos, in->len - in->pos);
 		in->len -= in->pos;
+		in->base += in->pos;
 		in->pos = 0;
 	}
 	if (in->cap - 1 - in->len < CHUNK / 2) {
@@ -208,15 +305,28 @@ static int fill(struct input *in)
 		if (poll(&pfd, 1, 0) == 0)
 			out_idle();
 	}
-	if (in->timeout >= 0 && wait_input(in) < 0)
-		return -1;
-	do
-		r = read(in->fd, in->buf + in->len, want);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		etl_die(ETL_EXIT_IOERR, in->name, "read error: %s", strerror(errno));
+	while ((in->timeout >= 0 || in->live) && !in->follow) {
+		struct pollfd pfd = {in->fd, POLLIN, 0};
+
+		if (wait_input(in) < 0)
+			return -1;
+		if (poll(&pfd, 1, 0) != 0)
+			break;
+	}
+	for (int64_t since = -1;;) {
+		do
+			r = read(in->fd, in->buf + in->len, want);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			etl_die(ETL_EXIT_IOERR, in->name, "read error: %s", strerror(errno));
+		if (r > 0 || !in->follow)
+			break;
+		if (follow_wait(in, &since) < 0)
+			return -1;
+	}
 	if (r == 0)
 		in->eof = 1;
+	in->fpos += r;
 	in->len += r;
 	in->bytes += r;
 	if (in->ranged)
@@ -257,6 +367,11 @@ int input_line(struct input *in, struct line *l)
 			continue;
 		}
 		in->seen = 0;
+		if (in->skip_line) {
+			/* --from-state: this line is the one already loaded */
+			in->skip_line = 0;
+			continue;
+		}
 		l->reread = !in->live && nl;
 		if (end > start && end[-1] == '\r') {
 			end--;

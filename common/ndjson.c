@@ -12,8 +12,10 @@
 
 #include "bad.h"
 #include "input.h"
+#include "jsonw.h"
 #include "mem.h"
 #include "shard.h"
+#include "offset.h"
 #include "stats.h"
 #include "banned.h"
 
@@ -25,7 +27,38 @@ struct ndjson {
 	size_t nwant;
 	int sharded;
 	struct hash_canon canon;
+	struct buf tagged; /* a followed file's record, with its _off */
 };
+
+/* A line of a followed file gets the field _off = "PATH:BYTE" (offset.h)
+ * after its own, the bytes before it kept as they are.  0, or -1 when the
+ * record has an _off of its own (it would then hold two). */
+static int tag(struct ndjson *nd, const struct line *l)
+{
+	struct span rec = {l->p, l->n}, k, v;
+	struct scan_iter it;
+	struct buf off = BUF_INIT;
+	size_t end = l->n;
+	int empty = 1;
+
+	scan_iter_init(&it, rec);
+	while (scan_iter_next(&it, &k, &v)) {
+		if (scan_key_eq(k, OFFSET_FIELD, strlen(OFFSET_FIELD)))
+			return -1;
+		empty = 0;
+	}
+	while (end > 0 && l->p[end - 1] != '}')
+		end--;
+	offset_stream_escape(&off, l->file, strlen(l->file));
+	buf_printf(&off, ":%llu", (unsigned long long)l->off);
+	buf_reset(&nd->tagged);
+	buf_add(&nd->tagged, l->p, end - 1);
+	buf_adds(&nd->tagged, empty ? "\"" OFFSET_FIELD "\":" : ",\"" OFFSET_FIELD "\":");
+	jw_string(&nd->tagged, off.p, off.len);
+	buf_add(&nd->tagged, l->p + end - 1, l->n - (end - 1));
+	buf_release(&off);
+	return 0;
+}
 
 struct ndjson *nd_open(char **files, size_t nfiles, const struct path *want, size_t nwant)
 {
@@ -96,10 +129,21 @@ int nd_next(struct ndjson *nd, struct record *rec)
 		}
 		rec->line.p = l.p;
 		rec->line.n = l.n;
+		if (input_following(nd->in)) {
+			if (tag(nd, &l) < 0) {
+				bad_record(l.file, l.lineno, 0, l.p, l.n,
+					   "a followed file's record has its own " OFFSET_FIELD);
+				continue;
+			}
+			rec->line.p = nd->tagged.p;
+			rec->line.n = nd->tagged.len;
+		}
 		rec->file = l.file;
 		rec->lineno = l.lineno;
 		rec->vals = nd->vals;
-		rec->reread = l.reread;
+		/* a followed file's record is its line with _off added: not
+		 * the file's bytes */
+		rec->reread = l.reread && !input_following(nd->in);
 		rec->fd = l.fd;
 		rec->off = l.off;
 		return 1;
@@ -128,5 +172,6 @@ void nd_close(struct ndjson *nd)
 	if (nd->sharded)
 		hash_canon_release(&nd->canon);
 	free(nd->vals);
+	buf_release(&nd->tagged);
 	free(nd);
 }

@@ -162,7 +162,8 @@ _etl_join_arg() {
 }
 
 # ---- etl-map ----
-_etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep --strict'
+_etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep --strict
+	--follow --from-offset --from-state --state-db --state-table'
 
 # Field lists, expressions and values are free text: nothing to offer, and no
 # file names.  The type after FIELD= in --cast is completed in _etl_complete.
@@ -170,7 +171,8 @@ _etl_map_arg() {
 	local prev=$2
 
 	case $prev in
-	--select | --drop | --rename | --default | --cast | -s | --set | -w | --where | --sep)
+	--select | --drop | --rename | --default | --cast | -s | --set | -w | --where | --sep | \
+		--from-offset | --from-state | --state-db | --state-table)
 		COMPREPLY=()
 		;;
 	*) return 1 ;;
@@ -336,8 +338,8 @@ _etl_state_opts='-d --db -t --table --default -o --output --progress --stats -q 
 _etl_extract_pg_opts='-d --db -t --table -c --query -f --file --since-column --since --order-by
 	--partition --partition-column -o --output --progress --stats -q --quiet -h --help --version'
 _etl_load_pg_opts='-d --db -t --table -m --mode -k --key --create --evolve --ignore-extra --columns
-	-b --batch --allow-empty --state-key --watermark --state-table --bad-records --max-bad
-	--progress --stats -q --quiet -h --help --version'
+	-b --batch --allow-empty --state-key --watermark --state-table --offsets --commit-interval
+	--bad-records --max-bad --progress --stats -q --quiet -h --help --version'
 
 _etl_pg_complete() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} prog=${1##*/}
@@ -361,7 +363,7 @@ _etl_pg_complete() {
 		;;
 	-d | --db | -t | --table | --default | -c | --query | --since-column | --since | \
 		--order-by | --partition | --partition-column | -k | --key | --columns | -b | \
-		--batch | --state-key | --watermark | --state-table)
+		--batch | --state-key | --watermark | --state-table | --offsets | --commit-interval)
 		COMPREPLY=()
 		return 0
 		;;
@@ -378,7 +380,7 @@ _etl_pg_complete() {
 			*) words=$((words + 1)) ;;
 			esac
 		done
-		((words == 0)) && COMPREPLY=($(compgen -W 'get set list delete' -- "$cur"))
+		((words == 0)) && COMPREPLY=($(compgen -W 'get set list delete offsets' -- "$cur"))
 	elif [[ $prog == etl-load-pg ]]; then
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -431,7 +433,8 @@ complete -F _etl_extract_mysql_complete etl-extract-mysql
 
 # ---- etl-agg ----
 _etl_agg_opts='-g --group-by -a --aggregate --sort --partial --merge -j --jobs --memory --temp-dir
-	-w --window -t --time-field --lateness --late --emit --idle-timeout --strict'
+	-w --window -t --time-field --lateness --late --emit --idle-timeout --strict --checkpoint
+	--checkpoint-interval --from-state --state-db --state-table'
 _etl_agg_opts+=" $_etl_shard_opts"
 _etl_agg_functions='count( count_distinct( approx_distinct( sum( avg( min( max( first( last(
 	stddev( var( median( percentile( collect( mode('
@@ -463,13 +466,14 @@ _etl_agg_complete() {
 		COMPREPLY=($(compgen -W 'drop fail' -- "$cur") $(compgen -f -- "$cur"))
 		return 0
 		;;
-	--temp-dir)
+	--temp-dir | --checkpoint)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
 	-g | --group-by | -a | --aggregate | --sort | -j | --jobs | --memory | -t | --time-field | \
-		--lateness | --idle-timeout | --shard | --shard-key)
+		--lateness | --idle-timeout | --shard | --shard-key | --checkpoint-interval | --from-state | \
+		--state-db | --state-table)
 		COMPREPLY=()
 		return 0
 		;;

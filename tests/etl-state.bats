@@ -168,7 +168,7 @@ setup() {
 @test "usage errors exit 2" {
 	run --separate-stderr etl-state
 	assert_failure 2
-	assert_stderr $'etl-state: expected get, set, list or delete\nTry \'etl-state --help\' for more information.'
+	assert_stderr $'etl-state: expected get, set, list, delete or offsets\nTry \'etl-state --help\' for more information.'
 	run --separate-stderr etl-state frob
 	assert_failure 2
 	assert_stderr_regex "^etl-state: unknown command 'frob'"
@@ -227,6 +227,22 @@ setup() {
 	assert_stderr 'etl-state: etl_state: permission denied for table etl_state'
 	run --separate-stderr etl-state --db "user=reader" set a 2
 	assert_failure 69
+}
+
+@test "offsets prints a committed offset set, one record per stream" {
+	run --separate-stderr etl-state offsets k
+	assert_success
+	assert_output ''
+	etl-state set k 'p/1:5,p/0:11.2,/var/log/a%2Cb.ndjson:4096'
+	run --separate-stderr etl-state offsets k
+	assert_success
+	assert_output $'{"stream":"/var/log/a%2Cb.ndjson","position":"4096"}\n{"stream":"p/0","position":"11.2"}\n{"stream":"p/1","position":"5"}'
+	etl-state set bad 'no offset'
+	run --separate-stderr etl-state offsets bad
+	assert_failure 65
+	assert_stderr "etl-state: etl_state: \"bad\" is not an offset set: 'no offset'"
+	run --separate-stderr etl-state offsets
+	assert_failure 2
 }
 
 @test "--help lists every option; --version" {
