@@ -202,6 +202,13 @@ static void bytea_json(struct buf *b, const char *s, size_t n)
 		jw_string(b, s, n);
 		return;
 	}
+	/* not hex: as the text it is (the server never sends that) */
+	for (size_t i = 2; i < n; i++) {
+		if (hex_val((unsigned char)s[i]) < 0) {
+			jw_string(b, s, n);
+			return;
+		}
+	}
 	buf_grow(&raw, (n - 2) / 2);
 	for (size_t i = 2; i + 1 < n; i += 2)
 		buf_addc(&raw, (char)(hex_val((unsigned char)s[i]) << 4 |
