@@ -23,12 +23,12 @@ PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-
 	etl-agg etl-head etl-extract-mysql etl-profile etl-validate etl-fetch-api etl-sort etl-join
 LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input \
 	jsonw mem ndjson out path pg pgval rec scan sketch spill stats tempfile timefmt utf8 extract my \
-	myval format schema csvopt redact body http wmark kmerge sortkey offset
+	myval format schema csvopt redact body http wmark kmerge sortkey offset wal2json pgrepl
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile \
-	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact test_body test_sortkey test_kmerge test_offset
+	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact test_body test_sortkey test_kmerge test_offset test_wal2json
 TOOLS = ndcat
-FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema fuzz_body
+FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema fuzz_body fuzz_wal2json
 MANPAGES = $(PROGS:%=man/%.1) man/etl.1 man/etl.7 man/etl-expr.7
 
 LIB = $(O)/libetl.a
