@@ -79,6 +79,14 @@ $(B)/etl-load-pg: $(LOAD_PG_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(LOAD_PG_OBJS) $(LIB) $(LIBS)
 
+# etl-extract-pg is a folder of a few files (cmd/etl-extract-pg/xpg.h says which).
+EXTRACT_PG_SRCS = main follow
+EXTRACT_PG_OBJS = $(EXTRACT_PG_SRCS:%=$(O)/cmd/etl-extract-pg/%.o)
+$(EXTRACT_PG_OBJS): cmd/etl-extract-pg/xpg.h
+$(B)/etl-extract-pg: $(EXTRACT_PG_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(EXTRACT_PG_OBJS) $(LIB) $(LIBS)
+
 # etl-agg is a folder of a few files (cmd/etl-agg/agg.h says which).
 AGG_SRCS = main exact func group result partial window spill
 AGG_OBJS = $(AGG_SRCS:%=$(O)/cmd/etl-agg/%.o)
