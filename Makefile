@@ -23,7 +23,8 @@ PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-
 	etl-agg etl-head etl-extract-mysql etl-profile etl-validate etl-fetch-api etl-sort etl-join
 LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input \
 	jsonw mem ndjson out path pg pgval rec scan sketch spill stats tempfile timefmt utf8 extract my \
-	myval format schema csvopt redact body http wmark kmerge sortkey offset wal2json pgrepl
+	myval format schema csvopt redact body http wmark kmerge sortkey offset crash follow wal2json \
+	pgrepl
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval test_tempfile \
 	test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt test_redact test_body test_sortkey test_kmerge test_offset test_wal2json
@@ -72,7 +73,7 @@ $(B)/%: $(O)/cmd/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # etl-load-pg is a folder of a few files (cmd/etl-load-pg/load.h says which).
-LOAD_PG_SRCS = main columns copy watermark
+LOAD_PG_SRCS = main columns copy watermark offsets
 LOAD_PG_OBJS = $(LOAD_PG_SRCS:%=$(O)/cmd/etl-load-pg/%.o)
 $(LOAD_PG_OBJS): cmd/etl-load-pg/load.h
 $(B)/etl-load-pg: $(LOAD_PG_OBJS) $(LIB)
@@ -88,7 +89,7 @@ $(B)/etl-extract-pg: $(EXTRACT_PG_OBJS) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(EXTRACT_PG_OBJS) $(LIB) $(LIBS)
 
 # etl-agg is a folder of a few files (cmd/etl-agg/agg.h says which).
-AGG_SRCS = main exact func group result partial window spill
+AGG_SRCS = main exact func group result partial window spill checkpoint
 AGG_OBJS = $(AGG_SRCS:%=$(O)/cmd/etl-agg/%.o)
 $(AGG_OBJS): cmd/etl-agg/agg.h
 $(B)/etl-agg: $(AGG_OBJS) $(LIB)

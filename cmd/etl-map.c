@@ -259,7 +259,7 @@ static const struct cli_prog prog = {
 	"[OPTIONS] [FILE...]",
 	"Select, rename, cast, compute and filter the fields of NDJSON records.",
 	opts,
-	0,
+	CLI_FOLLOW,
 	on_opt,
 };
 

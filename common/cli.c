@@ -24,6 +24,7 @@
 #include "bad.h"
 #include "buf.h"
 #include "die.h"
+#include "follow.h"
 #include "mem.h"
 #include "out.h"
 #include "path.h"
@@ -44,6 +45,11 @@ enum {
 	OPT_QUIET = -6,
 	OPT_HELP = -7,
 	OPT_VERSION = -8,
+	OPT_FOLLOW = -9,
+	OPT_FROM_OFFSET = -10,
+	OPT_FROM_STATE = -11,
+	OPT_STATE_DB = -12,
+	OPT_STATE_TABLE = -13,
 };
 
 static const struct cli_opt common_opts[] = {
@@ -53,6 +59,15 @@ static const struct cli_opt common_opts[] = {
 	{OPT_MAXBAD, "max-bad", 0, CLI_ARG, "N|N%", "with skip or FILE: fail past N bad records"},
 	{OPT_PROGRESS, "progress", 0, CLI_OPTARG, "always", "show a live status line on stderr"},
 	{OPT_STATS, "stats", 0, CLI_ARG, "FILE", "write run statistics as JSON to FILE at exit"},
+	{OPT_FOLLOW, "follow", 0, CLI_NOARG, NULL,
+	 "read the FILE as it grows (tail -F); records get _off"},
+	{OPT_FROM_OFFSET, "from-offset", 0, CLI_ARG, "BYTE", "--follow: begin at this byte"},
+	{OPT_FROM_STATE, "from-state", 0, CLI_ARG, "NAME",
+	 "--follow: begin after the offset a sink committed as NAME"},
+	{OPT_STATE_DB, "state-db", 0, CLI_ARG | CLI_SECRET, "CONNINFO",
+	 "the database of --from-state (default: PG* environment)"},
+	{OPT_STATE_TABLE, "state-table", 0, CLI_ARG, "[SCHEMA.]TABLE",
+	 "the state table of --from-state (default: etl_state)"},
 	{OPT_QUIET, "quiet", 'q', CLI_NOARG, NULL, "no warnings, only errors"},
 	{OPT_HELP, "help", 'h', CLI_NOARG, NULL, "show this help and exit"},
 	{OPT_VERSION, "version", 0, CLI_NOARG, NULL, "print the version and exit"},
@@ -69,6 +84,8 @@ static int applies(const struct cli_opt *o)
 		return !(f & CLI_NO_OUTPUT);
 	if (o->id == OPT_BAD || o->id == OPT_MAXBAD)
 		return !(f & CLI_NO_RECORDS);
+	if (o->id <= OPT_FOLLOW && o->id >= OPT_STATE_TABLE)
+		return !!(f & CLI_FOLLOW);
 	return 1;
 }
 
@@ -137,9 +154,27 @@ static void __attribute__((noreturn)) exit_printed(void)
 	exit(0);
 }
 
+static struct follow_opts follow;
+
 static void common_opt(int id, const char *arg)
 {
 	switch (id) {
+	case OPT_FOLLOW:
+		follow.on = 1;
+		break;
+	case OPT_FROM_OFFSET:
+		follow.from_offset = cli_uint(cli_optname, arg, 0, INT64_MAX);
+		follow.from_offset_set = 1;
+		break;
+	case OPT_FROM_STATE:
+		follow.from_state = arg;
+		break;
+	case OPT_STATE_DB:
+		follow.state_db = arg;
+		break;
+	case OPT_STATE_TABLE:
+		follow.state_table = arg;
+		break;
 	case OPT_OUTPUT:
 		cli.output = arg;
 		break;
@@ -314,6 +349,7 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 	cli.nfiles = argc - optind;
 	if ((p->flags & CLI_NO_ARGS) && cli.nfiles)
 		cli_usage_error(NULL, "unexpected argument '%s'", cli.files[0]);
+	follow_setup(&follow, cli.files, cli.nfiles);
 	stats_path_set(cli.stats);
 	if (!(p->flags & CLI_NO_RECORDS))
 		bad_setup(cli.bad_records, cli.max_bad);

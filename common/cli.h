@@ -44,6 +44,7 @@ enum {
 	CLI_NO_RECORDS = 1 << 2, /* no --bad-records/--max-bad */
 	CLI_NO_ARGS = 1 << 3,    /* no arguments besides options: any is a usage
 				    error "unexpected argument 'X'" (etl-extract-pg) */
+	CLI_FOLLOW = 1 << 4,     /* --follow FILE and its options (follow.h) */
 };
 
 struct cli_prog {

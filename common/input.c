@@ -13,6 +13,12 @@
  * that could block is preceded by poll(); when it times out, input_line()
  * returns INPUT_TIMEOUT and keeps the bytes of an unfinished line for the
  * next call, so a caller can do its periodic work and call again.
+ *
+ * A followed file (input_follow_all) never ends: where a read finds no more
+ * bytes, follow_wait() looks for a rotation (the name now leads to another
+ * file) or a truncation (the file is shorter than what was read), then
+ * sleeps a little and reads again.  base is the file offset of buf[0], so a
+ * line's offset is known without a lseek.
  */
 #include "input.h"
 
@@ -22,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "die.h"
@@ -49,7 +56,28 @@ struct input {
 	uint64_t start, left; /* its start, and the bytes of it not read yet */
 	uint64_t lineno0;     /* the line number before the range's first line */
 	int timeout;          /* ms to wait for input before INPUT_TIMEOUT; < 0 forever */
+	uint64_t base;        /* the file offset of buf[0] */
+	int follow;           /* tail -F: the end of the file is not the end */
+	uint64_t fstart;      /* followed: the byte to begin at */
+	int skip_line;        /* followed: skip the line at fstart */
+	uint64_t fpos;        /* followed: the file offset of the next read */
 };
+
+/* input_follow_all(): for the inputs opened after it. */
+static int follow_on, follow_skip;
+static uint64_t follow_start;
+
+void input_follow_all(uint64_t start, int skip_line)
+{
+	follow_on = 1;
+	follow_start = start;
+	follow_skip = skip_line;
+}
+
+int input_following(const struct input *in)
+{
+	return in->follow;
+}
 
 static char *stdin_name[] = {"-"};
 
@@ -67,6 +95,9 @@ struct input *input_open(char **files, size_t n)
 	in->timeout = -1;
 	in->cap = CHUNK + 1;
 	in->buf = xmalloc(in->cap);
+	in->follow = follow_on;
+	in->fstart = follow_start;
+	in->skip_line = follow_skip;
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 
@@ -145,7 +176,11 @@ static int next_file(struct input *in)
 		posix_fadvise(in->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		if (in->ranged && lseek(in->fd, (off_t)in->start, SEEK_SET) < 0)
 			etl_die(ETL_EXIT_IOERR, f, "cannot seek: %s", strerror(errno));
+		if (in->follow && lseek(in->fd, (off_t)in->fstart, SEEK_SET) < 0)
+			etl_die(ETL_EXIT_IOERR, f, "cannot seek: %s", strerror(errno));
 	}
+	in->base = in->ranged ? in->start : in->follow ? in->fstart : 0;
+	in->fpos = in->base;
 	in->eof = 0;
 	{
 		struct stat st;
@@ -172,6 +207,63 @@ static int wait_input(struct input *in)
 	return r == 0 ? -1 : 0;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define FOLLOW_POLL_MS 50
+
+/* A followed file has no more bytes now: wait until it may have, seeing to
+ * a rotation or truncation.  0 to read again, -1 when the timeout passed. */
+static int follow_wait(struct input *in, int64_t *since)
+{
+	struct stat now, cur;
+
+	if (fstat(in->fd, &cur) != 0)
+		etl_die(ETL_EXIT_IOERR, in->name, "cannot stat: %s", strerror(errno));
+	if ((uint64_t)cur.st_size > in->fpos)
+		return 0; /* written since the read */
+	if ((uint64_t)cur.st_size < in->fpos) {
+		etl_warn(in->name, "file truncated: following it from its start");
+		goto restart;
+	}
+	if (stat(in->name, &now) == 0 && (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev)) {
+		/* renamed away and replaced, and the old file read to its end */
+		int fd = open(in->name, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			close(in->fd);
+			in->fd = fd;
+			etl_warn(in->name, "file replaced (rotated): following the new one");
+			goto begin;
+		}
+	}
+	if (*since < 0) {
+		*since = now_ms();
+		out_idle();
+	} else if (in->timeout >= 0 && now_ms() - *since >= in->timeout)
+		return -1;
+	out_check_reader();
+	poll(NULL, 0, FOLLOW_POLL_MS);
+	return 0;
+restart:
+	if (lseek(in->fd, 0, SEEK_SET) < 0)
+		etl_die(ETL_EXIT_IOERR, in->name, "cannot seek: %s", strerror(errno));
+begin:
+	/* an unfinished line of the old content is lost: said, not hidden */
+	if (in->len > in->pos)
+		etl_warn(in->name, "an unfinished last line of %zu bytes is dropped",
+			 in->len - in->pos);
+	in->pos = in->len = in->seen = 0;
+	in->base = in->fpos = 0;
+	in->skip_line = 0;
+	return 0;
+}
+
 /* Read more bytes of the open file after [pos, len), compacting or growing
  * the buffer as needed. Sets eof at the end of the file.  Returns 0, or -1
  * when a timeout is set and no byte came in time. */
@@ -183,6 +275,7 @@ static int fill(struct input *in)
 	if (in->pos > 0) {
 		memmove(in->buf, in->buf + in->pos, in->len - in->pos);
 		in->len -= in->pos;
+		in->base += in->pos;
 		in->pos = 0;
 	}
 	if (in->cap - 1 - in->len < CHUNK / 2) {
@@ -205,15 +298,22 @@ static int fill(struct input *in)
 		if (poll(&pfd, 1, 0) == 0)
 			out_idle();
 	}
-	if (in->timeout >= 0 && wait_input(in) < 0)
+	if (in->timeout >= 0 && !in->follow && wait_input(in) < 0)
 		return -1;
-	do
-		r = read(in->fd, in->buf + in->len, want);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		etl_die(ETL_EXIT_IOERR, in->name, "read error: %s", strerror(errno));
+	for (int64_t since = -1;;) {
+		do
+			r = read(in->fd, in->buf + in->len, want);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			etl_die(ETL_EXIT_IOERR, in->name, "read error: %s", strerror(errno));
+		if (r > 0 || !in->follow)
+			break;
+		if (follow_wait(in, &since) < 0)
+			return -1;
+	}
 	if (r == 0)
 		in->eof = 1;
+	in->fpos += r;
 	in->len += r;
 	in->bytes += r;
 	if (in->ranged)
@@ -254,6 +354,11 @@ int input_line(struct input *in, struct line *l)
 			continue;
 		}
 		in->seen = 0;
+		if (in->skip_line) {
+			/* --from-state: this line is the one already loaded */
+			in->skip_line = 0;
+			continue;
+		}
 		if (end > start && end[-1] == '\r')
 			end--;
 		*end = '\0';
@@ -261,6 +366,7 @@ int input_line(struct input *in, struct line *l)
 		l->n = end - start;
 		l->file = in->name;
 		l->lineno = ++in->lineno;
+		l->off = in->base + (uint64_t)(start - in->buf);
 		return 1;
 	}
 }

@@ -29,11 +29,23 @@ struct line {
 	size_t n;
 	const char *file; /* name for messages ("-" shows as "<stdin>") */
 	uint64_t lineno;
+	uint64_t off; /* the byte offset of its first byte in the file */
 };
 /* Only the bytes [start, end) of one regular file, its lines numbered from
  * lineno + 1: a part of a file cut at line boundaries (start is 0 or just
  * after a '\n'), for several processes to read one file in parallel. */
 struct input *input_open_range(const char *file, uint64_t start, uint64_t end, uint64_t lineno);
+
+/* Follow the inputs opened after this call as tail -F does (--follow):
+ * the end of the file is not the end of the input, more lines are waited
+ * for (a short poll), a line is handed out only once its '\n' is written,
+ * and a file renamed away (rotation) or truncated is read again from its
+ * start, with a warning.  Reading begins at byte start; with skip_line,
+ * after the line that begins there (a resume after a loaded line).  For
+ * one regular file: cli checks it (CLI_FOLLOW). */
+void input_follow_all(uint64_t start, int skip_line);
+/* Is the input followed? */
+int input_following(const struct input *in);
 
 /* Wait at most ms milliseconds for bytes before a read (< 0: forever, the
  * default).  When the wait runs out, input_line() and input_chunk() return

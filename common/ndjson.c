@@ -12,7 +12,9 @@
 
 #include "bad.h"
 #include "input.h"
+#include "jsonw.h"
 #include "mem.h"
+#include "offset.h"
 #include "stats.h"
 #include "banned.h"
 
@@ -20,7 +22,38 @@ struct ndjson {
 	struct input *in;
 	struct scan_want *want;
 	struct span *vals;
+	struct buf tagged; /* a followed file's record, with its _off */
 };
+
+/* A line of a followed file gets the field _off = "PATH:BYTE" (offset.h)
+ * after its own, the bytes before it kept as they are.  0, or -1 when the
+ * record has an _off of its own (it would then hold two). */
+static int tag(struct ndjson *nd, const struct line *l)
+{
+	struct span rec = {l->p, l->n}, k, v;
+	struct scan_iter it;
+	struct buf off = BUF_INIT;
+	size_t end = l->n;
+	int empty = 1;
+
+	scan_iter_init(&it, rec);
+	while (scan_iter_next(&it, &k, &v)) {
+		if (scan_key_eq(k, OFFSET_FIELD, strlen(OFFSET_FIELD)))
+			return -1;
+		empty = 0;
+	}
+	while (end > 0 && l->p[end - 1] != '}')
+		end--;
+	offset_stream_escape(&off, l->file, strlen(l->file));
+	buf_printf(&off, ":%llu", (unsigned long long)l->off);
+	buf_reset(&nd->tagged);
+	buf_add(&nd->tagged, l->p, end - 1);
+	buf_adds(&nd->tagged, empty ? "\"" OFFSET_FIELD "\":" : ",\"" OFFSET_FIELD "\":");
+	jw_string(&nd->tagged, off.p, off.len);
+	buf_add(&nd->tagged, l->p + end - 1, l->n - (end - 1));
+	buf_release(&off);
+	return 0;
+}
 
 struct ndjson *nd_open(char **files, size_t nfiles, const struct path *want, size_t nwant)
 {
@@ -72,6 +105,15 @@ int nd_next(struct ndjson *nd, struct record *rec)
 		}
 		rec->line.p = l.p;
 		rec->line.n = l.n;
+		if (input_following(nd->in)) {
+			if (tag(nd, &l) < 0) {
+				bad_record(l.file, l.lineno, 0, l.p, l.n,
+					   "a followed file's record has its own " OFFSET_FIELD);
+				continue;
+			}
+			rec->line.p = nd->tagged.p;
+			rec->line.n = nd->tagged.len;
+		}
 		rec->file = l.file;
 		rec->lineno = l.lineno;
 		rec->vals = nd->vals;
@@ -99,5 +141,6 @@ void nd_close(struct ndjson *nd)
 	input_close(nd->in);
 	scan_want_free(nd->want);
 	free(nd->vals);
+	buf_release(&nd->tagged);
 	free(nd);
 }

@@ -264,3 +264,25 @@ void offset_stream_escape(struct buf *out, const char *name, size_t n)
 			buf_addc(out, name[i]);
 	}
 }
+
+void offset_set_format_sub(const struct offset_set *s, uint64_t k, struct buf *out)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (i)
+			buf_addc(out, ',');
+		buf_add(out, s->e[i].stream, s->e[i].slen);
+		buf_addc(out, ':');
+		buf_add(out, s->e[i].pos, s->e[i].plen);
+		buf_printf(out, ".%llu", (unsigned long long)k);
+	}
+}
+
+void offset_set_first(struct offset_set *dst, const struct offset_set *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		const char *dot = memchr(src->e[i].pos, '.', src->e[i].plen);
+
+		offset_set_put(dst, src->e[i].stream, src->e[i].slen, src->e[i].pos,
+			       dot ? (size_t)(dot - src->e[i].pos) : src->e[i].plen);
+	}
+}

@@ -23,6 +23,7 @@
 #define ETL_OFFSET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -76,6 +77,13 @@ int offset_set_covers(const struct offset_set *s, const char *text, size_t len);
 
 /* Append the set as offset text, streams in order ("" for an empty set). */
 void offset_set_format(const struct offset_set *s, struct buf *out);
+/* Append the set with one more position component k to each entry
+ * ("p/0:15" and k = 2 give "p/0:15.2"): the offset of the k-th record
+ * derived at the input point the set is (etl-agg's windows). */
+void offset_set_format_sub(const struct offset_set *s, uint64_t k, struct buf *out);
+/* Put into dst each entry of src cut to its first position component
+ * ("p/0:15.2" gives "p/0:15"): where a source resumes after. */
+void offset_set_first(struct offset_set *dst, const struct offset_set *src);
 /* Append name with ',' and '%' written as %2C and %25, fit for a STREAM. */
 void offset_stream_escape(struct buf *out, const char *name, size_t n);
 

@@ -13,6 +13,7 @@
 #include "out.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -313,6 +314,17 @@ void out_idle(void)
 	if (idle_hook)
 		idle_hook();
 	out_flush();
+}
+
+void out_check_reader(void)
+{
+	struct pollfd p = {rep.fd, 0, 0};
+
+	if (!rep.tmp && poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) {
+		broken = 1;
+		out_len = 0;
+		etl_exit(0);
+	}
 }
 
 void out_write(const void *p, size_t n)

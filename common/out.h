@@ -60,6 +60,10 @@ void out_flush(void);
  * At most one hook; NULL removes it. */
 void out_idle(void);
 void out_on_idle(void (*fn)(void));
+/* A source that waits for more input without writing (--follow) learns
+ * here when the reader of its output pipe has gone: the run ends as on a
+ * closed pipe, quietly with status 0. */
+void out_check_reader(void);
 /* Flush, fsync and rename a -o file into place; dies with 74 on failure. */
 void out_close(void);
 

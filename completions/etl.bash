@@ -156,7 +156,8 @@ _etl_join_arg() {
 }
 
 # ---- etl-map ----
-_etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep'
+_etl_map_opts='--select --drop --rename --default --cast -s --set -w --where --flatten --nest --sep
+	--follow --from-offset --from-state --state-db --state-table'
 
 # Field lists, expressions and values are free text: nothing to offer, and no
 # file names.  The type after FIELD= in --cast is completed in _etl_complete.
@@ -164,7 +165,8 @@ _etl_map_arg() {
 	local prev=$2
 
 	case $prev in
-	--select | --drop | --rename | --default | --cast | -s | --set | -w | --where | --sep)
+	--select | --drop | --rename | --default | --cast | -s | --set | -w | --where | --sep | \
+		--from-offset | --from-state | --state-db | --state-table)
 		COMPREPLY=()
 		;;
 	*) return 1 ;;
@@ -313,8 +315,8 @@ _etl_extract_pg_opts='-d --db -t --table -c --query -f --file --since-column --s
 	--state-table --idle-exit --retries -o --output --progress --stats -q --quiet -h --help
 	--version'
 _etl_load_pg_opts='-d --db -t --table -m --mode -k --key --create --evolve --ignore-extra --columns
-	-b --batch --allow-empty --state-key --watermark --state-table --bad-records --max-bad
-	--progress --stats -q --quiet -h --help --version'
+	-b --batch --allow-empty --state-key --watermark --state-table --offsets --commit-interval
+	--bad-records --max-bad --progress --stats -q --quiet -h --help --version'
 
 _etl_pg_complete() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} prog=${1##*/}
@@ -338,8 +340,8 @@ _etl_pg_complete() {
 		;;
 	-d | --db | -t | --table | --default | -c | --query | --since-column | --since | \
 		--order-by | --partition | --partition-column | -k | --key | --columns | -b | \
-		--batch | --state-key | --watermark | --state-table | --slot | --from-state | \
-		--state-db | --idle-exit | --retries)
+		--batch | --state-key | --watermark | --state-table | --offsets | --commit-interval | \
+		--slot | --from-state | --state-db | --idle-exit | --retries)
 		COMPREPLY=()
 		return 0
 		;;
@@ -409,7 +411,8 @@ complete -F _etl_extract_mysql_complete etl-extract-mysql
 
 # ---- etl-agg ----
 _etl_agg_opts='-g --group-by -a --aggregate --sort --partial --merge -j --jobs --memory --temp-dir
-	-w --window -t --time-field --lateness --late --emit --idle-timeout'
+	-w --window -t --time-field --lateness --late --emit --idle-timeout --checkpoint
+	--checkpoint-interval --from-state --state-db --state-table'
 _etl_agg_functions='count( count_distinct( approx_distinct( sum( avg( min( max( first( last(
 	stddev( var( median( percentile( collect( mode('
 
@@ -440,13 +443,14 @@ _etl_agg_complete() {
 		COMPREPLY=($(compgen -W 'drop fail' -- "$cur") $(compgen -f -- "$cur"))
 		return 0
 		;;
-	--temp-dir)
+	--temp-dir | --checkpoint)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
 		;;
 	-g | --group-by | -a | --aggregate | --sort | -j | --jobs | --memory | -t | --time-field | \
-		--lateness | --idle-timeout)
+		--lateness | --idle-timeout | --checkpoint-interval | --from-state | --state-db | \
+		--state-table)
 		COMPREPLY=()
 		return 0
 		;;

@@ -814,6 +814,104 @@ W=(--window tumbling:5m -t ts -g user -a 'n=count()' -a 'total=sum(amount)')
 	assert_failure 2
 }
 
+# --- offsets and checkpoints -------------------------------------------------------
+
+# events N: N card payments, out of order within a few minutes, with offsets.
+events() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			s = (i * 7) % 50 + int(i / 10) * 20
+			printf "{\"card\":\"c%d\",\"amt\":%d,\"ts\":\"2026-01-01T%02d:%02d:%02dZ\",\"_off\":\"f:%d\"}\n",
+				i % 3, i, int(s / 3600), int(s / 60) % 60, s % 60, i * 100
+		}
+	}'
+}
+
+WIN=(--window tumbling:1m -t ts -g card -a 'n=count()' -a 's=sum(amt)')
+
+@test "window results carry the input offset with their index at that point" {
+	events 40 >ev.ndjson
+	run --separate-stderr etl-agg "${WIN[@]}" ev.ndjson
+	assert_success
+	run jq -r '._off' <<<"$output"
+	# every offset distinct, increasing, with one more component
+	assert_equal "$(sort -u <<<"$output" | wc -l)" "$(wc -l <<<"$output")"
+	assert_line --index 0 f:1300.0
+	assert_line --index 1 f:1300.1
+	assert_line --index 2 f:1300.2
+	# records without offsets give results without
+	run etl-agg "${WIN[@]}" "$DATA/agg/sales.ndjson" --bad-records skip
+	refute_output --partial _off
+}
+
+@test "--checkpoint: a run killed after a checkpoint and started again writes exactly the rest" {
+	events 300 >ev.ndjson
+	etl-agg "${WIN[@]}" ev.ndjson >want.ndjson
+	local at
+	for at in 1 4 9; do
+		rm -rf ck
+		ETL_CRASH_AT=agg-checkpointed@$at run etl-agg "${WIN[@]}" --checkpoint ck ev.ndjson
+		assert_failure 137
+		printf '%s\n' "$output" | sed '/^$/d' >out1.ndjson
+		run --separate-stderr etl-agg "${WIN[@]}" --checkpoint ck --stats st.json ev.ndjson
+		assert_success
+		printf '%s\n' "$output" >out2.ndjson
+		cat out1.ndjson out2.ndjson >got.ndjson
+		assert_same_file want.ndjson got.ndjson
+		run jq -r '.skipped > 0 and .records_in == .records_out + .dropped' st.json
+		assert_output true
+		# only the newest checkpoint is kept
+		run ls ck
+		assert_equal "$(wc -l <<<"$output")" 1
+	done
+}
+
+@test "--checkpoint: late records are written once, the --late file cut back to the checkpoint" {
+	events 300 >ev.ndjson
+	etl-agg "${WIN[@]}" --late want-late.ndjson ev.ndjson >want.ndjson
+	[[ -s want-late.ndjson ]]
+	ETL_CRASH_AT=agg-checkpointed@9 run etl-agg "${WIN[@]}" --late late.ndjson --checkpoint ck ev.ndjson
+	assert_failure 137
+	# a late record written after the checkpoint, before the crash
+	echo '{"late":"after the checkpoint"}' >>late.ndjson
+	etl-agg "${WIN[@]}" --late late.ndjson --checkpoint ck ev.ndjson >/dev/null
+	assert_same_file want-late.ndjson late.ndjson
+}
+
+@test "--checkpoint refuses another command's checkpoint, and records without _off" {
+	events 100 >ev.ndjson
+	etl-agg "${WIN[@]}" --checkpoint ck ev.ndjson >/dev/null
+	run etl-agg --window tumbling:2m -t ts -g card -a 'n=count()' --checkpoint ck ev.ndjson
+	assert_failure 2
+	assert_output --partial 'the checkpoint is of another command'
+	put plain.ndjson '{"card":"a","ts":"2026-01-01T00:00:00Z"}\n'
+	run etl-agg "${WIN[@]}" --checkpoint ck2 plain.ndjson
+	assert_failure 65
+	assert_output --partial 'plain.ndjson:1: no _off string (--checkpoint needs the stream offset of each record)'
+	run etl-agg -g card -a 'n=count()' --checkpoint ck3 plain.ndjson
+	assert_failure 2
+	assert_output --partial '--checkpoint: needs --window'
+	run etl-agg "${WIN[@]}" --from-state k plain.ndjson
+	assert_failure 2
+	assert_output --partial '--from-state: needs --checkpoint'
+	run etl-agg "${WIN[@]}" --checkpoint ck4 --emit update plain.ndjson
+	assert_failure 2
+}
+
+@test "--idle-timeout closes the windows of a followed file that goes quiet" {
+	events 30 | jq -c 'del(._off)' >ev.ndjson
+	etl-agg "${WIN[@]}" -q ev.ndjson >want.ndjson
+	etl-map --follow ev.ndjson | etl-agg "${WIN[@]}" -q --idle-timeout 300ms >out.ndjson &
+	local n=0
+	# all windows come out although the file never ends
+	while (($(wc -l <out.ndjson) < $(wc -l <want.ndjson))) && ((n++ < 100)); do
+		sleep 0.05
+	done
+	kill %1
+	jq -c 'del(._off)' out.ndjson >got.ndjson
+	assert_same_file want.ndjson got.ndjson
+}
+
 # --- usage errors ---------------------------------------------------------------
 
 @test "-j takes a count of processes from 1 to 64, named as it was written" {

@@ -471,6 +471,99 @@ etl-load-pg: t: 8 records were committed, through in.ndjson:8; resume with the r
 	assert_output 3
 }
 
+# --- stream offsets --------------------------------------------------------------------------
+
+@test "--offsets commits the records' offset set with the rows and skips what it covers" {
+	sql "CREATE TABLE t (id int, v text)"
+	put a.ndjson '{"id":1,"v":"a","_off":"p/0:10"}\n{"id":2,"v":"b","_off":"p/1:4"}\n{"id":3,"v":"c","_off":"p/0:11"}\n'
+	run --separate-stderr etl-load-pg -t t --offsets k --stats st.json a.ndjson
+	assert_success
+	run etl-state get k
+	assert_output p/0:11,p/1:4
+	# a replay with one new record loads only that one, and counts the rest
+	put b.ndjson '{"id":1,"v":"a","_off":"p/0:10"}\n{"id":2,"v":"b","_off":"p/1:4"}\n{"id":3,"v":"c","_off":"p/0:11"}\n{"id":4,"v":"d","_off":"p/1:5"}\n'
+	run --separate-stderr etl-load-pg -t t --offsets k --stats st.json b.ndjson
+	assert_success
+	run sql "SELECT id FROM t ORDER BY id"
+	assert_output $'1\n2\n3\n4'
+	run jq -c '[.records_in, .records_out, .dropped, .skipped]' st.json
+	assert_output '[4,1,3,3]'
+	run etl-state get k
+	assert_output p/0:11,p/1:5
+	# the stored set is merged, never moved back
+	put c.ndjson '{"id":5,"v":"e","_off":"q/0:1"}\n'
+	etl-load-pg -t t --offsets k c.ndjson
+	run etl-state get k
+	assert_output p/0:11,p/1:5,q/0:1
+}
+
+@test "--offsets: a record without a valid _off is bad; a table column _off is loaded" {
+	sql "CREATE TABLE t (id int)"
+	put a.ndjson '{"id":1,"_off":"p/0:1"}\n{"id":2}\n{"id":3,"_off":"p/0:x"}\n'
+	run --separate-stderr etl-load-pg -t t --offsets k a.ndjson
+	assert_failure 65
+	assert_stderr 'etl-load-pg: a.ndjson:2: no _off string (--offsets needs the stream offset of each record)'
+	run --separate-stderr etl-load-pg -t t --offsets k --bad-records skip a.ndjson
+	assert_success
+	run sql "SELECT id FROM t"
+	assert_output 1
+	sql "CREATE TABLE u (id int, _off text)"
+	etl-load-pg -t u --offsets k2 a.ndjson --bad-records skip
+	run sql "SELECT id, _off FROM u"
+	assert_output $'1\tp/0:1'
+}
+
+@test "--offsets commits while the input flows and when it waits, not only at its end" {
+	sql "CREATE TABLE t (id int)"
+	mkfifo in.fifo
+	etl-load-pg -t t --offsets k in.fifo &
+	local pid=$! n=0
+	exec 4>in.fifo
+	echo '{"id":1,"_off":"p/0:1"}' >&4
+	# the input waits: the row and its offset are committed
+	while [[ $(sql "SELECT count(*) FROM t") != 1 ]] && ((n++ < 50)); do sleep 0.1; done
+	run etl-state get k
+	assert_output p/0:1
+	# a steady flow commits at least every --commit-interval
+	for i in 2 3 4 5 6 7 8 9; do
+		echo "{\"id\":$i,\"_off\":\"p/0:$i\"}" >&4
+		sleep 0.05
+	done
+	n=0
+	while [[ $(sql "SELECT count(*) FROM t") != 9 ]] && ((n++ < 50)); do sleep 0.1; done
+	run sql "SELECT count(*) FROM t"
+	assert_output 9
+	exec 4>&-
+	wait "$pid"
+}
+
+@test "--offsets: a crash in the middle of a batch or after its commit loads each record once" {
+	sql "CREATE TABLE t (id int, v int)"
+	for i in $(seq 1 20); do echo "{\"id\":$i,\"v\":$i,\"_off\":\"s:$i\"}"; done >in.ndjson
+	# killed while the 7th row is sent: the batch of rows 5-7 is lost
+	ETL_CRASH_AT=load-pg-row@7 run etl-load-pg -t t --offsets k --batch 2 in.ndjson
+	assert_failure 137
+	run etl-state get k
+	assert_output s:6
+	# killed just after the 3rd commit
+	ETL_CRASH_AT=load-pg-committed@3 run etl-load-pg -t t --offsets k --batch 2 in.ndjson
+	assert_failure 137
+	run etl-state get k
+	assert_output s:12
+	run etl-load-pg -t t --offsets k --batch 2 in.ndjson
+	assert_success
+	run sql "SELECT count(*), count(DISTINCT id), sum(v) FROM t"
+	assert_output $'20\t20\t210'
+}
+
+@test "--offsets refuses --mode replace; --commit-interval wants a duration" {
+	run etl-load-pg -t t --offsets k --mode replace
+	assert_failure 2
+	assert_output --partial '--offsets: cannot be combined with --mode replace'
+	run etl-load-pg -t t --commit-interval 5x
+	assert_failure 2
+}
+
 @test "two concurrent loads never move the watermark back, even on its first save" {
 	# the state table exists, the name does not yet
 	etl-state set other 1

@@ -4,7 +4,9 @@
  *
  *   main.c    options, the plan, and the run they ask for
  *   partial.c --merge, and the workers of a parallel run
- *   window.c  event-time windows over never-ending streams
+ *   window.c  event-time windows over never-ending streams, their
+ *             offsets and what their checkpoints hold
+ *   checkpoint.c  the files of --checkpoint DIR
  *   spill.c   --memory: groups spilled to sorted runs, merged back
  *   result.c  result records, partial states, --sort
  *   group.c   records evaluated, their keys, the groups of a batch run
@@ -138,6 +140,9 @@ struct opts {
 	const char *late; /* drop, fail or a file name */
 	int emit_update, emit_set;
 	int64_t idle_us;
+	const char *ckpt_dir; /* --checkpoint */
+	int64_t ckpt_interval_us;
+	const char *from_state, *state_db, *state_table;
 };
 extern struct opts opt; /* group.c */
 
@@ -152,6 +157,7 @@ struct plan {
 	int gflat;    /* every group path is one segment */
 	size_t gbase; /* the group fields' index in the wanted values */
 	size_t tbase; /* the time field's */
+	size_t obase; /* _off's (with --window) */
 	size_t nwant;
 	struct path *want; /* expression fields, group fields, time field */
 };
@@ -264,6 +270,18 @@ void groups_write(void);
 /* Check --window: 0, or -1. */
 int window_parse(const char *spec);
 void window_run(void);
+
+/* ---- checkpoint.c ---- */
+
+struct offset_set;
+/* Read the folder (made when missing) and connect for --from-state. */
+void ckpt_open(void);
+/* The checkpoint to start from, whole (its first line is checkpoint.c's),
+ * or NULL; the others are deleted. */
+char *ckpt_choose(size_t *len);
+/* Write a checkpoint at input point at, atomically, and prune. */
+void ckpt_write(const struct offset_set *at, const char *body, size_t n);
+void ckpt_release(void);
 
 /* ---- partial.c: --merge and the workers of a parallel run ---- */
 

@@ -49,6 +49,11 @@ enum {
 	OPT_LATE,
 	OPT_EMIT,
 	OPT_IDLE,
+	OPT_CHECKPOINT,
+	OPT_CKPT_INTERVAL,
+	OPT_FROM_STATE,
+	OPT_STATE_DB,
+	OPT_STATE_TABLE,
 };
 
 static const struct cli_opt opts[] = {
@@ -73,6 +78,16 @@ static const struct cli_opt opts[] = {
 	 "a window's result when it closes, or at every change"},
 	{OPT_IDLE, "idle-timeout", 0, CLI_ARG, "DURATION",
 	 "close the open windows after DURATION without input"},
+	{OPT_CHECKPOINT, "checkpoint", 0, CLI_ARG, "DIR",
+	 "keep the windows' state in DIR, to resume exactly where a sink stopped"},
+	{OPT_CKPT_INTERVAL, "checkpoint-interval", 0, CLI_ARG, "DURATION",
+	 "also checkpoint this often (default: 10s)"},
+	{OPT_FROM_STATE, "from-state", 0, CLI_ARG, "NAME",
+	 "resume from the checkpoint the sink's committed offsets NAME reach"},
+	{OPT_STATE_DB, "state-db", 0, CLI_ARG | CLI_SECRET, "CONNINFO",
+	 "the database of --from-state (default: PG* environment)"},
+	{OPT_STATE_TABLE, "state-table", 0, CLI_ARG, "[SCHEMA.]TABLE",
+	 "the state table of --from-state (default: etl_state)"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -135,6 +150,21 @@ static void on_opt(int id, const char *arg)
 		break;
 	case OPT_IDLE:
 		opt.idle_us = cli_duration(cli_optname, arg, 1000);
+		break;
+	case OPT_CHECKPOINT:
+		opt.ckpt_dir = arg;
+		break;
+	case OPT_CKPT_INTERVAL:
+		opt.ckpt_interval_us = cli_duration(cli_optname, arg, 1000);
+		break;
+	case OPT_FROM_STATE:
+		opt.from_state = arg;
+		break;
+	case OPT_STATE_DB:
+		opt.state_db = arg;
+		break;
+	case OPT_STATE_TABLE:
+		opt.state_table = arg;
 		break;
 	}
 }
@@ -401,7 +431,8 @@ static void make_plan(void)
 	n = efields.n;
 	plan.gbase = n;
 	plan.tbase = n + plan.ngpaths;
-	plan.nwant = plan.tbase + (opt.time_path.nseg ? 1 : 0);
+	plan.obase = plan.tbase + (opt.time_path.nseg ? 1 : 0);
+	plan.nwant = plan.obase + (opt.window ? 1 : 0);
 	plan.want = xcalloc(plan.nwant ? plan.nwant : 1, sizeof(*plan.want));
 	if (n)
 		memcpy(plan.want, efields.paths, n * sizeof(*plan.want));
@@ -409,6 +440,8 @@ static void make_plan(void)
 		memcpy(plan.want + n, plan.gpaths, plan.ngpaths * sizeof(*plan.want));
 	if (opt.time_path.nseg)
 		plan.want[plan.tbase] = opt.time_path;
+	if (opt.window)
+		cli_path("--window", "_off", 0, 1, &plan.want[plan.obase]);
 
 	if (sort_spec) {
 		sort_setup(sort_spec);
@@ -439,6 +472,10 @@ static void check_options(void)
 		if (opt.memory)
 			cli_usage_error("--memory", "windows hold only open windows in memory; "
 						    "--memory applies to batch runs");
+		if (opt.ckpt_dir && opt.emit_update)
+			cli_usage_error("--checkpoint", "cannot be combined with --emit update");
+	} else if (opt.ckpt_dir) {
+		cli_usage_error("--checkpoint", "needs --window");
 	} else {
 		static const char *const wopts[] = {"--time-field", "--lateness", "--late",
 						    "--emit", "--idle-timeout"};
@@ -449,6 +486,20 @@ static void check_options(void)
 			if (set[i])
 				cli_usage_error(wopts[i], "needs --window");
 	}
+	{
+		static const char *const copts[] = {"--checkpoint-interval", "--from-state",
+						    "--state-db", "--state-table"};
+		int set[] = {opt.ckpt_interval_us != 0, opt.from_state != NULL,
+			     opt.state_db != NULL, opt.state_table != NULL};
+
+		for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
+			if (set[i] && !opt.ckpt_dir)
+				cli_usage_error(copts[i], "needs --checkpoint");
+	}
+	if (!opt.ckpt_interval_us)
+		opt.ckpt_interval_us = 10000000;
+	if (!opt.state_table)
+		opt.state_table = "etl_state";
 	if (opt.temp_dir && !opt.memory)
 		cli_usage_error("--temp-dir", "applies only with --memory");
 	if (opt.merge && opt.jobs > 0)
@@ -489,6 +540,8 @@ static void release(void)
 	for (size_t i = 0; i < plan.nex; i++)
 		expr_free(plan.ex[i]);
 	free(plan.ex);
+	if (opt.window)
+		path_release(&plan.want[plan.obase]);
 	free(plan.want);
 	expr_fields_release(&efields);
 	path_list_free(plan.gpaths, plan.ngpaths);

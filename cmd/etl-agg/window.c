@@ -27,19 +27,40 @@
  * to the top, so a window is written at its true place in the order.  A
  * session absorbed by another is marked dead and freed when its entry
  * comes up.
+ *
+ * Offsets (CONVENTIONS section 6): the input's _off values make the set
+ * cur, the point the state has reached.  A window written at that point
+ * gets _off = cur with one more component, its index k among the windows
+ * written there (p/0:15.0, p/0:15.1, ...), so each result has its own
+ * offset, all after the input's own; the order at one point is the
+ * closing order, which the same input makes again.
+ *
+ * Checkpoints (--checkpoint DIR, checkpoint.c keeps the files): the whole
+ * state (watermark, open windows with their states, sessions' closed
+ * groups, the size of the --late file) is saved at every input point
+ * where windows are about to be written, before they are, and every
+ * --checkpoint-interval, and before the end.  Restored, it writes the
+ * windows of its point again with the same offsets (a sink skips those it
+ * has), skips the input it already reflects, and cuts the --late file back
+ * to the size it had then, so that late records are written once too.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agg.h"
 #include "cli.h"
+#include "crash.h"
 #include "die.h"
 #include "evtime.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "ndjson.h"
+#include "offset.h"
 #include "out.h"
 #include "stats.h"
 #include "timefmt.h"
@@ -96,6 +117,11 @@ static uint64_t nlate;
 static char late_where[512];
 static struct buf line, extra;
 static int emitted;
+
+static struct offset_set cur = OFFSET_SET_INIT;     /* the input point reached */
+static uint64_t kth;                                /* windows written at it */
+static struct offset_set resumed = OFFSET_SET_INIT; /* the restored checkpoint's */
+static uint64_t nskipped;                           /* inputs it reflects */
 
 /* ---- options ---- */
 
@@ -194,7 +220,9 @@ static struct wgroup *group_find(struct hash128 h)
 	return slot ? (struct wgroup *)(uintptr_t)*slot : NULL;
 }
 
-static struct wgroup *group_make(struct hash128 h, const struct span *gv)
+/* A new group: its key text from the group values gv, or given (key). */
+static struct wgroup *group_make(struct hash128 h, const struct span *gv, const char *key,
+				 size_t keylen)
 {
 	struct wgroup *g = xcalloc(1, sizeof(*g));
 	struct buf k = BUF_INIT;
@@ -202,7 +230,12 @@ static struct wgroup *group_make(struct hash128 h, const struct span *gv)
 
 	g->h = h;
 	g->closed_until = INT64_MIN;
-	key_text(&k, gv);
+	if (gv)
+		key_text(&k, gv);
+	else
+		buf_add(&k, key, keylen);
+	if (!k.p)
+		buf_adds(&k, "");
 	g->key = buf_detach(&k, &g->keylen);
 	*(uint64_t *)hash_table_put(&table, h, &added) = (uint64_t)(uintptr_t)g;
 	return g;
@@ -282,6 +315,14 @@ static void win_write(struct win *w)
 	time_text(&extra, w->start);
 	buf_adds(&extra, ",\"window_end\":");
 	time_text(&extra, w->end);
+	if (cur.n) {
+		static struct buf off;
+
+		buf_reset(&off);
+		offset_set_format_sub(&cur, kth++, &off);
+		buf_adds(&extra, ",\"" OFFSET_FIELD "\":");
+		jw_string(&extra, off.p, off.len);
+	}
 	buf_reset(&line);
 	result_write(&line, w->g->key, w->g->keylen, extra.p, extra.len, w->st);
 	out_line(line.p, line.len);
@@ -501,6 +542,245 @@ static void close_all(void)
 	close_windows();
 }
 
+/* ---- checkpoints ---- */
+
+/* What makes the state mean what it means: a checkpoint of another command
+ * is refused. */
+static void plan_text(struct buf *b)
+{
+	buf_printf(b, "--window %s --time-field %s --lateness %lld", opt.window, opt.time_field,
+		   (long long)opt.lateness_us);
+	for (size_t i = 0; i < plan.ngpaths; i++)
+		buf_printf(b, " -g %s", plan.gpaths[i].text);
+	for (size_t i = 0; i < plan.naggs; i++)
+		buf_printf(b, " -a %s", plan.aggs[i].spec);
+}
+
+static int late_is_file(void)
+{
+	return strcmp(opt.late, "drop") != 0 && strcmp(opt.late, "fail") != 0;
+}
+
+static void group_fields(struct buf *b, const struct wgroup *g)
+{
+	buf_printf(b, "{\"lo\":%llu,\"hi\":%llu,\"key\":", (unsigned long long)g->h.lo,
+		   (unsigned long long)g->h.hi);
+	jw_string(b, g->key, g->keylen);
+	buf_printf(b, ",\"cu\":%lld", (long long)g->closed_until);
+}
+
+static void save(void)
+{
+	static struct buf b;
+	uint64_t late_bytes = 0;
+	struct stat st;
+
+	if (late_file && (fflush(late_file) != 0 || fsync(fileno(late_file)) != 0))
+		etl_die(ETL_EXIT_IOERR, opt.late, "write error: %s", strerror(errno));
+	if (late_is_file() && stat(opt.late, &st) == 0)
+		late_bytes = (uint64_t)st.st_size;
+	buf_reset(&b);
+	buf_adds(&b, "{\"plan\":");
+	{
+		struct buf p = BUF_INIT;
+
+		plan_text(&p);
+		jw_string(&b, p.p, p.len);
+		buf_release(&p);
+	}
+	buf_printf(&b,
+		   ",\"wm\":%lld,\"maxt\":%lld,\"wseq\":%llu,\"late_bytes\":%llu,\"nlate\":%llu}\n",
+		   (long long)wm, (long long)maxt, (unsigned long long)wseq,
+		   (unsigned long long)late_bytes, (unsigned long long)nlate);
+	for (size_t i = 0; i < nheap; i++) {
+		struct win *w = heap[i].w;
+
+		if (w->dead)
+			continue;
+		group_fields(&b, w->g);
+		buf_printf(&b, ",\"start\":%lld,\"end\":%lld,\"seq\":%llu,\"state\":",
+			   (long long)w->start, (long long)w->end, (unsigned long long)w->seq);
+		states_save(w->st, &b);
+		buf_adds(&b, "}\n");
+	}
+	for (size_t i = idle_head; i < idle_head + nidle; i++) {
+		struct wgroup *g = group_find(idles[i].h);
+
+		if (!g || g->n || g->closed_until != idles[i].until)
+			continue;
+		group_fields(&b, g);
+		buf_adds(&b, "}\n");
+	}
+	ckpt_write(&cur, b.p, b.len);
+}
+
+static int64_t num(struct span v)
+{
+	char t[32];
+	size_t n = v.n < sizeof(t) - 1 ? v.n : sizeof(t) - 1;
+
+	memcpy(t, v.p, n);
+	t[n] = '\0';
+	return t[0] == '-' ? (int64_t)strtoll(t, NULL, 10) : (int64_t)strtoull(t, NULL, 10);
+}
+
+/* Load a checkpoint's text (ckpt_choose()). */
+static void restore(const char *text, size_t len)
+{
+	const char *p = text, *end = text + len;
+	struct buf s = BUF_INIT, want = BUF_INIT, l = BUF_INIT;
+	struct scan_err serr;
+	char err[512];
+	uint64_t lineno = 0, saved_wseq = 0;
+
+	plan_text(&want);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct span rec, k, v;
+		struct span state = {NULL, 0};
+		struct scan_iter it;
+		struct hash128 h = {0, 0};
+		int64_t start = 0, wend = 0, cu = INT64_MIN;
+		uint64_t seq = 0;
+
+		/* the scanner wants a NUL after the text */
+		buf_reset(&l);
+		buf_add(&l, p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+		rec = (struct span){l.p ? l.p : "", l.len};
+		p = nl ? nl + 1 : end;
+		lineno++;
+		if (!rec.n)
+			continue;
+		if (scan_value(rec.p, rec.n, &serr) != 0)
+			etl_die(ETL_EXIT_DATA, opt.ckpt_dir, "checkpoint line %llu is not JSON",
+				(unsigned long long)lineno);
+		buf_reset(&s);
+		scan_iter_init(&it, rec);
+		while (scan_iter_next(&it, &k, &v)) {
+			if (lineno == 1 && scan_key_eq(k, "off", 3)) {
+				scan_string(&s, v);
+				if (s.len && (offset_set_add_text(&resumed, s.p, s.len) < 0 ||
+					      offset_set_add_text(&cur, s.p, s.len) < 0))
+					etl_die(ETL_EXIT_DATA, opt.ckpt_dir,
+						"checkpoint offset is not an offset");
+			} else if (lineno == 2 && scan_key_eq(k, "plan", 4)) {
+				scan_string(&s, v);
+				if (s.len != want.len || memcmp(s.p, want.p, s.len) != 0)
+					etl_die(ETL_EXIT_USAGE, opt.ckpt_dir,
+						"the checkpoint is of another command (%s), not of "
+						"this one (%s): a new --checkpoint folder starts "
+						"afresh",
+						s.p, want.p);
+			} else if (lineno == 2 && scan_key_eq(k, "wm", 2)) {
+				wm = num(v);
+			} else if (lineno == 2 && scan_key_eq(k, "maxt", 4)) {
+				maxt = num(v);
+			} else if (lineno == 2 && scan_key_eq(k, "wseq", 4)) {
+				saved_wseq = (uint64_t)num(v);
+			} else if (lineno == 2 && scan_key_eq(k, "nlate", 5)) {
+				nlate = (uint64_t)num(v);
+			} else if (lineno == 2 && scan_key_eq(k, "late_bytes", 10)) {
+				struct stat st;
+				uint64_t n = (uint64_t)num(v);
+
+				if (late_is_file() && stat(opt.late, &st) == 0) {
+					if ((uint64_t)st.st_size > n &&
+					    truncate(opt.late, (off_t)n) != 0)
+						etl_die(ETL_EXIT_IOERR, opt.late,
+							"cannot truncate: %s", strerror(errno));
+					if ((uint64_t)st.st_size < n)
+						etl_warn(opt.late,
+							 "shorter than at the checkpoint (%llu "
+							 "bytes): late records were lost",
+							 (unsigned long long)n);
+				}
+			} else if (scan_key_eq(k, "lo", 2)) {
+				h.lo = (uint64_t)num(v);
+			} else if (scan_key_eq(k, "hi", 2)) {
+				h.hi = (uint64_t)num(v);
+			} else if (scan_key_eq(k, "key", 3)) {
+				scan_string(&s, v);
+			} else if (scan_key_eq(k, "cu", 2)) {
+				cu = num(v);
+			} else if (scan_key_eq(k, "start", 5)) {
+				start = num(v);
+			} else if (scan_key_eq(k, "end", 3)) {
+				wend = num(v);
+			} else if (scan_key_eq(k, "seq", 3)) {
+				seq = (uint64_t)num(v);
+			} else if (scan_key_eq(k, "state", 5)) {
+				state = v;
+			}
+		}
+		if (lineno > 2) {
+			struct wgroup *g = group_find(h);
+
+			if (!g)
+				g = group_make(h, NULL, s.p ? s.p : "", s.len);
+			g->closed_until = cu;
+			if (state.p) {
+				struct win *w;
+
+				wseq = seq;
+				w = win_make(g, start, wend);
+				if (states_load(w->st, state, err, sizeof(err)) != 0)
+					etl_die(ETL_EXIT_DATA, opt.ckpt_dir,
+						"checkpoint line %llu: %s",
+						(unsigned long long)lineno, err);
+			} else {
+				idle_push(g);
+			}
+		}
+	}
+	wseq = saved_wseq;
+	buf_release(&l);
+	buf_release(&s);
+	buf_release(&want);
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void stats_skipped(struct buf *b)
+{
+	buf_printf(b, ",\"skipped\":%llu", (unsigned long long)nskipped);
+}
+
+/* A record's _off: 1 to go on (cur holds it), 0 when it was dealt with
+ * (skipped as reflected by the checkpoint, or rejected). */
+static int take_offset(struct ndjson *nd, const struct record *rec)
+{
+	static struct buf t;
+	struct span v = rec->vals[plan.obase];
+
+	if (scan_kind(v) != SCAN_STRING) {
+		if (!opt.ckpt_dir)
+			return 1;
+		nd_reject(nd, rec, 0,
+			  "no %s string (--checkpoint needs the stream offset of each record)",
+			  OFFSET_FIELD);
+		return 0;
+	}
+	buf_reset(&t);
+	scan_string(&t, v);
+	if (resumed.n && offset_set_covers(&resumed, t.p, t.len) == 1) {
+		nskipped++;
+		stats.dropped++;
+		return 0;
+	}
+	if (offset_set_add_text(&cur, t.p, t.len) < 0) {
+		nd_reject(nd, rec, 0, "%s: not an offset: '%.80s'", OFFSET_FIELD, t.p);
+		return 0;
+	}
+	kth = 0;
+	return 1;
+}
+
 void window_run(void)
 {
 	/* static: reachable when a record dies */
@@ -512,10 +792,27 @@ void window_run(void)
 	struct record rec;
 	char err[512];
 	int r;
+	int64_t last_ckpt = 0;
 
 	nd = nd_open(cli.files, cli.nfiles, plan.want, plan.nwant);
 	vals = xcalloc(plan.nex + 1, sizeof(*vals));
 	hash_table_init(&table, sizeof(uint64_t));
+	if (opt.ckpt_dir) {
+		size_t len;
+		char *text;
+
+		stats_extra(stats_skipped);
+		ckpt_open();
+		text = ckpt_choose(&len);
+		if (text) {
+			restore(text, len);
+			free(text);
+			/* the windows the checkpoint was about to write, again */
+			close_windows();
+			flush();
+		}
+		last_ckpt = mono_us();
+	}
 	if (opt.idle_us)
 		nd_set_timeout(nd, (int)(opt.idle_us / 1000 < 0x7fffffff ? opt.idle_us / 1000
 									 : 0x7fffffff));
@@ -526,10 +823,16 @@ void window_run(void)
 		int64_t t;
 
 		if (r == ND_TIMEOUT) {
+			if (opt.ckpt_dir && nopen) {
+				save();
+				crash_point("agg-checkpointed");
+			}
 			close_all();
 			flush();
 			continue;
 		}
+		if (!take_offset(nd, &rec))
+			continue;
 		arena_reset(&scratch);
 		if (eval_record(rec.vals, vals, err, sizeof(err)) != 0 ||
 		    event_time(rec.vals[plan.tbase], &t, err, sizeof(err)) != 0) {
@@ -545,7 +848,7 @@ void window_run(void)
 			continue;
 		}
 		if (!g)
-			g = group_make(h, gv);
+			g = group_make(h, gv, NULL, 0);
 		for (size_t i = 0; i < nw; i++) {
 			struct win *w = wins[i];
 
@@ -569,10 +872,24 @@ void window_run(void)
 			if (maxt - opt.lateness_us > wm)
 				wm = maxt - opt.lateness_us;
 		}
+		if (opt.ckpt_dir) {
+			int64_t now = mono_us();
+
+			if ((nheap && heap[0].end <= wm) ||
+			    now - last_ckpt >= opt.ckpt_interval_us) {
+				save();
+				last_ckpt = now;
+				crash_point("agg-checkpointed");
+			}
+		}
 		close_windows();
 		flush();
 	}
 	nd_close(nd);
+	if (opt.ckpt_dir) {
+		save();
+		crash_point("agg-checkpointed");
+	}
 	close_all();
 	flush();
 	if (late_file && fclose(late_file) != 0)
@@ -589,6 +906,10 @@ void window_run(void)
 			group_free(g);
 	}
 	hash_table_release(&table);
+	if (opt.ckpt_dir)
+		ckpt_release();
+	offset_set_release(&cur);
+	offset_set_release(&resumed);
 	free(idles);
 	free(heap);
 	free(wins);

@@ -5,7 +5,9 @@
  *   columns.c    the table's columns; new columns' types for --create and
  *                --evolve
  *   copy.c       COPY into the table or the staging table; the upsert merge
- *   watermark.c  the greatest --watermark value, saved with the data
+ *   watermark.c  the state table; the greatest --watermark value, saved
+ *                with the data
+ *   offsets.c    --offsets: the stream offsets loaded, saved with the data
  *
  * One connection and one thread: the module-level state below is the state
  * of the one load the process does.
@@ -27,7 +29,7 @@ enum mode { APPEND, UPSERT, REPLACE };
 /* ---- main.c: the options and the connection ---- */
 
 extern enum mode mode;
-extern const char *key_list, *state_key;
+extern const char *key_list, *state_key, *offsets_name;
 extern PGconn *conn;
 extern struct pg_table tbl;
 
@@ -98,11 +100,27 @@ void merge(void);
 /* ---- watermark.c ---- */
 
 /* Take the --state-table (before any work: a malformed name is a usage
- * error); note a --watermark value; write the greatest one noted to the
- * state table, in the current transaction. */
+ * error); create it when missing (once); note a --watermark value; write
+ * the greatest one noted to the state table, in the current transaction. */
+extern struct pg_table state_tbl;
 void wm_setup(const char *spec);
+void state_create(void);
 void wm_see(struct span v);
 void wm_save(void);
 void wm_release(void);
+
+/* ---- offsets.c ---- */
+
+/* Read the committed offset set (before the first transaction).  Judge a
+ * record by its _off value v: 1 to load it (its offset joins the open
+ * transaction's), 0 when it is already loaded (skipped, counted) or bad
+ * (rejected).  off_save() merges the transaction's offsets into the stored
+ * set, in the transaction; off_committed() after its COMMIT. */
+void off_setup(void);
+int off_see(struct ndjson *nd, const struct record *rec, struct span v);
+int off_pending(void);
+void off_save(void);
+void off_committed(void);
+void off_release(void);
 
 #endif

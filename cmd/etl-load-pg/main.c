@@ -11,7 +11,10 @@
  * Transactions: the whole load is one transaction (all or nothing), or with
  * --batch N one per N records, each naming the last line it holds, so a
  * failed run can resume after it.  A watermark (--state-key) is written to
- * the state table in the same transaction as the rows it describes.
+ * the state table in the same transaction as the rows it describes, and so
+ * are the stream offsets of --offsets (offsets.c), which commits at least
+ * every --commit-interval while records flow and whenever the input waits,
+ * so a never-ending stream lands in bounded steps.
  *
  * Modes: append COPYs into the table.  upsert COPYs into a temporary
  * staging table, then merges with INSERT ... SELECT DISTINCT ON (key) ...
@@ -37,12 +40,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bad.h"
 #include "cli.h"
+#include "crash.h"
 #include "die.h"
 #include "load.h"
 #include "mem.h"
+#include "offset.h"
+#include "out.h"
 #include "path.h"
 #include "stats.h"
 #include "banned.h"
@@ -61,6 +68,8 @@ enum {
 	OPT_STATE_KEY,
 	OPT_WATERMARK,
 	OPT_STATE_TABLE,
+	OPT_OFFSETS,
+	OPT_COMMIT_INTERVAL,
 };
 
 static const struct cli_opt opts[] = {
@@ -84,15 +93,21 @@ static const struct cli_opt opts[] = {
 	 "the field whose greatest value is recorded"},
 	{OPT_STATE_TABLE, "state-table", 0, CLI_ARG, "[SCHEMA.]TABLE",
 	 "the state table (default: etl_state)"},
+	{OPT_OFFSETS, "offsets", 0, CLI_ARG, "NAME",
+	 "commit the records' _off set as NAME with the rows; skip what it covers"},
+	{OPT_COMMIT_INTERVAL, "commit-interval", 0, CLI_ARG, "DURATION",
+	 "commit at least this often, and when the input waits (default with --offsets: 1s)"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
 static const char *db, *table_spec, *columns_list, *wm_field, *state_table = "etl_state";
-const char *key_list, *state_key;
+const char *key_list, *state_key, *offsets_name;
 enum mode mode = APPEND;
 static int create, evolve, ignore_extra, allow_empty;
 static unsigned long long batch;
-static struct path wm_path;
+static int64_t commit_us = -1; /* --commit-interval; -1: not given */
+static struct path wm_path, off_path;
+static size_t off_i; /* the index of _off in a record's vals */
 
 PGconn *conn;
 struct pg_table tbl;
@@ -147,6 +162,12 @@ static void on_opt(int id, const char *arg)
 	case OPT_STATE_TABLE:
 		state_table = arg;
 		break;
+	case OPT_OFFSETS:
+		offsets_name = arg;
+		break;
+	case OPT_COMMIT_INTERVAL:
+		commit_us = cli_duration(cli_optname, arg, 1000);
+		break;
 	}
 }
 
@@ -184,7 +205,12 @@ static void commit(void)
 	bad_flush();
 	settle();
 	wm_save();
+	if (offsets_name)
+		off_save();
 	pg_run(conn, tbl.display, "COMMIT");
+	if (offsets_name)
+		off_committed();
+	crash_point("load-pg-committed");
 	committed += in_txn;
 	/* records_out counts what is in the table: a transaction that does
 	 * not commit leaves its records unwritten (etl(7)) */
@@ -192,9 +218,51 @@ static void commit(void)
 	in_txn = 0;
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t txn_start; /* when the open transaction began */
+
 static void begin(void)
 {
 	pg_run(conn, tbl.display, "BEGIN");
+	txn_start = now_us();
+}
+
+/* Commit what the transaction holds and begin the next; note names the
+ * input line it ends at (the resume point of --batch without --offsets). */
+static void next_batch(int note)
+{
+	commit();
+	if (note) {
+		free(committed_where);
+		committed_where = xstrdup(etl_where(last_file, last_line, 0));
+		etl_warn(tbl.display, "committed %llu records, through %s",
+			 (unsigned long long)committed, committed_where);
+	}
+	begin();
+}
+
+/* --commit-interval: the input is about to wait; commit what came. */
+static void on_idle(void)
+{
+	if (in_txn || (offsets_name && off_pending()))
+		next_batch(0);
+}
+
+/* After a record: commit when --batch or --commit-interval says so. */
+static void maybe_commit(void)
+{
+	if (batch && in_txn >= batch)
+		next_batch(!offsets_name);
+	else if (commit_us > 0 && now_us() - txn_start >= commit_us &&
+		 (in_txn || (offsets_name && off_pending())))
+		next_batch(0);
 }
 
 /* A failed run names what earlier batches committed, so it can resume. */
@@ -299,6 +367,10 @@ static void load(struct ndjson *nd, const struct record *rec)
 			buf_reset(&name);
 			scan_unescape(&name, k.p, k.n);
 			c = col_find(name.p ? name.p : "", name.len);
+			/* the stream's offset, when the table has no column for it */
+			if (!c && offsets_name && name.len == strlen(OFFSET_FIELD) &&
+			    !memcmp(name.p, OFFSET_FIELD, name.len))
+				continue;
 			if (!c && (!is_wanted(name.p ? name.p : "", name.len) || ignore_extra))
 				continue;
 			if (!c && evolve && scan_kind(v) == SCAN_NULL)
@@ -380,14 +452,15 @@ static void load(struct ndjson *nd, const struct record *rec)
 	in_txn++;
 	last_file = rec->file;
 	last_line = rec->lineno;
-	if (batch && in_txn == batch) {
-		commit();
-		free(committed_where);
-		committed_where = xstrdup(etl_where(last_file, last_line, 0));
-		etl_warn(tbl.display, "committed %llu records, through %s",
-			 (unsigned long long)committed, committed_where);
-		begin();
-	}
+	crash_point("load-pg-row");
+}
+
+/* A record: judged by its offset first with --offsets. */
+static void take(struct ndjson *nd, const struct record *rec)
+{
+	if (!offsets_name || off_see(nd, rec, rec->vals[off_i]))
+		load(nd, rec);
+	maybe_commit();
 }
 
 /* ---- setup ----------------------------------------------------------------- */
@@ -418,6 +491,13 @@ int main(int argc, char **argv)
 		cli_usage_error("--batch",
 				"cannot be combined with --mode replace, which swaps the "
 				"whole content in one transaction");
+	if (offsets_name && mode == REPLACE)
+		cli_usage_error("--offsets", "cannot be combined with --mode replace, which swaps "
+					     "the whole content in one transaction");
+	if (commit_us >= 0 && mode == REPLACE)
+		cli_usage_error("--commit-interval", "cannot be combined with --mode replace");
+	if (offsets_name && commit_us < 0)
+		commit_us = 1000000;
 	if (!!state_key != !!wm_field)
 		cli_usage_error(state_key ? "--state-key" : "--watermark",
 				"--state-key and --watermark go together");
@@ -431,14 +511,29 @@ int main(int argc, char **argv)
 		wanted = cli_split(columns_list, NULL);
 	if (wm_field)
 		cli_path("--watermark", wm_field, 0, 1, &wm_path);
+	cli_path("--offsets", OFFSET_FIELD, 0, 1, &off_path);
 
 	conn = pg_connect(db);
 	if (pg_table_parse(&tbl, conn, table_spec, err, sizeof(err)) < 0)
 		cli_usage_error("--table", "%s", err);
-	if (state_key)
+	if (state_key || offsets_name)
 		wm_setup(state_table);
+	if (offsets_name)
+		off_setup();
+	if (commit_us > 0)
+		out_on_idle(on_idle);
 	etl_atexit(resume_note);
-	nd = nd_open(cli.files, cli.nfiles, wm_field ? &wm_path : NULL, wm_field ? 1 : 0);
+	{
+		struct path want[2];
+		size_t n = 0;
+
+		if (wm_field)
+			want[n++] = wm_path;
+		off_i = n;
+		if (offsets_name)
+			want[n++] = off_path;
+		nd = nd_open(cli.files, cli.nfiles, n ? want : NULL, n);
+	}
 	begin();
 	if (!load_columns()) {
 		if (!create)
@@ -475,18 +570,19 @@ int main(int argc, char **argv)
 
 	for (size_t i = 0; i < nheld; i++) {
 		struct record r = {{held[i].line, held[i].n}, held[i].file, held[i].lineno, NULL};
-		struct span wv;
+		struct span wv[2] = {{NULL, 0}, {NULL, 0}};
 
-		if (wm_field) {
-			wv = scan_lookup(r.line, &wm_path);
-			r.vals = &wv;
-		}
-		load(nd, &r);
+		if (wm_field)
+			wv[0] = scan_lookup(r.line, &wm_path);
+		if (offsets_name)
+			wv[off_i] = scan_lookup(r.line, &off_path);
+		r.vals = wv;
+		take(nd, &r);
 		free(held[i].line);
 	}
 	free(held);
 	while (nd_next(nd, &rec))
-		load(nd, &rec);
+		take(nd, &rec);
 
 	if (mode == REPLACE && !in_txn && !allow_empty)
 		etl_die(ETL_EXIT_CHECK, tbl.display,
@@ -501,8 +597,10 @@ int main(int argc, char **argv)
 	copy_release();
 	free(committed_where);
 	wm_release();
+	off_release();
 	if (wm_field)
 		path_release(&wm_path);
+	path_release(&off_path);
 	cli_split_free(keys);
 	cli_split_free(wanted);
 	pg_table_release(&tbl);

@@ -13,15 +13,25 @@
 #include "banned.h"
 
 static struct wmark wm_max, wm_cur;
-static struct pg_table st; /* --state-table */
+struct pg_table state_tbl; /* --state-table */
 static int st_made;        /* pg_state_create() has run */
 
 void wm_setup(const char *spec)
 {
 	char err[256];
 
-	if (pg_table_parse(&st, conn, spec, err, sizeof(err)) < 0)
+	if (pg_table_parse(&state_tbl, conn, spec, err, sizeof(err)) < 0)
 		cli_usage_error("--state-table", "%s", err);
+}
+
+void state_create(void)
+{
+	/* once: a failed transaction ends the run, so what a committed one
+	 * created stays */
+	if (!st_made) {
+		pg_state_create(conn, &state_tbl);
+		st_made = 1;
+	}
 }
 
 void wm_see(struct span v)
@@ -43,13 +53,8 @@ void wm_save(void)
 
 	if (!state_key || !wm_max.set)
 		return;
-	/* once: a failed transaction ends the run, so what a committed one
-	 * created stays */
-	if (!st_made) {
-		pg_state_create(conn, &st);
-		st_made = 1;
-	}
-	old = pg_state_get(conn, &st, state_key, 1);
+	state_create();
+	old = pg_state_get(conn, &state_tbl, state_key, 1);
 	if (old) {
 		struct wmark o = {0};
 
@@ -62,12 +67,12 @@ void wm_save(void)
 		wmark_release(&o);
 		free(old);
 	}
-	pg_state_set(conn, &st, state_key, wm_max.text.p);
+	pg_state_set(conn, &state_tbl, state_key, wm_max.text.p);
 }
 
 void wm_release(void)
 {
 	wmark_release(&wm_max);
 	wmark_release(&wm_cur);
-	pg_table_release(&st);
+	pg_table_release(&state_tbl);
 }

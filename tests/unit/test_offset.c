@@ -8,7 +8,9 @@
  * position, trailing ',', letters) are told apart, and a malformed text
  * leaves the set as it was; covers() holds exactly when every entry is at
  * or before the set's position for its stream; the canonical text sorts
- * streams and reads back to the same set.
+ * streams and reads back to the same set; a derived position (one more
+ * component) sorts after its input point and before the next, and cuts
+ * back to it.
  */
 #include "offset.h"
 
@@ -92,6 +94,26 @@ int main(void)
 
 		offset_stream_escape(&b, "a,b%c", 5);
 		CHECK_STR(b.p, "a%2Cb%25c");
+		buf_release(&b);
+	}
+	/* derived positions: one more component, after the input point and
+	 * before the next; cut back to the first component */
+	{
+		struct buf b = BUF_INIT;
+
+		offset_set_clear(&t);
+		CHECK(add(&t, "p/0:15,p/1:7") == 0);
+		offset_set_format_sub(&t, 2, &b);
+		CHECK_STR(b.p, "p/0:15.2,p/1:7.2");
+		offset_set_clear(&t);
+		CHECK(add(&t, b.p) == 0);
+		CHECK(covers(&t, "p/0:15") == 1);
+		CHECK(covers(&t, "p/0:15.2,p/1:7.1") == 1);
+		CHECK(covers(&t, "p/0:15.3") == 0);
+		CHECK(covers(&t, "p/0:16") == 0);
+		offset_set_clear(&s);
+		offset_set_first(&s, &t);
+		CHECK_STR(fmt(&s), "p/0:15,p/1:7");
 		buf_release(&b);
 	}
 	offset_set_release(&s);
