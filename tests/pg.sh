@@ -147,8 +147,8 @@ EOF
 	if [[ -n $logical ]]; then
 		as_server tee -a "$c/data/postgresql.conf" >/dev/null <<EOF
 wal_level = logical
-max_replication_slots = 10
-max_wal_senders = 10
+max_replication_slots = 30
+max_wal_senders = 20
 wal_sender_timeout = 10s
 EOF
 		# a server built to restrict output plugins lists the allowed ones

@@ -144,9 +144,14 @@ static const char *read_state(void)
 		return NULL;
 	v = pg_state_get(statec, &state_t, fo.from_state, 0);
 	offset_set_clear(&set);
-	if (v && offset_set_add_text(&set, v, strlen(v)) < 0)
+	if (v && offset_set_add_text(&set, v, strlen(v)) < 0) {
+		static char shown[256];
+
+		snprintf(shown, sizeof(shown), "%s", v);
+		free(v);
 		etl_die(ETL_EXIT_DATA, state_t.display,
-			"the state '%s' is not a set of offsets: %s", fo.from_state, v);
+			"the state '%s' is not a set of offsets: %s", fo.from_state, shown);
+	}
 	free(v);
 	e = offset_set_get(&set, stream.p, stream.len);
 	if (!e)
@@ -211,8 +216,14 @@ static void find_tables(void)
 				   "pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 				   "WHERE c.oid = to_regclass($1)",
 				   1, v);
-		if (PQntuples(r) != 1)
-			etl_die(ETL_EXIT_UNAVAIL, t.display, "no such table");
+		if (PQntuples(r) != 1) {
+			static char shown[256];
+
+			snprintf(shown, sizeof(shown), "%s", t.display);
+			PQclear(r);
+			pg_table_release(&t);
+			etl_die(ETL_EXIT_UNAVAIL, shown, "no such table");
+		}
 		add_table(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
 		PQclear(r);
 		pg_table_release(&t);
@@ -260,13 +271,19 @@ static int slot_exists(void)
 				     "pg_catalog.pg_replication_slots WHERE slot_name = $1",
 				     1, v);
 	int yes = PQntuples(r) == 1;
+	char plugin[64] = "";
+	int here = 1;
 
-	if (yes && strcmp(PQgetvalue(r, 0, 0), "wal2json"))
-		etl_die(ETL_EXIT_UNAVAIL, where_slot.p,
-			"the slot decodes with %s; --follow needs wal2json", PQgetvalue(r, 0, 0));
-	if (yes && PQgetvalue(r, 0, 1)[0] != 't')
-		etl_die(ETL_EXIT_UNAVAIL, where_slot.p, "the slot belongs to another database");
+	if (yes) {
+		snprintf(plugin, sizeof(plugin), "%s", PQgetvalue(r, 0, 0));
+		here = PQgetvalue(r, 0, 1)[0] == 't';
+	}
 	PQclear(r);
+	if (yes && strcmp(plugin, "wal2json"))
+		etl_die(ETL_EXIT_UNAVAIL, where_slot.p,
+			"the slot decodes with %s; --follow needs wal2json", plugin);
+	if (!here)
+		etl_die(ETL_EXIT_UNAVAIL, where_slot.p, "the slot belongs to another database");
 	return yes;
 }
 

@@ -75,7 +75,7 @@ static const struct cli_opt opts[] = {
 };
 
 const char *db;
-struct follow_opts fo = {.state_table = "etl_state", .retries = 5};
+struct cdc_opts fo = {.state_table = "etl_state", .retries = 5};
 static int follow_only; /* an option that only --follow takes */
 
 static void on_opt(int id, const char *arg)

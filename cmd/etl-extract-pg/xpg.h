@@ -12,7 +12,7 @@
 #include "buf.h"
 
 /* The options of --follow (follow.c reads them). */
-struct follow_opts {
+struct cdc_opts {
 	int on;                 /* --follow */
 	const char *slot;       /* --slot */
 	int create_slot;        /* --create-slot */
@@ -24,7 +24,7 @@ struct follow_opts {
 	char **tables; /* every -t */
 	size_t ntables;
 };
-extern struct follow_opts fo;
+extern struct cdc_opts fo;
 extern const char *db;
 
 /* Describe the rows of src_sql (the columns and their types), ready for
