@@ -65,7 +65,21 @@ static int lsn_field(struct span v, uint64_t *lsn)
 	return w2j_lsn_parse(v.p + 1, v.n - 2, lsn);
 }
 
-#define KEY(k, lit) scan_key_eq(k, lit, sizeof(lit) - 1)
+/* wal2json writes its keys plain; one that holds an escape is decoded into
+ * buf (a key longer than buf matches none of ours), so that the keys then
+ * compare as bytes. */
+static struct span plain_key(struct span k, char *buf, size_t cap)
+{
+	struct span d = {buf, 0};
+
+	if (!memchr(k.p, '\\', k.n))
+		return k;
+	if (k.n <= cap)
+		d.n = scan_unescape_to(buf, k.p, k.n);
+	return d;
+}
+
+#define KEY(k, lit) ((k).n == sizeof(lit) - 1 && !memcmp((k).p, lit, sizeof(lit) - 1))
 
 int w2j_parse(const char *p, size_t n, struct w2j_msg *m, const char **err)
 {
@@ -86,7 +100,9 @@ int w2j_parse(const char *p, size_t n, struct w2j_msg *m, const char **err)
 	scan_iter_init(&it, obj);
 	while (scan_iter_next(&it, &k, &v) > 0) {
 		enum scan_kind t = scan_kind_trimmed(v);
+		char kb[16];
 
+		k = plain_key(k, kb, sizeof(kb));
 		if (KEY(k, "action")) {
 			if (t != SCAN_STRING || v.n != 3 || !strchr("BCIUDTM", v.p[1]) || !v.p[1]) {
 				*err = "unknown action";
@@ -149,6 +165,9 @@ int w2j_col_next(struct scan_iter *it, struct w2j_col *c, const char **err)
 	}
 	scan_iter_init(&ci, el);
 	while (scan_iter_next(&ci, &k, &v) > 0) {
+		char kb[16];
+
+		k = plain_key(k, kb, sizeof(kb));
 		if (KEY(k, "name")) {
 			if (scan_kind_trimmed(v) != SCAN_STRING) {
 				*err = "a column's name is not a string";
@@ -204,7 +223,7 @@ static int json_ok(struct buf *b, size_t mark, const char **err)
 int w2j_value_json(struct buf *b, enum pg_kind kind, enum pg_kind elem, struct span v,
 		   struct buf *tmp, const char **err)
 {
-	struct buf text = BUF_INIT;
+	struct buf *text = &tmp[0];
 	size_t mark = b->len;
 	int rc = 0;
 
@@ -233,17 +252,19 @@ int w2j_value_json(struct buf *b, enum pg_kind kind, enum pg_kind elem, struct s
 		*err = "a value that is neither a string, a number, a boolean nor null";
 		return -1;
 	}
+	buf_reset(text);
 	/* bytea comes as bare hex digits, without the "\\x" of its output */
 	if (kind == PGK_BYTEA)
-		buf_adds(&text, "\\x");
-	scan_string(&text, v);
+		buf_adds(text, "\\x");
+	scan_string(text, v);
 	if (kind == PGK_ARRAY) {
-		if (pg_array_text_to_json(b, elem, text.p ? text.p : "", text.len, tmp) < 0) {
+		if (pg_array_text_to_json(b, elem, text->p ? text->p : "", text->len, &tmp[1]) <
+		    0) {
 			*err = "an array value that is not an array literal";
 			rc = -1;
 		}
 	} else {
-		pg_text_to_json(b, kind, text.p ? text.p : "", text.len);
+		pg_text_to_json(b, kind, text->p ? text->p : "", text->len);
 		if (kind == PGK_INT || kind == PGK_NUMERIC || kind == PGK_FLOAT ||
 		    kind == PGK_JSON || kind == PGK_JSONB)
 			rc = json_ok(b, mark, err);
@@ -252,6 +273,5 @@ int w2j_value_json(struct buf *b, enum pg_kind kind, enum pg_kind elem, struct s
 	    (elem == PGK_INT || elem == PGK_NUMERIC || elem == PGK_FLOAT || elem == PGK_JSON ||
 	     elem == PGK_JSONB))
 		rc = json_ok(b, mark, err);
-	buf_release(&text);
 	return rc;
 }

@@ -56,7 +56,8 @@ void w2j_lsn_format(struct buf *b, uint64_t lsn);
 
 /* Append the JSON form of a column's value, the same as a plain extract of
  * the column (pg_text_to_json()): kind is the column type's, elem the
- * element kind when kind is PGK_ARRAY.  tmp is scratch space.  0, or -1
+ * element kind when kind is PGK_ARRAY.  tmp is two scratch buffers, kept
+ * by the caller from one value to the next so that none is allocated.  0, or -1
  * with *err when the value does not fit the kind (a string where a number
  * was due, a malformed array). */
 int w2j_value_json(struct buf *b, enum pg_kind kind, enum pg_kind elem, struct span v,

@@ -380,7 +380,7 @@ static uint64_t create_and_snapshot(PGconn *repl)
 
 static uint64_t txn_lsn;
 static unsigned long long txn_seq;
-static struct buf txn_ts, rec, pos, tmp, name;
+static struct buf txn_ts, rec, pos, tmp, name, vtmp[2];
 
 static void die_msg(uint64_t lsn, const char *what)
 {
@@ -415,7 +415,7 @@ static void add_columns(struct span arr, uint64_t lsn, int first)
 		first = 0;
 		add_name(&rec, c.name);
 		buf_addc(&rec, ':');
-		if (w2j_value_json(&rec, t->kind, t->elem, c.value, &tmp, &err) < 0)
+		if (w2j_value_json(&rec, t->kind, t->elem, c.value, vtmp, &err) < 0)
 			die_msg(lsn, err);
 	}
 	if (r < 0)

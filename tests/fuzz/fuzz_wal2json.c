@@ -45,7 +45,7 @@ static const enum pg_kind kinds[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct buf in = BUF_INIT, out = BUF_INIT, tmp = BUF_INIT;
+	struct buf in = BUF_INIT, out = BUF_INIT, tmp[2] = {BUF_INIT, BUF_INIT};
 	struct w2j_msg m;
 	const char *err = NULL;
 	enum pg_kind k, elem;
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(c.name.p && c.value.p && inside(c.name, in.p, in.len) &&
 			      inside(c.value, in.p, in.len));
 			buf_reset(&out);
-			if (w2j_value_json(&out, k, elem, c.value, &tmp, &err) < 0) {
+			if (w2j_value_json(&out, k, elem, c.value, tmp, &err) < 0) {
 				check(err != NULL);
 				continue;
 			}
@@ -97,6 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 done:
 	buf_release(&in);
 	buf_release(&out);
-	buf_release(&tmp);
+	buf_release(&tmp[0]);
+	buf_release(&tmp[1]);
 	return 0;
 }

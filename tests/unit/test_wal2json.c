@@ -26,12 +26,12 @@ static int parse(const char *s, struct w2j_msg *m, const char **err)
 
 static const char *value(enum pg_kind k, enum pg_kind elem, const char *v)
 {
-	static struct buf b = BUF_INIT, tmp = BUF_INIT;
+	static struct buf b = BUF_INIT, tmp[2] = {BUF_INIT, BUF_INIT};
 	struct span sp = {v, strlen(v)};
 	const char *err = NULL;
 
 	buf_reset(&b);
-	if (w2j_value_json(&b, k, elem, sp, &tmp, &err) < 0)
+	if (w2j_value_json(&b, k, elem, sp, tmp, &err) < 0)
 		return err ? "ERR" : "ERR without message";
 	return b.p ? b.p : "";
 }
@@ -85,6 +85,10 @@ int main(void)
 	CHECK(w2j_col_next(&it, &c, &err) == 0);
 	CHECK(parse("{\"action\":\"D\",\"schema\":\"s\",\"table\":\"t\",\"identity\":[]}", &m,
 		    &err) == 0);
+
+	/* a key written with an escape is the same key */
+	CHECK(parse("{\"\\u0061ction\":\"B\",\"ls\\u006e\":\"0/1\"}", &m, &err) == 0);
+	CHECK(m.action == 'B' && m.lsn == 1);
 
 	/* what each action needs */
 	CHECK(parse("{\"action\":\"D\",\"schema\":\"s\",\"table\":\"t\"}", &m, &err) == -1);
