@@ -153,8 +153,10 @@ slot_lsn() {
 	sql "CREATE TABLE IF NOT EXISTS etl_state (name text PRIMARY KEY, value text, updated_at timestamptz NOT NULL DEFAULT now());
 		INSERT INTO etl_state (name, value) VALUES ('rs1k', '$off')"
 	sql "INSERT INTO r VALUES (41)"
-	follow --slot rs1 -t r --from-state rs1k >second 2>err
+	follow --slot rs1 -t r --from-state rs1k --stats stats.json >second 2>err
 	assert_equal "$(cat err)" ""
+	# the transaction of the offset comes again: its first change is skipped, and counted
+	assert_equal "$(jq -c '[.records_in, .records_out, .dropped, .exit_status]' stats.json)" "[5,4,1,0]"
 	head -n 3 first >joined
 	cat second >>joined
 	# what the first run wrote after the offset, then the new change
