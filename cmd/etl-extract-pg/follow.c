@@ -574,6 +574,9 @@ void follow(void)
 	opts[no++] = "1";
 	opts[no++] = "include-type-oids";
 	opts[no++] = "1";
+	/* the OID says all; the type's name would only lengthen every column */
+	opts[no++] = "include-types";
+	opts[no++] = "0";
 	opts[no++] = "include-transaction";
 	opts[no++] = "1";
 	opts[no++] = "actions";
