@@ -25,13 +25,14 @@ PROGS = etl-from-csv etl-to-csv etl-map etl-dedupe etl-state etl-extract-pg etl-
 LIB_MODULES = arena bad base64 buf cast cli decimal die dtoa evtime expr exprfn fields hash input \
 	jsonw mem ndjson out path pg pgval rec scan sketch spill stats tempfile timefmt utf8 extract my \
 	myval format schema csvopt redact body http wmark kmerge sortkey offset shard template metrics \
-	csvread crash follow
+	csvread crash follow wal2json pgrepl
 UNIT_TESTS = test_base64 test_buf test_decimal test_dtoa test_path test_scan test_input test_utf8 \
 	test_rec test_fields test_hash test_expr test_sketch test_jsonw test_cast test_pgval \
 	test_tempfile test_timefmt test_evtime test_spill test_myval test_schema test_hex test_csvopt \
-	test_redact test_body test_sortkey test_kmerge test_offset test_shard test_csvread
+	test_redact test_body test_sortkey test_kmerge test_offset test_shard test_csvread test_wal2json
 TOOLS = ndcat kafka-mock
-FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema fuzz_body
+FUZZERS = fuzz_scan fuzz_csv fuzz_decimal fuzz_path fuzz_expr fuzz_pgval fuzz_myval fuzz_schema \
+	fuzz_body fuzz_wal2json
 MANPAGES = $(PROGS:%=man/%.1) man/etl.1 man/etl.7 man/etl-expr.7
 
 LIB = $(O)/libetl.a
@@ -81,6 +82,14 @@ $(LOAD_PG_OBJS): cmd/etl-load-pg/load.h
 $(B)/etl-load-pg: $(LOAD_PG_OBJS) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(LOAD_PG_OBJS) $(LIB) $(LIBS)
+
+# etl-extract-pg is a folder of a few files (cmd/etl-extract-pg/xpg.h says which).
+EXTRACT_PG_SRCS = main follow
+EXTRACT_PG_OBJS = $(EXTRACT_PG_SRCS:%=$(O)/cmd/etl-extract-pg/%.o)
+$(EXTRACT_PG_OBJS): cmd/etl-extract-pg/xpg.h
+$(B)/etl-extract-pg: $(EXTRACT_PG_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(EXTRACT_PG_OBJS) $(LIB) $(LIBS)
 
 # etl-agg is a folder of a few files (cmd/etl-agg/agg.h says which).
 AGG_SRCS = main exact func group result partial window spill checkpoint

@@ -30,7 +30,8 @@
 #include "banned.h"
 
 static char *where_text;
-static PGconn *open_conn;
+/* the connections the exit hook closes */
+static PGconn *open_conns[8];
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -172,16 +173,49 @@ static void notice(void *arg, const PGresult *res)
 static void close_conn(int status)
 {
 	(void)status;
-	if (open_conn)
-		PQfinish(open_conn);
-	open_conn = NULL;
+	for (size_t i = 0; i < sizeof(open_conns) / sizeof(open_conns[0]); i++) {
+		if (open_conns[i])
+			PQfinish(open_conns[i]);
+		open_conns[i] = NULL;
+	}
 }
 
-PGconn *pg_connect(const char *conninfo)
+static void keep_conn(PGconn *c)
 {
-	const char *keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
-	const char *vals[] = {NULL, "UTF8", etl_progname, NULL};
+	static int hooked;
+
+	for (size_t i = 0; i < sizeof(open_conns) / sizeof(open_conns[0]); i++) {
+		if (!open_conns[i]) {
+			open_conns[i] = c;
+			break;
+		}
+	}
+	if (!hooked)
+		etl_atexit(close_conn);
+	hooked = 1;
+}
+
+void pg_close(PGconn *c)
+{
+	for (size_t i = 0; i < sizeof(open_conns) / sizeof(open_conns[0]); i++)
+		if (open_conns[i] == c)
+			open_conns[i] = NULL;
+	PQfinish(c);
+}
+
+/* Connect; with replication, as a walsender in database mode.  A failure
+ * dies, unless may_fail and it is temporary: then a warning and NULL. */
+static PGconn *connect_as(const char *conninfo, int replication, int may_fail)
+{
+	const char *keys[] = {"dbname", "client_encoding", "fallback_application_name",
+			      "replication", NULL};
+	const char *vals[] = {NULL, "UTF8", etl_progname, "database", NULL};
 	PGconn *c;
+
+	if (!replication)
+		keys[3] = NULL;
+	free(where_text); /* the latest connection's, for messages */
+	where_text = NULL;
 
 	if (conninfo && *conninfo) {
 		if (is_uri(conninfo) || strchr(conninfo, '=')) {
@@ -205,8 +239,6 @@ PGconn *pg_connect(const char *conninfo)
 		etl_die(ETL_EXIT_SOFTWARE, pg_where(), "could not connect: out of memory");
 	if (!where_text)
 		where_text = describe(c);
-	open_conn = c;
-	etl_atexit(close_conn);
 	if (PQstatus(c) != CONNECTION_OK) {
 		static struct buf m = BUF_INIT;
 		int status;
@@ -230,13 +262,30 @@ PGconn *pg_connect(const char *conninfo)
 				status = ETL_EXIT_TEMPFAIL;
 			}
 		}
+		if (may_fail && status == ETL_EXIT_TEMPFAIL) {
+			etl_warn(pg_where(), "could not connect: %s", m.p);
+			PQfinish(c);
+			return NULL;
+		}
+		PQfinish(c);
 		etl_die(status, pg_where(), "could not connect: %s", m.p);
 	}
+	keep_conn(c);
 	PQsetNoticeReceiver(c, notice, NULL);
 	pg_run(c, pg_where(),
 	       "SET client_min_messages = warning; SET DateStyle = ISO; SET TimeZone = 'UTC'; SET IntervalStyle = iso_8601; "
 	       "SET extra_float_digits = 3; SET bytea_output = hex");
 	return c;
+}
+
+PGconn *pg_connect(const char *conninfo)
+{
+	return connect_as(conninfo, 0, 0);
+}
+
+PGconn *pg_connect_replication(const char *conninfo, int may_fail)
+{
+	return connect_as(conninfo, 1, may_fail);
 }
 
 /* ---- statements -------------------------------------------------------- */

@@ -29,6 +29,13 @@
  * 69 when the server refuses (authentication, unknown role or database),
  * 75 when it cannot be reached or is not accepting connections now. */
 PGconn *pg_connect(const char *conninfo);
+/* The same session on a replication connection (replication=database): it
+ * takes the walsender's commands (CREATE_REPLICATION_SLOT,
+ * START_REPLICATION) and simple SQL.  With may_fail, a temporary failure
+ * (status 75) is a warning and NULL, for a caller that retries. */
+PGconn *pg_connect_replication(const char *conninfo, int may_fail);
+/* Close a connection before the exit hook would. */
+void pg_close(PGconn *c);
 /* The connection as a message's WHERE: the --db text without its password,
  * or the parameters taken from the environment ("host=... dbname=..."). */
 const char *pg_where(void);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base64.h"
 #include "decimal.h"
@@ -201,6 +202,13 @@ static void bytea_json(struct buf *b, const char *s, size_t n)
 		jw_string(b, s, n);
 		return;
 	}
+	/* not hex: as the text it is (the server never sends that) */
+	for (size_t i = 2; i < n; i++) {
+		if (hex_val((unsigned char)s[i]) < 0) {
+			jw_string(b, s, n);
+			return;
+		}
+	}
 	buf_grow(&raw, (n - 2) / 2);
 	for (size_t i = 2; i + 1 < n; i += 2)
 		buf_addc(&raw, (char)(hex_val((unsigned char)s[i]) << 4 |
@@ -315,6 +323,142 @@ void pg_text_to_json(struct buf *b, enum pg_kind k, const char *s, size_t n)
 /* ---- JSON to PostgreSQL input text --------------------------------------- */
 
 /* The value's text: a string decoded into tmp, anything else as written. */
+/* ---- array literals to JSON ------------------------------------------- */
+
+/* An element as to_json() writes it: timestamps with a 'T' and a "+00:00"
+ * offset, bytea as its text, the other kinds as pg_text_to_json(). */
+static void elem_json(struct buf *b, enum pg_kind k, const char *s, size_t n)
+{
+	if ((k == PGK_TS || k == PGK_TSTZ) && memchr(s, ' ', n) && n < 60 &&
+	    !(n > 3 && !memcmp(s + n - 3, " BC", 3))) {
+		char tmp[64];
+		size_t sp = (const char *)memchr(s, ' ', n) - s, k2 = n;
+
+		memcpy(tmp, s, n);
+		tmp[sp] = 'T';
+		if (k == PGK_TSTZ && n >= 3 && (s[n - 3] == '+' || s[n - 3] == '-')) {
+			tmp[k2++] = ':';
+			tmp[k2++] = '0';
+			tmp[k2++] = '0';
+		}
+		jw_string(b, tmp, k2);
+		return;
+	}
+	if (k == PGK_BYTEA || k == PGK_TS || k == PGK_TSTZ)
+		k = PGK_OTHER;
+	pg_text_to_json(b, k, s, n);
+}
+
+static int is_array_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* One level "{...}" at *pp: elements separated by ',', each a nested
+ * level, a quoted string with backslash escapes, NULL, or bare text. */
+static int array_level(struct buf *b, enum pg_kind elem, const char **pp, const char *end,
+		       struct buf *tmp, int depth)
+{
+	const char *p = *pp;
+	int first = 1;
+
+	if (depth > 6 || p >= end || *p != '{')
+		return -1;
+	p++;
+	buf_addc(b, '[');
+	while (p < end && is_array_space(*p))
+		p++;
+	if (p < end && *p == '}') {
+		*pp = p + 1;
+		buf_addc(b, ']');
+		return 0;
+	}
+	for (;;) {
+		while (p < end && is_array_space(*p))
+			p++;
+		if (p >= end)
+			return -1;
+		if (!first)
+			buf_addc(b, ',');
+		first = 0;
+		if (*p == '{') {
+			if (array_level(b, elem, &p, end, tmp, depth + 1) < 0)
+				return -1;
+		} else if (*p == '"') {
+			buf_reset(tmp);
+			for (p++; p < end && *p != '"'; p++) {
+				if (*p == '\\' && ++p >= end)
+					return -1;
+				buf_addc(tmp, *p);
+			}
+			if (p >= end)
+				return -1;
+			p++;
+			elem_json(b, elem, tmp->p ? tmp->p : "", tmp->len);
+		} else {
+			size_t keep = 0;
+
+			buf_reset(tmp);
+			for (; p < end && *p != ',' && *p != '}'; p++) {
+				if (*p == '\\') {
+					if (++p >= end)
+						return -1;
+					buf_addc(tmp, *p);
+					keep = tmp->len;
+					continue;
+				}
+				if (*p == '{' || *p == '"')
+					return -1;
+				buf_addc(tmp, *p);
+				if (!is_array_space(*p))
+					keep = tmp->len;
+			}
+			tmp->len = keep;
+			if (!keep)
+				return -1;
+			if (keep == 4 && !strncasecmp(tmp->p, "NULL", 4))
+				buf_adds(b, "null");
+			else
+				elem_json(b, elem, tmp->p, keep);
+		}
+		while (p < end && is_array_space(*p))
+			p++;
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p < end && *p == '}') {
+			*pp = p + 1;
+			buf_addc(b, ']');
+			return 0;
+		}
+		return -1;
+	}
+}
+
+int pg_array_text_to_json(struct buf *b, enum pg_kind elem, const char *s, size_t n,
+			  struct buf *tmp)
+{
+	const char *p = s, *end = s + n;
+	size_t mark = b->len;
+
+	/* "[0:2]={...}": bounds other than 1, which to_json() leaves out */
+	if (p < end && *p == '[') {
+		const char *eq = memchr(p, '=', n);
+
+		if (!eq)
+			return -1;
+		p = eq + 1;
+	}
+	if (array_level(b, elem, &p, end, tmp, 0) < 0 || p != end) {
+		b->len = mark;
+		if (b->p)
+			b->p[mark] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
 static struct span value_text(struct span v, struct buf *tmp, int *is_string)
 {
 	*is_string = v.p[0] == '"';

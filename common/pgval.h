@@ -56,6 +56,13 @@ enum pg_kind pg_kind_of(unsigned oid);
  * (already COPY-unescaped), in a session set up by pg_connect(). */
 void pg_text_to_json(struct buf *b, enum pg_kind k, const char *s, size_t n);
 
+/* Append the JSON array for an array's text output ("{1,NULL,3}",
+ * "{{a,\"b c\"}}", "[0:1]={1,2}"), each element as to_json() writes it
+ * (elem its kind); tmp is scratch space.  0, or -1 (b as it was) when the
+ * text is not an array literal. */
+int pg_array_text_to_json(struct buf *b, enum pg_kind elem, const char *s, size_t n,
+			  struct buf *tmp);
+
 /* Append the PostgreSQL input text for the raw JSON value v (validated
  * JSON, not null) in a column of type t, checking that the server will take
  * it unchanged: integers in range, numerics within precision and scale

@@ -336,7 +336,9 @@ complete -F _etl_complete etl-from-csv etl-to-csv etl-top etl-head etl-profile e
 # etl-state and etl-extract-pg (no input records), no -o for etl-load-pg.
 _etl_state_opts='-d --db -t --table --default -o --output --progress --stats -q --quiet -h --help --version'
 _etl_extract_pg_opts='-d --db -t --table -c --query -f --file --since-column --since --order-by
-	--partition --partition-column -o --output --progress --stats -q --quiet -h --help --version'
+	--partition --partition-column --follow --slot --create-slot --from-state --state-db
+	--state-table --idle-exit --retries -o --output --progress --stats -q --quiet -h --help
+	--version'
 _etl_load_pg_opts='-d --db -t --table -m --mode -k --key --create --evolve --ignore-extra --columns
 	-b --batch --allow-empty --state-key --watermark --state-table --offsets --commit-interval
 	--bad-records --max-bad --progress --stats -q --quiet -h --help --version'
@@ -363,7 +365,8 @@ _etl_pg_complete() {
 		;;
 	-d | --db | -t | --table | --default | -c | --query | --since-column | --since | \
 		--order-by | --partition | --partition-column | -k | --key | --columns | -b | \
-		--batch | --state-key | --watermark | --state-table | --offsets | --commit-interval)
+		--batch | --state-key | --watermark | --state-table | --offsets | --commit-interval | \
+		--slot | --from-state | --state-db | --idle-exit | --retries)
 		COMPREPLY=()
 		return 0
 		;;

@@ -3,6 +3,7 @@
 # the examples.
 #
 #     eval "$(tests/pg.sh start DIR)"   # start a cluster, set PGHOST etc.
+#     tests/pg.sh start DIR --logical   # the same, ready for logical decoding
 #     tests/pg.sh env DIR               # print the export lines again
 #     tests/pg.sh stop DIR              # stop it and remove its files
 #
@@ -24,6 +25,10 @@
 # (not created here), which must give a password: the tests of
 # authentication failures use it.
 #
+# With --logical the cluster also decodes its WAL for change data capture:
+# wal_level = logical, a few replication slots and WAL senders, and wal2json
+# allowed as an output plugin (where the server restricts them).
+#
 # Exit status: 0, 1 on failure, 2 for usage, 3 when no PostgreSQL server
 # is installed (the test files then skip their tests).
 #
@@ -37,7 +42,7 @@ die() {
 }
 
 usage() {
-	echo "usage: tests/pg.sh start|stop|env DIR" >&2
+	echo "usage: tests/pg.sh start DIR [--logical] | stop DIR | env DIR" >&2
 	exit 2
 }
 
@@ -102,7 +107,7 @@ print_env() {
 }
 
 start() {
-	local dir=$1 bin c user
+	local dir=$1 logical=${2:-} bin c user
 
 	bin=$(bindir)
 	mkdir -p "$dir"
@@ -139,6 +144,19 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 40
 EOF
+	if [[ -n $logical ]]; then
+		as_server tee -a "$c/data/postgresql.conf" >/dev/null <<EOF
+wal_level = logical
+max_replication_slots = 30
+max_wal_senders = 20
+wal_sender_timeout = 10s
+EOF
+		# a server built to restrict output plugins lists the allowed ones
+		if as_server "$bin/postgres" -D "$c/data" -C output_plugin_libraries >/dev/null 2>&1; then
+			echo "output_plugin_libraries = 'pgoutput, test_decoding, wal2json'" |
+				as_server tee -a "$c/data/postgresql.conf" >/dev/null
+		fi
+	fi
 	as_server sh -c 'f=$1; { echo "local all etl_auth scram-sha-256"; cat "$f"; } >"$f.new" &&
 		mv "$f.new" "$f"' sh "$c/data/pg_hba.conf"
 	as_server "$bin/pg_ctl" -D "$c/data" -l "$c/server.log" -w -t 60 start >/dev/null || {
@@ -165,9 +183,9 @@ stop() {
 	fi
 }
 
-(($# == 2)) || usage
+(($# == 2)) || [[ $# == 3 && $1 == start && $3 == --logical ]] || usage
 case $1 in
-start) start "$2" ;;
+start) start "$2" "${3:-}" ;;
 stop) stop "$2" ;;
 env) print_env "$2" ;;
 *) usage ;;

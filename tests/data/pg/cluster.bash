@@ -2,7 +2,7 @@
 # (tests/pg.sh), for the suites of etl-state, etl-extract-pg and etl-load-pg.
 #
 #     load data/pg/cluster
-#     setup_file() { pg_setup_file; }
+#     setup_file() { pg_setup_file; }    # pg_setup_file --logical: for CDC
 #     teardown_file() { pg_teardown_file; }
 #
 # The tests then find PGHOST, PGPORT, PGUSER (a superuser) and PGDATABASE in
@@ -12,7 +12,7 @@
 pg_setup_file() {
 	local rc=0
 
-	"$BATS_TEST_DIRNAME/pg.sh" start "$BATS_FILE_TMPDIR/pg" >"$BATS_FILE_TMPDIR/pg.env" || rc=$?
+	"$BATS_TEST_DIRNAME/pg.sh" start "$BATS_FILE_TMPDIR/pg" "$@" >"$BATS_FILE_TMPDIR/pg.env" || rc=$?
 	((rc == 3)) && skip "no PostgreSQL server installed"
 	((rc == 0)) || return "$rc"
 	# shellcheck disable=SC1091

@@ -19,6 +19,9 @@
  * --progress of a whole table (or of a partition of it) shows a bar and an
  * ETA from the planner's row estimate, pg_class.reltuples: an estimate, so
  * the bar is left out once the rows outnumber it.
+ *
+ * --follow (follow.c) follows the changes of tables instead, through a
+ * logical replication slot; its snapshot uses the COPY code here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,25 +37,121 @@
 #include "pgval.h"
 #include "stats.h"
 #include "utf8.h"
+#include "xpg.h"
 #include "banned.h"
 
-enum { OPT_DB = 1 };
+enum {
+	OPT_DB = 1,
+	OPT_FOLLOW,
+	OPT_SLOT,
+	OPT_CREATE_SLOT,
+	OPT_FROM_STATE,
+	OPT_STATE_DB,
+	OPT_STATE_TABLE,
+	OPT_IDLE_EXIT,
+	OPT_RETRIES,
+};
 
 static const struct cli_opt opts[] = {
 	{OPT_DB, "db", 'd', CLI_ARG, "CONNINFO",
 	 "libpq connection string or URI (default: PG* environment)"},
 	EXTRACT_CLI_OPTS("[SCHEMA.]TABLE"),
+	{OPT_FOLLOW, "follow", 0, CLI_NOARG, NULL,
+	 "follow the changes of the tables (-t, repeatable) through --slot"},
+	{OPT_SLOT, "slot", 0, CLI_ARG, "NAME", "follow: the logical replication slot"},
+	{OPT_CREATE_SLOT, "create-slot", 0, CLI_NOARG, NULL,
+	 "follow: make the slot when missing, with a snapshot of the tables first"},
+	{OPT_FROM_STATE, "from-state", 0, CLI_ARG, "NAME",
+	 "follow: resume after the offsets a sink committed as NAME"},
+	{OPT_STATE_DB, "state-db", 0, CLI_ARG, "CONNINFO",
+	 "the database of --from-state (default: PG* environment)"},
+	{OPT_STATE_TABLE, "state-table", 0, CLI_ARG, "[SCHEMA.]TABLE",
+	 "the state table of --from-state (default: etl_state)"},
+	{OPT_IDLE_EXIT, "idle-exit", 0, CLI_ARG, "DURATION",
+	 "follow: exit 0 once no change came for DURATION"},
+	{OPT_RETRIES, "retries", 0, CLI_ARG, "N",
+	 "follow: reconnections after a lost connection (default: 5)"},
 	{0, NULL, 0, 0, NULL, NULL},
 };
 
-static const char *db;
+const char *db;
+struct cdc_opts fo = {.state_table = "etl_state", .retries = 5};
+static int follow_only; /* an option that only --follow takes */
 
 static void on_opt(int id, const char *arg)
 {
-	if (id == OPT_DB)
+	switch (id) {
+	case OPT_DB:
 		db = arg;
-	else
+		return;
+	case OPT_FOLLOW:
+		fo.on = 1;
+		return;
+	case OPT_SLOT:
+		fo.slot = arg;
+		break;
+	case OPT_CREATE_SLOT:
+		fo.create_slot = 1;
+		break;
+	case OPT_FROM_STATE:
+		fo.from_state = arg;
+		break;
+	case OPT_STATE_DB:
+		fo.state_db = arg;
+		break;
+	case OPT_STATE_TABLE:
+		fo.state_table = arg;
+		break;
+	case OPT_IDLE_EXIT:
+		fo.idle_exit_us = cli_duration(cli_optname, arg, 1000);
+		break;
+	case OPT_RETRIES:
+		fo.retries = cli_uint(cli_optname, arg, 0, 1000);
+		break;
+	case EXTRACT_OPT_TABLE:
+		fo.tables = xrealloc(fo.tables, (fo.ntables + 1) * sizeof(*fo.tables));
+		fo.tables[fo.ntables++] = (char *)arg;
 		extract_opt(id, arg);
+		return;
+	default:
+		extract_opt(id, arg);
+		return;
+	}
+	if (!follow_only)
+		follow_only = id;
+}
+
+/* The combinations --follow rules out, or needs. */
+static void check_follow(void)
+{
+	static const char *const need_follow[] = {
+		[OPT_SLOT] = "--slot",
+		[OPT_CREATE_SLOT] = "--create-slot",
+		[OPT_FROM_STATE] = "--from-state",
+		[OPT_STATE_DB] = "--state-db",
+		[OPT_STATE_TABLE] = "--state-table",
+		[OPT_IDLE_EXIT] = "--idle-exit",
+		[OPT_RETRIES] = "--retries",
+	};
+
+	if (!fo.on) {
+		if (follow_only)
+			cli_usage_error(need_follow[follow_only], "only with --follow");
+		if (fo.ntables > 1)
+			cli_usage_error("--table", "one table, unless --follow");
+		extract_check();
+		return;
+	}
+	if (xo.query || xo.file)
+		cli_usage_error("--follow", "follows tables (-t), not queries");
+	if (xo.since_col || xo.since || xo.order_by || xo.part_n || xo.part_col)
+		cli_usage_error("--follow",
+				"--since, --order-by and --partition are for a plain extract");
+	if (!fo.slot)
+		cli_usage_error("--follow", "needs --slot NAME");
+	if ((fo.state_db || strcmp(fo.state_table, "etl_state")) && !fo.from_state)
+		cli_usage_error(fo.state_db ? "--state-db" : "--state-table",
+				"only with --from-state");
 }
 
 static const struct cli_prog prog = {
@@ -77,14 +176,17 @@ static int ncols;
 static char **keys; /* "\"name\":" with the comma before all but the first */
 static const char *where;
 static char *src_sql, *copy_sql; /* the query, and the COPY around it */
+static const char *copy_base;    /* the query described last */
 
 /* The columns and their types, from the server's description of the query. */
-static void describe(PGconn *c, const char *base)
+void xpg_describe(PGconn *c, const char *base, const char *src_where)
 {
 	struct buf oids = BUF_INIT;
 	PGresult *r;
 	const char *v[1];
 
+	where = src_where;
+	copy_base = base;
 	/* the query itself, so that the server's errors point into its text */
 	r = PQprepare(c, "", base, 0, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -236,48 +338,37 @@ static uint64_t estimate_rows(PGconn *c, const struct pg_table *t)
 	return n >= 1 ? (uint64_t)n : 0;
 }
 
-int main(int argc, char **argv)
+static void forget_columns(void)
 {
-	struct pg_table t = {0};
-	struct buf rec = BUF_INIT, field = BUF_INIT;
-	char err[256];
+	for (int i = 0; i < ncols; i++) {
+		free(names[i]);
+		free(cols[i].typname);
+	}
+	free(cols);
+	free(names);
+	extract_keys_free(keys, ncols);
+	free(copy_sql);
+	cols = NULL;
+	names = NULL;
+	keys = NULL;
+	copy_sql = NULL;
+	ncols = 0;
+}
+
+void xpg_copy(PGconn *c, void (*head)(struct buf *rec, void *ctx),
+	      void (*emit)(struct buf *rec, void *ctx), void *ctx)
+{
+	static struct buf rec = BUF_INIT, field = BUF_INIT;
 	const char *row;
 	size_t n;
-	int check_utf8;
-	PGconn *c;
-
-	cli_start(&prog, argc, argv);
-	extract_check();
-
-	c = pg_connect(db);
-	if (xo.table) {
-		struct buf b = BUF_INIT;
-
-		if (pg_table_parse(&t, c, xo.table, err, sizeof(err)) < 0)
-			cli_usage_error("--table", "%s", err);
-		buf_printf(&b, "SELECT * FROM %s", t.quoted);
-		src_sql = buf_detach(&b, NULL);
-		where = t.display;
-	} else {
-		src_sql = extract_source_sql(EXTRACT_PG);
-		where = xo.query ? "--query" : xo.file;
-	}
-	describe(c, src_sql);
-	if (xo.part_col)
-		need_col("--partition-column", xo.part_col);
-	if (extract_has_since())
-		bind_since(c);
-	progress_total_records(estimate_rows(c, &t));
-	keys = extract_keys(names, ncols, where);
-	copy_sql = build_copy(c, src_sql);
 	/* a SQL_ASCII database hands out its bytes unconverted */
-	check_utf8 = !strcmp(PQparameterStatus(c, "server_encoding")
-				     ? PQparameterStatus(c, "server_encoding")
-				     : "",
-			     "SQL_ASCII");
+	const char *enc = PQparameterStatus(c, "server_encoding");
+	int check_utf8 = !strcmp(enc ? enc : "", "SQL_ASCII");
 
-	/* one transaction: a consistent snapshot, and no commit per row */
-	pg_run(c, where, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	if (!keys)
+		keys = extract_keys(names, ncols, where);
+	if (!copy_sql)
+		copy_sql = build_copy(c, copy_base);
 	pg_copy_out_start(c, where, copy_sql);
 	while ((n = pg_copy_out_row(c, where, &row)) > 0) {
 		const char *p = row, *end = row + n;
@@ -294,6 +385,8 @@ int main(int argc, char **argv)
 				"encoding is SQL_ASCII)",
 				(unsigned long long)stats.records_in);
 		buf_reset(&rec);
+		if (head)
+			head(&rec, ctx);
 		for (;; i++) {
 			const char *tab = memchr(p, '\t', end - p);
 			const char *fe = tab ? tab : end;
@@ -302,7 +395,12 @@ int main(int argc, char **argv)
 				etl_die(ETL_EXIT_SOFTWARE, where,
 					"row %llu has more fields than columns",
 					(unsigned long long)stats.records_in);
-			buf_adds(&rec, keys[i]);
+			if (head && i == 0) {
+				buf_addc(&rec, ',');
+				buf_adds(&rec, keys[0] + 1);
+			} else {
+				buf_adds(&rec, keys[i]);
+			}
 			if (fe - p == 2 && p[0] == '\\' && p[1] == 'N') {
 				buf_adds(&rec, "null");
 			} else if (memchr(p, '\\', fe - p)) {
@@ -321,22 +419,57 @@ int main(int argc, char **argv)
 			etl_die(ETL_EXIT_SOFTWARE, where, "row %llu has fewer fields than columns",
 				(unsigned long long)stats.records_in);
 		buf_addc(&rec, '}');
-		out_line(rec.p, rec.len);
-		stats.records_out++;
+		if (emit) {
+			emit(&rec, ctx);
+		} else {
+			out_line(rec.p, rec.len);
+			stats.records_out++;
+		}
 	}
-	pg_run(c, where, "COMMIT");
+	forget_columns();
+}
 
-	for (int i = 0; i < ncols; i++) {
-		free(names[i]);
-		free(cols[i].typname);
+int main(int argc, char **argv)
+{
+	struct pg_table t = {0};
+	char err[256];
+	const char *src_where;
+	PGconn *c;
+
+	cli_start(&prog, argc, argv);
+	check_follow();
+	if (fo.on)
+		follow();
+
+	c = pg_connect(db);
+	if (xo.table) {
+		struct buf b = BUF_INIT;
+
+		if (pg_table_parse(&t, c, xo.table, err, sizeof(err)) < 0)
+			cli_usage_error("--table", "%s", err);
+		buf_printf(&b, "SELECT * FROM %s", t.quoted);
+		src_sql = buf_detach(&b, NULL);
+		src_where = t.display;
+	} else {
+		src_sql = extract_source_sql(EXTRACT_PG);
+		src_where = xo.query ? "--query" : xo.file;
 	}
-	free(cols);
-	free(names);
-	extract_keys_free(keys, ncols);
+	xpg_describe(c, src_sql, src_where);
+	if (xo.part_col)
+		need_col("--partition-column", xo.part_col);
+	if (extract_has_since())
+		bind_since(c);
+	progress_total_records(estimate_rows(c, &t));
+	keys = extract_keys(names, ncols, where);
+	copy_sql = build_copy(c, src_sql);
+
+	/* one transaction: a consistent snapshot, and no commit per row */
+	pg_run(c, where, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	xpg_copy(c, NULL, NULL, NULL);
+	pg_run(c, src_where, "COMMIT");
+
 	free(src_sql);
-	free(copy_sql);
-	buf_release(&rec);
-	buf_release(&field);
+	free(fo.tables);
 	pg_table_release(&t);
 	cli_finish();
 }
