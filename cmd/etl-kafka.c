@@ -787,6 +787,9 @@ static void consume(void)
 				rd_kafka_err2str(rd_kafka_last_error()));
 		if (n == 0) {
 			out_idle();
+			/* a reader gone while nothing comes: end as on a
+			 * closed pipe (a write would tell only later) */
+			out_check_reader();
 			update_lag();
 			metrics_tick(1);
 			if (exit_at_end && all_at_end())

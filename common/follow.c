@@ -43,24 +43,20 @@ static int committed(const struct follow_opts *f, const char *file, uint64_t *po
 	struct pg_table t;
 	struct buf stream = BUF_INIT;
 	const struct offset_entry *e;
-	char err[256], *value;
+	char err[256];
 	PGconn *c = pg_connect(f->state_db);
 	int found = 0;
 
 	if (pg_table_parse(&t, c, f->state_table ? f->state_table : "etl_state", err, sizeof(err)) <
 	    0)
 		cli_usage_error("--state-table", "%s", err);
-	value = pg_state_get(c, &t, f->from_state, 0);
-	if (value && offset_set_add_text(&set, value, strlen(value)) < 0)
-		etl_die(ETL_EXIT_DATA, t.display, "state \"%s\" is not an offset set: '%.80s'",
-			f->from_state, value);
+	pg_state_offsets(c, &t, f->from_state, &set);
 	offset_stream_escape(&stream, file, strlen(file));
 	e = offset_set_get(&set, stream.p, stream.len);
 	if (e) {
 		*pos = strtoull(e->pos, NULL, 10);
 		found = 1;
 	}
-	free(value);
 	buf_release(&stream);
 	offset_set_release(&set);
 	pg_table_release(&t);

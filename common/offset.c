@@ -4,6 +4,7 @@
 #include "offset.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,7 +244,8 @@ int offset_set_covers(const struct offset_set *s, const char *text, size_t len)
 	return r == 0;
 }
 
-void offset_set_format(const struct offset_set *s, struct buf *out)
+/* The set as offset text, each position followed by suffix (or nothing). */
+static void format(const struct offset_set *s, const char *suffix, struct buf *out)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		if (i)
@@ -251,7 +253,14 @@ void offset_set_format(const struct offset_set *s, struct buf *out)
 		buf_add(out, s->e[i].stream, s->e[i].slen);
 		buf_addc(out, ':');
 		buf_add(out, s->e[i].pos, s->e[i].plen);
+		if (suffix)
+			buf_adds(out, suffix);
 	}
+}
+
+void offset_set_format(const struct offset_set *s, struct buf *out)
+{
+	format(s, NULL, out);
 }
 
 void offset_stream_escape(struct buf *out, const char *name, size_t n)
@@ -283,14 +292,10 @@ int offset_pos_first(const char *pos, size_t n, unsigned long long *v)
 
 void offset_set_format_sub(const struct offset_set *s, uint64_t k, struct buf *out)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		if (i)
-			buf_addc(out, ',');
-		buf_add(out, s->e[i].stream, s->e[i].slen);
-		buf_addc(out, ':');
-		buf_add(out, s->e[i].pos, s->e[i].plen);
-		buf_printf(out, ".%llu", (unsigned long long)k);
-	}
+	char suffix[24];
+
+	snprintf(suffix, sizeof(suffix), ".%llu", (unsigned long long)k);
+	format(s, suffix, out);
 }
 
 void offset_set_first(struct offset_set *dst, const struct offset_set *src)
