@@ -26,7 +26,11 @@ setup() {
 wait_lines() {
 	local n=0
 
-	while (($(wc -l <"$1") < $2)) && ((n++ < 100)); do sleep 0.05; done
+	# the file appears when the program in the background has started
+	until [[ -f $1 ]] && (($(wc -l <"$1") >= $2)); do
+		((n++ < 100)) || return 0
+		sleep 0.05
+	done
 }
 
 @test "--follow tags each record with PATH:BYTE after its own bytes, which are kept" {
