@@ -84,7 +84,7 @@ $(B)/etl-load-pg: $(LOAD_PG_OBJS) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(LOAD_PG_OBJS) $(LIB) $(LIBS)
 
 # etl-extract-pg is a folder of a few files (cmd/etl-extract-pg/xpg.h says which).
-EXTRACT_PG_SRCS = main follow
+EXTRACT_PG_SRCS = main query follow
 EXTRACT_PG_OBJS = $(EXTRACT_PG_SRCS:%=$(O)/cmd/etl-extract-pg/%.o)
 $(EXTRACT_PG_OBJS): cmd/etl-extract-pg/xpg.h
 $(B)/etl-extract-pg: $(EXTRACT_PG_OBJS) $(LIB)

@@ -384,7 +384,12 @@ void cli_start(const struct cli_prog *p, int argc, char **argv)
 	if (shard_slice.nkeys && !shard_slice.n)
 		cli_usage_error("--shard-key", "applies only with --shard");
 	stats.sharded = shard_slice.n != 0;
-	follow_setup(&follow, cli.files, cli.nfiles);
+	{
+		struct follow_err fe;
+
+		if (follow_setup(&follow, cli.files, cli.nfiles, &fe) < 0)
+			cli_usage_error(fe.opt, "%s", fe.msg);
+	}
 	stats_path_set(cli.stats);
 	if (!(p->flags & CLI_NO_RECORDS))
 		bad_setup(cli.bad_records, cli.max_bad);

@@ -24,8 +24,15 @@ struct follow_opts {
 	const char *from_state, *state_db, *state_table;
 };
 
-/* Check the options against the input files (usage errors) and set the
- * input up; nothing when on is 0. */
-void follow_setup(const struct follow_opts *f, char **files, size_t nfiles);
+/* A usage error found by follow_setup(): the option and what is wrong. */
+struct follow_err {
+	const char *opt;
+	char msg[512];
+};
+
+/* Check the options against the input files and set the input up (nothing
+ * when on is 0): 0, or -1 with the usage error in *e for the caller to
+ * report. */
+int follow_setup(const struct follow_opts *f, char **files, size_t nfiles, struct follow_err *e);
 
 #endif

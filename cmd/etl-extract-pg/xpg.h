@@ -39,5 +39,7 @@ void xpg_copy(PGconn *c, void (*head)(struct buf *rec, void *ctx),
 
 /* --follow: runs until --idle-exit, a signal, or a failure. */
 __attribute__((noreturn)) void follow(void);
+/* The plain extract: the table or query in one snapshot, to the output. */
+void xpg_extract(void);
 
 #endif
