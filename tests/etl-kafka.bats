@@ -335,10 +335,14 @@ Try 'etl-kafka --help' for more information."
 			--stats "$c.json" >"$c.out" 2>"$c.err" &
 		echo $! >"$c.pid"
 	done
-	for _ in $(seq 300); do
+	# a group settles slowly on a loaded machine (a sanitizer build, other
+	# suites beside): up to 90 s for the two to have read everything, and
+	# the stop only then, not in the middle of a rebalance
+	for _ in $(seq 900); do
 		(($(cat a.out b.out | jq -r ._off | sort -u | wc -l) == 200)) && break
 		sleep 0.1
 	done
+	assert_equal "$(cat a.out b.out | jq -r ._off | sort -u | wc -l)" 200
 	kill -TERM "$(cat a.pid)" "$(cat b.pid)"
 	for c in a b; do
 		rc=0
