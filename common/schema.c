@@ -2425,37 +2425,19 @@ static int check_inner(struct schema *S, const struct node *s, struct span v, st
 		if (i == s->nenum)
 			FAIL("enum", "%s is not one of the allowed values", shown(S, v));
 	}
-	switch (kind) {
-	case SCAN_NUMBER:
-		if (!check_number(S, s, v)) {
+	{
+		/* the keywords of the value's own type */
+		int typed = kind == SCAN_NUMBER   ? check_number(S, s, v)
+			    : kind == SCAN_STRING ? check_string(S, s, v)
+			    : kind == SCAN_ARRAY  ? check_array(S, s, v, ev)
+			    : kind == SCAN_OBJECT ? check_object(S, s, v, ev)
+						  : 1;
+
+		if (!typed) {
 			if (!S->collect || S->quiet)
 				return 0;
 			ok = 0;
 		}
-		break;
-	case SCAN_STRING:
-		if (!check_string(S, s, v)) {
-			if (!S->collect || S->quiet)
-				return 0;
-			ok = 0;
-		}
-		break;
-	case SCAN_ARRAY:
-		if (!check_array(S, s, v, ev)) {
-			if (!S->collect || S->quiet)
-				return 0;
-			ok = 0;
-		}
-		break;
-	case SCAN_OBJECT:
-		if (!check_object(S, s, v, ev)) {
-			if (!S->collect || S->quiet)
-				return 0;
-			ok = 0;
-		}
-		break;
-	default:
-		break;
 	}
 	for (size_t i = 0; i < s->all.n; i++)
 		if (!sub(S, s, s->all.v[i], v, ev, "allOf")) {
